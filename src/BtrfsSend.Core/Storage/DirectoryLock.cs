@@ -1,0 +1,54 @@
+using System.Runtime.InteropServices;
+using BtrfsSend.Core.Errors;
+using Microsoft.Win32.SafeHandles;
+
+namespace BtrfsSend.Core.Storage;
+
+/// <summary>
+/// An exclusive, non-blocking flock(2) on a lock file. The kernel drops it when the process dies
+/// (even on SIGKILL), so a crashed holder never leaves a stale lock.
+/// </summary>
+public sealed class DirectoryLock : IDisposable
+{
+    private readonly SafeFileHandle _file;
+
+    private DirectoryLock(SafeFileHandle file, string lockFilePath)
+    {
+        _file = file;
+        LockFilePath = lockFilePath;
+    }
+
+    public string LockFilePath { get; }
+
+    /// <summary>Takes the lock or returns null if another process holds it.</summary>
+    public static DirectoryLock? TryAcquire(string lockFilePath)
+    {
+        // Raw open(2): .NET's FileStream takes its own flock(LOCK_SH) on open, which would collide with ours.
+        var fd = Native.OpenWithMode(lockFilePath, Native.ORdWr | Native.OCreat | Native.OCloexec | Native.ONoFollow, 0b110_000_000);
+        if (fd < 0)
+        {
+            throw new StorageException($"open lock file {lockFilePath} failed: {Native.ErrorText(Marshal.GetLastPInvokeError())}");
+        }
+
+        var file = new SafeFileHandle(fd, ownsHandle: true);
+        if (Native.Flock(fd, Native.LockEx | Native.LockNb) == 0)
+        {
+            return new DirectoryLock(file, lockFilePath);
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        file.Dispose();
+        if (errno == Native.EWouldBlock)
+        {
+            return null;
+        }
+
+        throw new StorageException($"flock {lockFilePath} failed: {Native.ErrorText(errno)}");
+    }
+
+    /// <summary>Takes the lock or throws <see cref="LockHeldException"/> with <paramref name="whatIsBusy"/> in the message.</summary>
+    public static DirectoryLock Acquire(string lockFilePath, string whatIsBusy)
+        => TryAcquire(lockFilePath) ?? throw new LockHeldException($"{whatIsBusy} is busy: another process holds {lockFilePath}; try again when it has finished");
+
+    public void Dispose() => _file.Dispose();
+}
