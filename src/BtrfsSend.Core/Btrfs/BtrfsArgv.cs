@@ -1,0 +1,56 @@
+namespace BtrfsSend.Core.Btrfs;
+
+/// <summary>
+/// Pure argv builders for btrfs-progs. Paths are passed as single argv words, never through a
+/// shell. Tested by a table in BtrfsArgvTests.
+/// </summary>
+public static class BtrfsArgv
+{
+    public const string Btrfs = "btrfs";
+
+    /// <summary><c>btrfs send [-p PARENT] [--proto N] SNAPSHOT</c>; -q keeps stderr for real errors.</summary>
+    public static string[] Send(string snapshotPath, string? parentPath = null, int? protocol = null)
+    {
+        var argv = new List<string> { Btrfs, "send", "-q" };
+        if (protocol is { } proto)
+        {
+            argv.AddRange(["--proto", proto.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        }
+
+        if (parentPath is not null)
+        {
+            argv.AddRange(["-p", parentPath]);
+        }
+
+        argv.Add(snapshotPath);
+        return [.. argv];
+    }
+
+    /// <summary><c>btrfs receive -q [-e] DIR</c> reading the stream from stdin.</summary>
+    public static string[] Receive(string targetDirPath, bool stopAtEnd = false)
+        => stopAtEnd ? [Btrfs, "receive", "-q", "-e", targetDirPath] : [Btrfs, "receive", "-q", targetDirPath];
+
+    /// <summary><c>btrfs subvolume snapshot -r SOURCE TARGET</c>.</summary>
+    public static string[] SnapshotReadOnly(string sourcePath, string targetPath)
+        => [Btrfs, "subvolume", "snapshot", "-r", sourcePath, targetPath];
+
+    /// <summary><c>btrfs subvolume delete --commit-after PATH</c>.</summary>
+    public static string[] DeleteSubvolume(string path)
+        => [Btrfs, "subvolume", "delete", "--commit-after", path];
+
+    /// <summary><c>btrfs subvolume show PATH</c>.</summary>
+    public static string[] ShowSubvolume(string path) => [Btrfs, "subvolume", "show", path];
+
+    /// <summary><c>btrfs property get -ts PATH ro</c> → <c>ro=true</c>/<c>ro=false</c>.</summary>
+    public static string[] GetReadOnly(string path) => [Btrfs, "property", "get", "-ts", path, "ro"];
+
+    /// <summary><c>btrfs property set -ts PATH ro false</c> (needed to delete a received subvolume's files, not to delete the subvolume).</summary>
+    public static string[] SetReadOnly(string path, bool readOnly)
+        => [Btrfs, "property", "set", "-ts", path, "ro", readOnly ? "true" : "false"];
+
+    /// <summary><c>btrfs subvolume list -o PATH</c>: subvolumes below PATH.</summary>
+    public static string[] ListSubvolumesBelow(string path) => [Btrfs, "subvolume", "list", "-o", path];
+
+    /// <summary><c>btrfs filesystem show --raw PATH</c>: fails when PATH is not on btrfs.</summary>
+    public static string[] FilesystemShow(string path) => [Btrfs, "filesystem", "show", "--raw", path];
+}
