@@ -1,5 +1,5 @@
-using BtrfsSend.TestSupport;
 using BtrfsSend.Core.Btrfs;
+using BtrfsSend.TestSupport;
 using CliWrap;
 
 namespace BtrfsSend.Core.Tests.Btrfs;
