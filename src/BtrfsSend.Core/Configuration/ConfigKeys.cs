@@ -24,15 +24,30 @@ internal static class ConfigKeys
         "MAX_CLOCK_SKEW", "ALLOW_GET", "LOG_FILE",
     ];
 
-    /// <summary>The known key closest to <paramref name="key"/> (case-insensitive edit distance ≤ 3), or null.</summary>
+    /// <summary>The known key closest to <paramref name="key"/> (case-insensitive edit distance, or a key containing it), or null.</summary>
     public static string? Suggest(string key, IEnumerable<string> known)
     {
         var upper = key.ToUpperInvariant();
+        var containing = known
+            .Where(k => upper.Length >= 4 && (k.Contains(upper, StringComparison.Ordinal) || upper.Contains(k, StringComparison.Ordinal)))
+            .OrderBy(k => Math.Abs(k.Length - upper.Length))
+            .ThenBy(k => k, StringComparer.Ordinal)
+            .FirstOrDefault();
         var best = known
             .Select(k => (Key: k, Distance: Distance(upper, k)))
             .OrderBy(x => x.Distance)
             .ThenBy(x => x.Key, StringComparer.Ordinal)
             .FirstOrDefault();
+        if (best.Key is not null && best.Distance <= 2)
+        {
+            return best.Key;
+        }
+
+        if (containing is not null)
+        {
+            return containing;
+        }
+
         return best.Key is not null && best.Distance <= Math.Max(1, Math.Min(3, key.Length / 3)) ? best.Key : null;
     }
 
