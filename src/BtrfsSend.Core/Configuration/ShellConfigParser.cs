@@ -39,8 +39,11 @@ internal static class ShellConfigParser
             }
 
             var start = p;
-            while (p < line.Length && (char.IsAsciiLetterOrDigit(line[p]) || line[p] == '_'))
+            while (p < line.Length && (char.IsAsciiLetterOrDigit(line[p]) || line[p] == '_'
+                || (line[p] is '-' or '.' && line.AsSpan(start, p - start).StartsWith(ConfigKeys.ClientPrefix))))
             {
+                // Client names may contain '-' and '.' (CLIENT_prod-srv=...), which bash would not
+                // accept as a variable name; only this reader ever reads the receiver's client map.
                 p++;
             }
 

@@ -130,4 +130,11 @@ public sealed class ShellConfigParserTests
         var e = Assert.Throws<InvalidDataException>(() => new ConfigurationBuilder().AddIniFile(both).Build());
         Assert.Contains("duplicate key", e.InnerException?.Message ?? "", StringComparison.OrdinalIgnoreCase);
     }
+
+    [Fact]
+    public void Only_client_keys_may_contain_dashes_and_dots()
+    {
+        Assert.Equal("CLIENT_prod-srv.1", Assert.Single(ShellConfigParser.Parse("CLIENT_prod-srv.1=a/").Assignments).Key);
+        Assert.Contains("is not an assignment", Assert.Single(ShellConfigParser.Parse("KEEP-DAILY=1").Errors).Message, StringComparison.Ordinal);
+    }
 }
