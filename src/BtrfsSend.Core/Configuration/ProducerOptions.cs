@@ -1,0 +1,98 @@
+using BtrfsSend.Core.Manifests;
+using BtrfsSend.Core.Naming;
+
+namespace BtrfsSend.Core.Configuration;
+
+/// <summary>
+/// The producer's validated settings (prod.conf, DESIGN.md §1, §8). Built only by
+/// <see cref="ConfigLoader.LoadProducer"/>; every value here has passed its rule.
+/// </summary>
+public sealed record ProducerOptions
+{
+    /// <summary>SOURCE_TOP: where the top-level btrfs volume is mounted.</summary>
+    public required string SourceTopDirPath { get; init; }
+
+    /// <summary>SOURCE_SUBVOL: the subvolume to back up, relative to SOURCE_TOP (e.g. <c>@rootfs</c>).</summary>
+    public required string SourceSubvol { get; init; }
+
+    /// <summary>SNAPSHOT_DIR: where read-only snapshots are created.</summary>
+    public required string SnapshotDirPath { get; init; }
+
+    /// <summary>SNAPSHOT_PREFIX: the snapshot name prefix.</summary>
+    public required string SnapshotPrefix { get; init; }
+
+    /// <summary>STATE_FILE: records the last snapshot sent successfully.</summary>
+    public required string StateFilePath { get; init; }
+
+    /// <summary>LOCK_FILE: default STATE_FILE + ".lock".</summary>
+    public required string LockFilePath { get; init; }
+
+    /// <summary>BACKUP_SSH_TARGET: <c>[user@]host</c>.</summary>
+    public required string SshTarget { get; init; }
+
+    /// <summary>BACKUP_SSH_PORT: empty means 22.</summary>
+    public int SshPort { get; init; } = 22;
+
+    /// <summary>BACKUP_SSH_IDENTITY_FILE: null means ssh's default keys.</summary>
+    public string? SshIdentityFilePath { get; init; }
+
+    /// <summary>SSH_CIPHER: passed as <c>ssh -c</c>; null means ssh's default.</summary>
+    public string? SshCipher { get; init; }
+
+    /// <summary>BACKUP_SET.</summary>
+    public required BackupSet BackupSet { get; init; }
+
+    /// <summary>BACKUP_MODE: default encrypted-stream.</summary>
+    public BackupMode Mode { get; init; } = BackupMode.EncryptedStream;
+
+    /// <summary>PASSPHRASE_FILE: symmetric encryption key (mode 0600/0400); null when unused.</summary>
+    public string? PassphraseFilePath { get; init; }
+
+    /// <summary>RECIPIENT_KEY_FILE: OpenPGP public key; when set, streams are encrypted to it instead of the passphrase.</summary>
+    public string? RecipientKeyFilePath { get; init; }
+
+    /// <summary>LUKS_KEY_FILE: the key sent to <c>open-luks</c> (remote-btrfs; mode 0600/0400).</summary>
+    public string? LuksKeyFilePath { get; init; }
+
+    /// <summary>FULL_INTERVAL_DAYS: a full stream when the last full is older than this; default 32.</summary>
+    public int FullIntervalDays { get; init; } = 32;
+
+    /// <summary>LOCAL_KEEP_*: retention of local snapshots; empty = delete none.</summary>
+    public KeepPolicy LocalKeep { get; init; } = KeepPolicy.Empty;
+
+    /// <summary>SERVICES_TO_QUIESCE: systemd units stopped around the snapshot.</summary>
+    public IReadOnlyList<string> ServicesToQuiesce { get; init; } = [];
+
+    /// <summary>COMPRESSION: default none.</summary>
+    public StreamCompression Compression { get; init; } = StreamCompression.None;
+
+    /// <summary>PRE_SNAPSHOT_HOOK: argv run before the snapshot (argv[0] absolute); empty = none.</summary>
+    public IReadOnlyList<string> PreSnapshotHook { get; init; } = [];
+
+    /// <summary>POST_SNAPSHOT_HOOK: argv run after the snapshot (argv[0] absolute); empty = none.</summary>
+    public IReadOnlyList<string> PostSnapshotHook { get; init; } = [];
+
+    /// <summary>CANARY_FILE: optional absolute path checked to exist in the snapshot.</summary>
+    public string? CanaryFilePath { get; init; }
+
+    /// <summary>Encryption the producer will apply, derived from mode and key files.</summary>
+    public StreamEncryption Encryption =>
+        Mode == BackupMode.RemoteBtrfs ? StreamEncryption.None
+        : RecipientKeyFilePath is not null ? StreamEncryption.OpenPgpPubkey
+        : StreamEncryption.OpenPgpSymmetric;
+
+    public bool Equals(ProducerOptions? other) =>
+        other is not null
+        && EqualityContract == other.EqualityContract
+        && Scalars().Equals(other.Scalars())
+        && ServicesToQuiesce.SequenceEqual(other.ServicesToQuiesce)
+        && PreSnapshotHook.SequenceEqual(other.PreSnapshotHook)
+        && PostSnapshotHook.SequenceEqual(other.PostSnapshotHook);
+
+    public override int GetHashCode() => HashCode.Combine(SourceTopDirPath, SnapshotPrefix, BackupSet, ServicesToQuiesce.Count);
+
+    private object Scalars() => (
+        (SourceTopDirPath, SourceSubvol, SnapshotDirPath, SnapshotPrefix, StateFilePath, LockFilePath, SshTarget),
+        (SshPort, SshIdentityFilePath, SshCipher, BackupSet, Mode, PassphraseFilePath, RecipientKeyFilePath),
+        (LuksKeyFilePath, FullIntervalDays, LocalKeep, Compression, CanaryFilePath));
+}
