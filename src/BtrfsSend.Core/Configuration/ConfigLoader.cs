@@ -1,3 +1,4 @@
+using BtrfsSend.Core.Retention;
 using BtrfsSend.Core.Manifests;
 using BtrfsSend.Core.Naming;
 using Microsoft.Extensions.Configuration;
@@ -373,7 +374,7 @@ public static class ConfigLoader
         return check.Value;
     }
 
-    private static KeepPolicy Keep(ConfigReader r, string prefix) => new(
+    private static RetentionPolicy Keep(ConfigReader r, string prefix) => new(
         r.Int(prefix + "HOURLY", 0, 0, 1_000_000),
         r.Int(prefix + "DAILY", 0, 0, 1_000_000),
         r.Int(prefix + "WEEKLY", 0, 0, 1_000_000),

@@ -1,3 +1,4 @@
+using BtrfsSend.Core.Retention;
 using BtrfsSend.Core.Manifests;
 using BtrfsSend.Core.Naming;
 
@@ -58,7 +59,7 @@ public sealed record ProducerOptions
     public int FullIntervalDays { get; init; } = 32;
 
     /// <summary>LOCAL_KEEP_*: retention of local snapshots; empty = delete none.</summary>
-    public KeepPolicy LocalKeep { get; init; } = KeepPolicy.Empty;
+    public RetentionPolicy LocalKeep { get; init; } = RetentionPolicy.Empty;
 
     /// <summary>SERVICES_TO_QUIESCE: systemd units stopped around the snapshot.</summary>
     public IReadOnlyList<string> ServicesToQuiesce { get; init; } = [];

@@ -1,3 +1,4 @@
+using BtrfsSend.Core.Retention;
 using BtrfsSend.Core.Naming;
 
 namespace BtrfsSend.Core.Configuration;
@@ -17,7 +18,7 @@ public sealed record ReceiverOptions
     public BackupSet? BackupSet { get; init; }
 
     /// <summary>KEEP_*: the server's retention policy; empty = delete nothing.</summary>
-    public KeepPolicy Keep { get; init; } = KeepPolicy.Empty;
+    public RetentionPolicy Keep { get; init; } = RetentionPolicy.Empty;
 
     public string? LuksDevicePath { get; init; }
 

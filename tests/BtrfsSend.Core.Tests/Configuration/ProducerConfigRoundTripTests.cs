@@ -1,3 +1,4 @@
+using BtrfsSend.Core.Retention;
 using System.Globalization;
 using System.Text;
 using BtrfsSend.Core.Configuration;
@@ -77,7 +78,7 @@ public sealed class ProducerConfigRoundTripTests : IDisposable
                 PassphraseFilePath = remote ? null : passphrase,
                 LuksKeyFilePath = remote ? luks : null,
                 FullIntervalDays = full,
-                LocalKeep = new KeepPolicy(counts[0], counts[1], counts[2], counts[3], counts[4], within),
+                LocalKeep = new RetentionPolicy(counts[0], counts[1], counts[2], counts[3], counts[4], within),
                 ServicesToQuiesce = services,
                 Compression = compression,
                 PreSnapshotHook = pre,

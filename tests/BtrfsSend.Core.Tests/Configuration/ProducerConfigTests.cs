@@ -1,3 +1,4 @@
+using BtrfsSend.Core.Retention;
 using BtrfsSend.Core.Configuration;
 using BtrfsSend.Core.Manifests;
 using BtrfsSend.TestSupport;
@@ -51,7 +52,7 @@ public sealed class ProducerConfigTests : IDisposable
         Assert.Equal(BackupMode.EncryptedStream, o.Mode);
         Assert.Equal(StreamEncryption.OpenPgpSymmetric, o.Encryption);
         Assert.Equal(32, o.FullIntervalDays);
-        Assert.Equal(new KeepPolicy(0, 7, 4, 12, 0, null), o.LocalKeep);
+        Assert.Equal(new RetentionPolicy(0, 7, 4, 12, 0, null), o.LocalKeep);
         Assert.Equal(["nginx", "php8.2-fpm", "mysql", "postgresql", "redis-server"], o.ServicesToQuiesce);
         Assert.Equal(StreamCompression.None, o.Compression);
         Assert.Empty(o.PreSnapshotHook);
@@ -256,7 +257,7 @@ public sealed class ProducerConfigTests : IDisposable
 
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
         Assert.Equal(["nginx", "php8.2-fpm"], result.Options!.ServicesToQuiesce);
-        Assert.Equal(new KeepPolicy(0, 3, 4, 12, 0, null), result.Options.LocalKeep);
+        Assert.Equal(new RetentionPolicy(0, 3, 4, 12, 0, null), result.Options.LocalKeep);
         Assert.Equal(5, result.Options.FullIntervalDays);
     }
 

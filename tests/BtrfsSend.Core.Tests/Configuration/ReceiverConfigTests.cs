@@ -1,3 +1,4 @@
+using BtrfsSend.Core.Retention;
 using BtrfsSend.Core.Configuration;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.TestSupport;
@@ -30,7 +31,7 @@ public sealed class ReceiverConfigTests : IDisposable
         Assert.Equal("btrfs_backup", o.LuksName);
         Assert.Equal("/mnt/btrfs-backup", o.LuksMountDirPath);
         Assert.Equal("/mnt/btrfs-backup/received", o.ReceivedRootDirPath);
-        Assert.Equal(new KeepPolicy(0, 7, 4, 12, 0, null), o.Keep);
+        Assert.Equal(new RetentionPolicy(0, 7, 4, 12, 0, null), o.Keep);
         Assert.Equal("/mnt/sdb1/btrfs-send-backups", o.BackupRootDirPath);
         Assert.Equal(TimeSpan.FromHours(6), o.LuksLease);
         Assert.Equal(1L << 40, o.MaxStreamSize);
@@ -48,7 +49,7 @@ public sealed class ReceiverConfigTests : IDisposable
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
         Assert.Equal("/mnt/sdb1/btrfs-send-backups", result.Options!.BackupRootDirPath);
         Assert.Equal(BackupSet.Parse("prod-srv/rootfs"), result.Options.BackupSet);
-        Assert.Equal(new KeepPolicy(0, 7, 4, 12, 0, null), result.Options.Keep);
+        Assert.Equal(new RetentionPolicy(0, 7, 4, 12, 0, null), result.Options.Keep);
     }
 
     [Fact]
@@ -59,7 +60,7 @@ public sealed class ReceiverConfigTests : IDisposable
         var result = ConfigLoader.LoadReceiver(Conf(SeedFiles.ReceiverDefaults + "BACKUP_ROOT=/srv/other\n"), env, None);
 
         Assert.Equal("/mnt/sdb1/btrfs-send-backups", result.Options!.BackupRootDirPath);
-        Assert.Equal(new KeepPolicy(0, 14, 4, 12, 0, null), result.Options.Keep);
+        Assert.Equal(new RetentionPolicy(0, 14, 4, 12, 0, null), result.Options.Keep);
     }
 
     [Fact]
@@ -69,7 +70,7 @@ public sealed class ReceiverConfigTests : IDisposable
 
         Assert.True(result.IsValid);
         Assert.True(result.Options!.Keep.IsEmpty);
-        Assert.Equal(KeepPolicy.Empty, result.Options.Keep);
+        Assert.Equal(RetentionPolicy.Empty, result.Options.Keep);
     }
 
     [Theory]
