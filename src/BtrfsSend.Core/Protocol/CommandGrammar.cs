@@ -190,23 +190,23 @@ public static class CommandGrammar
     }
 
     private static CommandParseResult Arity(string[] tokens, string usage)
-        => BadCommand($"'{tokens[0]}' takes {Describe(usage)}, got {tokens.Length - 1} argument{(tokens.Length == 2 ? "" : "s")}; allowed: {usage}");
-
-    private static string Describe(string usage)
     {
-        // "verb <a> <b>" -> "2 arguments"; alternatives are spelled out by the usage itself.
+        var got = tokens.Length - 1;
+        var gotText = $"got {got} argument{(got == 1 ? "" : "s")}";
+
+        // Usages with alternatives ('|', '[...]') spell out the allowed counts themselves.
         if (usage.Contains('|', StringComparison.Ordinal) || usage.Contains('[', StringComparison.Ordinal))
         {
-            return "a different number of arguments";
+            return BadCommand($"'{tokens[0]}' {gotText}; allowed: {usage}");
         }
 
-        var count = usage.Count(c => c == '<');
-        return count switch
+        var takes = usage.Count(c => c == '<') switch
         {
             0 => "no arguments",
             1 => "1 argument",
-            _ => $"{count} arguments",
+            var n => $"{n} arguments",
         };
+        return BadCommand($"'{tokens[0]}' takes {takes}, {gotText}; allowed: {usage}");
     }
 
     private static CommandParseResult BadCommand(string message) => CommandParseResult.Fail(ErrorCodes.BadCommand, message);
