@@ -53,10 +53,31 @@ internal static class ProtocolGen
         Set.Zip(SnapshotWithParent, (s, p) => (Request)new ReceiveRequest(s, p.Snapshot, p.Parent)));
 
     /// <summary>
-    /// Strings built from grammar tokens, near-misses and junk, joined mostly by single spaces: a
-    /// good share are valid commands, the rest are one mistake away from one.
+    /// Strings built from grammar tokens, near-misses and junk: valid command lines, valid lines
+    /// with one character inserted, deleted or replaced, and token soup joined mostly by single spaces.
     /// </summary>
-    public static Gen<string> CommandLike { get; } =
+    public static Gen<string> CommandLike => Gen.Frequency(
+        (2, Request.Select(r => r.ToCommandLine())),
+        (5, Request.Select(r => r.ToCommandLine()).SelectMany(Mutate)),
+        (3, TokenSoup));
+
+    private static Gen<char> Junk { get; } = Gen.Frequency(
+        (4, Gen.Elements(" /.-_:;$`'\"|&<>()*?~{}[]!#%+=,@^0129aAzZT".ToCharArray())),
+        (2, Gen.Elements('\0', '\t', '\n', '\r', '\x7f', '\u00a0', '\u00e9', '\u0433', '\u2024', '\ufeff', '\uff0f')),
+        (1, Gen.Choose(0, 0xffff).Select(c => (char)c)));
+
+    private static Gen<string> Mutate(string line) =>
+        from at in Gen.Choose(0, line.Length)
+        from op in Gen.Choose(0, 2)
+        from c in Junk
+        select op switch
+        {
+            0 => line.Insert(at, c.ToString()),
+            1 => at < line.Length ? line.Remove(at, 1) : line + c,
+            _ => at < line.Length ? line.Remove(at, 1).Insert(at, c.ToString()) : c + line,
+        };
+
+    private static Gen<string> TokenSoup =>
         from pieces in Gen.Choose(1, 7).SelectMany(n => Gen.ArrayOf(Piece, n))
         from separators in Gen.ArrayOf(Gen.Frequency((20, Gen.Constant(" ")), (1, Gen.Elements("", "  ", "\t", "\n", "\0", "\r\n", "\u00a0"))), pieces.Length)
         select string.Concat(pieces.Select((p, i) => i == 0 ? p : separators[i] + p));
