@@ -39,6 +39,12 @@ public sealed class Bsf1ReaderTests
             return Bsf1Bytes.UnframeAsync(framed, c.MaxRead, bufferSize).GetAwaiter().GetResult().AsSpan().SequenceEqual(c.Payload);
         });
 
+    [Property(MaxTest = 500)]
+    public Property Random_bytes_after_the_magic_are_refused_with_a_framing_error_and_nothing_else()
+        => Prop.ForAll(
+            Gen.Choose(0, 200).SelectMany(n => Gen.ArrayOf(Gen.Frequency((3, Gen.Choose(0, 255)), (1, Gen.Constant(0))).Select(b => (byte)b), n)).ToArbitrary(),
+            junk => Bsf1Bytes.ErrorOf([.. "BSF1"u8, .. junk]) is not null);
+
     [Theory]
     [InlineData(0, 4)]
     [InlineData(1, 1)]
@@ -59,6 +65,10 @@ public sealed class Bsf1ReaderTests
                 Assert.Equal(FramingError.Truncated, error.Error);
                 Assert.Equal(cut, error.Offset);
             }
+
+            var asyncError = Assert.Throws<FramingException>(() => Bsf1Bytes.UnframeAsync(framed[..cut], maxRead: 2, bufferSize: 3).GetAwaiter().GetResult());
+            Assert.Equal(FramingError.Truncated, asyncError.Error);
+            Assert.Equal(cut, asyncError.Offset);
         }
     }
 

@@ -93,6 +93,18 @@ public sealed class Bsf1WriterTests
     }
 
     [Fact]
+    public async Task Writer_refuses_to_complete_after_a_failed_async_write()
+    {
+        var inner = new FailingStream(okWrites: 0);
+        await using var writer = new Bsf1Writer(inner, frameLength: 4, leaveOpen: true);
+
+        await Assert.ThrowsAsync<IOException>(async () => await writer.WriteAsync(Bsf1Bytes.Payload(10)));
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => writer.CompleteAsync());
+        Assert.Equal(0, inner.Written.Length);
+    }
+
+    [Fact]
     public async Task Writer_refuses_writes_after_completion()
     {
         await using var writer = new Bsf1Writer(new MemoryStream());
