@@ -1,0 +1,107 @@
+using System.Globalization;
+using BtrfsSend.Core.Naming;
+
+namespace BtrfsSend.Core.Protocol;
+
+/// <summary>
+/// One line of the answer to <c>list &lt;set&gt;</c> or <c>list-received &lt;set&gt;</c>:
+/// <c>&lt;snapshot&gt; full|incremental &lt;parent&gt;|- &lt;bytes&gt; &lt;received_at yyyy-MM-ddTHH:mm:ssZ&gt;</c>.
+/// </summary>
+public sealed record ListEntryLine
+{
+    public const string FullText = "full";
+    public const string IncrementalText = "incremental";
+    public const string NoParent = "-";
+    public const string ReceivedAtFormat = "yyyy-MM-dd'T'HH:mm:ss'Z'";
+    public const string Form = "<snapshot> full|incremental <parent>|- <bytes> <yyyy-MM-ddTHH:mm:ssZ>";
+
+    /// <summary>Throws <see cref="ArgumentException"/> unless a parent is given exactly for an incremental.</summary>
+    public ListEntryLine(SnapshotName snapshot, bool isIncremental, SnapshotName? parent, long bytes, DateTime receivedAtUtc)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        if (isIncremental != parent is not null)
+        {
+            throw new ArgumentException(isIncremental ? "an incremental needs a parent" : "a full stream has no parent", nameof(parent));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        var t = receivedAtUtc.Kind == DateTimeKind.Local ? receivedAtUtc.ToUniversalTime() : receivedAtUtc;
+        Snapshot = snapshot;
+        IsIncremental = isIncremental;
+        Parent = parent;
+        Bytes = bytes;
+        ReceivedAtUtc = new DateTime(t.Year, t.Month, t.Day, t.Hour, t.Minute, t.Second, DateTimeKind.Utc);
+    }
+
+    public SnapshotName Snapshot { get; }
+
+    public bool IsIncremental { get; }
+
+    public SnapshotName? Parent { get; }
+
+    /// <summary>Bytes stored for this snapshot (the stream file's size).</summary>
+    public long Bytes { get; }
+
+    /// <summary>When the receiver committed it, by the receiver's clock, to the second.</summary>
+    public DateTime ReceivedAtUtc { get; }
+
+    public string Render() => string.Create(CultureInfo.InvariantCulture,
+        $"{Snapshot.Value} {(IsIncremental ? IncrementalText : FullText)} {Parent?.Value ?? NoParent} {Bytes} {ReceivedAtUtc.ToString(ReceivedAtFormat, CultureInfo.InvariantCulture)}");
+
+    public override string ToString() => Render();
+
+    public static NameCheck<ListEntryLine> Parse(string? line)
+    {
+        if (string.IsNullOrEmpty(line) || !ResponseLine.IsPrintableLine(line))
+        {
+            return NameCheck<ListEntryLine>.Fail($"list line '{NameText.Printable(line ?? "")}' is empty or not printable ASCII; expected {Form}");
+        }
+
+        var parts = line.Split(' ');
+        if (parts.Length != 5)
+        {
+            return NameCheck<ListEntryLine>.Fail($"list line '{NameText.Printable(line)}' has {parts.Length} fields; expected {Form}");
+        }
+
+        var snapshot = SnapshotName.Check(parts[0]);
+        if (snapshot.Value is null)
+        {
+            return NameCheck<ListEntryLine>.Fail($"list line: {snapshot.Error}");
+        }
+
+        if (parts[1] is not (FullText or IncrementalText))
+        {
+            return NameCheck<ListEntryLine>.Fail($"list line kind '{NameText.Printable(parts[1])}' is not 'full' or 'incremental'");
+        }
+
+        var isIncremental = parts[1] == IncrementalText;
+        SnapshotName? parent = null;
+        if (isIncremental)
+        {
+            var check = SnapshotName.Check(parts[2]);
+            if (check.Value is null)
+            {
+                return NameCheck<ListEntryLine>.Fail($"list line parent: {check.Error}");
+            }
+
+            parent = check.Value;
+        }
+        else if (parts[2] != NoParent)
+        {
+            return NameCheck<ListEntryLine>.Fail($"list line parent '{NameText.Printable(parts[2])}' of a full stream is not '-'");
+        }
+
+        if (!ResponseLine.TryParseCount(parts[3], out var bytes))
+        {
+            return NameCheck<ListEntryLine>.Fail($"list line byte count '{NameText.Printable(parts[3])}' is not a non-negative decimal without leading zeros");
+        }
+
+        if (!DateTime.TryParseExact(parts[4], ReceivedAtFormat, CultureInfo.InvariantCulture,
+                DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var receivedAt))
+        {
+            return NameCheck<ListEntryLine>.Fail($"list line time '{NameText.Printable(parts[4])}' is not yyyy-MM-ddTHH:mm:ssZ (UTC)");
+        }
+
+        return NameCheck<ListEntryLine>.Ok(new ListEntryLine(snapshot.Value, isIncremental, parent, bytes, DateTime.SpecifyKind(receivedAt, DateTimeKind.Utc)));
+    }
+}
