@@ -14,8 +14,8 @@ public static class CommandGrammar
     public const int MaxBytes = 1024;
 
     public const string Usage =
-        "hello | receive-stream <set> <snapshot> full | receive-stream <set> <snapshot> incremental <parent> | "
-        + "list <set> | get <set> <snapshot> | open-luks | receive <set> <snapshot> [<parent>] | "
+        "hello | receive-stream <set> <snapshot> full [<declarations>] | receive-stream <set> <snapshot> incremental <parent> [<declarations>] | "
+        + "list <set> | get <set> <snapshot> | open-luks | receive <set> <snapshot> [<parent>] [<declarations>] | "
         + "list-received <set> | prune-received <set> | close-luks";
 
     public static CommandParseResult Parse(string? raw)
@@ -104,8 +104,8 @@ public static class CommandGrammar
 
     private static CommandParseResult ReceiveStream(string[] tokens)
     {
-        const string usage = "receive-stream <set> <snapshot> full | receive-stream <set> <snapshot> incremental <parent>";
-        if (tokens.Length is not (4 or 5))
+        const string usage = "receive-stream <set> <snapshot> full [<declarations>] | receive-stream <set> <snapshot> incremental <parent> [<declarations>]";
+        if (tokens.Length < 4)
         {
             return Arity(tokens, usage);
         }
@@ -117,9 +117,16 @@ public static class CommandGrammar
         }
 
         var isIncremental = kind == ReceiveStreamRequest.IncrementalText;
-        if (tokens.Length != (isIncremental ? 5 : 4))
+        var fixedCount = isIncremental ? 5 : 4;
+        if (tokens.Length < fixedCount || (isIncremental && tokens[4].Contains('=', StringComparison.Ordinal)))
         {
             return Arity(tokens, usage);
+        }
+
+        var declared = StreamDeclaration.Parse(tokens[fixedCount..], isIncremental);
+        if (declared.Value is null)
+        {
+            return BadCommand(declared.Error!);
         }
 
         var set = BackupSet.Check(tokens[1]);
@@ -136,20 +143,20 @@ public static class CommandGrammar
 
         if (!isIncremental)
         {
-            return CommandParseResult.Ok(new ReceiveStreamRequest(set.Value, snapshot.Value, false, null));
+            return CommandParseResult.Ok(new ReceiveStreamRequest(set.Value, snapshot.Value, false, null) { Declared = declared.Value });
         }
 
         var parent = CheckParent(snapshot.Value, tokens[4]);
         return parent.Value is null
             ? parent.Failure!
-            : CommandParseResult.Ok(new ReceiveStreamRequest(set.Value, snapshot.Value, true, parent.Value));
+            : CommandParseResult.Ok(new ReceiveStreamRequest(set.Value, snapshot.Value, true, parent.Value) { Declared = declared.Value });
     }
 
     private static CommandParseResult Receive(string[] tokens)
     {
-        if (tokens.Length is not (3 or 4))
+        if (tokens.Length < 3)
         {
-            return Arity(tokens, "receive <set> <snapshot> [<parent>]");
+            return Arity(tokens, "receive <set> <snapshot> [<parent>] [<declarations>]");
         }
 
         var set = BackupSet.Check(tokens[1]);
@@ -164,15 +171,23 @@ public static class CommandGrammar
             return BadSnapshot(snapshot.Error);
         }
 
-        if (tokens.Length == 3)
+        // Snapshot names never contain '=', so a 4th token without one is the parent.
+        var hasParent = tokens.Length > 3 && !tokens[3].Contains('=', StringComparison.Ordinal);
+        var declared = StreamDeclaration.Parse(tokens[(hasParent ? 4 : 3)..], hasParent);
+        if (declared.Value is null)
         {
-            return CommandParseResult.Ok(new ReceiveRequest(set.Value, snapshot.Value, null));
+            return BadCommand(declared.Error!);
+        }
+
+        if (!hasParent)
+        {
+            return CommandParseResult.Ok(new ReceiveRequest(set.Value, snapshot.Value, null) { Declared = declared.Value });
         }
 
         var parent = CheckParent(snapshot.Value, tokens[3]);
         return parent.Value is null
             ? parent.Failure!
-            : CommandParseResult.Ok(new ReceiveRequest(set.Value, snapshot.Value, parent.Value));
+            : CommandParseResult.Ok(new ReceiveRequest(set.Value, snapshot.Value, parent.Value) { Declared = declared.Value });
     }
 
     private static (SnapshotName? Value, CommandParseResult? Failure) CheckParent(SnapshotName snapshot, string token)

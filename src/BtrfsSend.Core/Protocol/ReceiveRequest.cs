@@ -33,9 +33,12 @@ public sealed record ReceiveRequest : Request
 
     public bool IsIncremental => Parent is not null;
 
+    /// <summary>What the producer declares about the stream (uuid, proto, version).</summary>
+    public StreamDeclaration Declared { get; init; } = StreamDeclaration.None;
+
     public override string Verb => VerbText;
 
-    public override string ToCommandLine() => Parent is null
-        ? $"{VerbText} {Set.Value} {Snapshot.Value}"
-        : $"{VerbText} {Set.Value} {Snapshot.Value} {Parent.Value}";
+    public override string ToCommandLine() => string.Join(' ', (Parent is null
+        ? new[] { VerbText, Set.Value, Snapshot.Value }
+        : [VerbText, Set.Value, Snapshot.Value, Parent.Value]).Concat(Declared.ToTokens()));
 }

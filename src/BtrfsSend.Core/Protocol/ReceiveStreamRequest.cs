@@ -42,9 +42,12 @@ public sealed record ReceiveStreamRequest : Request
 
     public SnapshotName? Parent { get; }
 
+    /// <summary>What the producer declares about the stream (manifest fields the receiver cannot measure).</summary>
+    public StreamDeclaration Declared { get; init; } = StreamDeclaration.None;
+
     public override string Verb => VerbText;
 
-    public override string ToCommandLine() => IsIncremental
-        ? $"{VerbText} {Set.Value} {Snapshot.Value} {IncrementalText} {Parent!.Value}"
-        : $"{VerbText} {Set.Value} {Snapshot.Value} {FullText}";
+    public override string ToCommandLine() => string.Join(' ', (IsIncremental
+        ? new[] { VerbText, Set.Value, Snapshot.Value, IncrementalText, Parent!.Value }
+        : [VerbText, Set.Value, Snapshot.Value, FullText]).Concat(Declared.ToTokens()));
 }
