@@ -1,6 +1,6 @@
-using BtrfsSend.Core.Retention;
 using BtrfsSend.Core.Manifests;
 using BtrfsSend.Core.Naming;
+using BtrfsSend.Core.Retention;
 using Microsoft.Extensions.Configuration;
 
 namespace BtrfsSend.Core.Configuration;

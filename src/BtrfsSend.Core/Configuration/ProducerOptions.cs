@@ -1,6 +1,6 @@
-using BtrfsSend.Core.Retention;
 using BtrfsSend.Core.Manifests;
 using BtrfsSend.Core.Naming;
+using BtrfsSend.Core.Retention;
 
 namespace BtrfsSend.Core.Configuration;
 

@@ -1,5 +1,5 @@
-using BtrfsSend.Core.Retention;
 using BtrfsSend.Core.Naming;
+using BtrfsSend.Core.Retention;
 
 namespace BtrfsSend.Core.Configuration;
 

@@ -1,9 +1,9 @@
-using BtrfsSend.Core.Retention;
 using System.Globalization;
 using System.Text;
 using BtrfsSend.Core.Configuration;
 using BtrfsSend.Core.Manifests;
 using BtrfsSend.Core.Naming;
+using BtrfsSend.Core.Retention;
 using BtrfsSend.Core.Tests.Naming;
 using BtrfsSend.TestSupport;
 using FsCheck;

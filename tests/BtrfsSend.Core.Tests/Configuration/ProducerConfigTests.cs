@@ -1,6 +1,6 @@
-using BtrfsSend.Core.Retention;
 using BtrfsSend.Core.Configuration;
 using BtrfsSend.Core.Manifests;
+using BtrfsSend.Core.Retention;
 using BtrfsSend.TestSupport;
 
 namespace BtrfsSend.Core.Tests.Configuration;
