@@ -1,5 +1,6 @@
 using System.CommandLine;
 using BtrfsSend.Core.Hosting;
+using BtrfsSend.Receiver.Commands;
 
 namespace BtrfsSend.Receiver;
 
@@ -12,10 +13,17 @@ internal static class Program
         var log = ProgramHost.CreateLogger(Name);
         try
         {
+            var clock = TimeProvider.System;
             var root = new RootCommand(
                 "Receive btrfs send streams on the backup server: an SSH forced command (serve) that stores " +
-                "encrypted streams append-only as root-owned 0400 files, plus prune (cron) and check (monitoring).\n\n" +
-                "Exit codes:\n" + ProgramHost.ExitCodeTable());
+                "encrypted streams append-only as root-owned 0400 files, plus prune (cron), list and check (monitoring).\n\n" +
+                "Exit codes:\n" + ProgramHost.ExitCodeTable())
+            {
+                ServeCommand.Create(log, clock),
+                PruneCommand.Create(log, clock),
+                ListCommand.Create(log),
+                CheckCommand.Create(log, clock),
+            };
             return await ProgramHost.RunAsync(Name, root, args, log);
         }
         finally

@@ -39,7 +39,9 @@ public static class ProgramHost
     public static async Task<int> RunAsync(string programName, RootCommand root, string[] args, ILogger log, TextWriter? stderr = null)
     {
         stderr ??= Console.Error;
-        var parse = root.Parse(args);
+        // No response files: an argument such as "@/etc/shadow" must stay a literal token (the
+        // receiver's serve command gets attacker-controlled text as its last argument).
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0)
         {
             foreach (var error in parse.Errors)

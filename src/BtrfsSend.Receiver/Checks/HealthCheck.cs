@@ -1,0 +1,171 @@
+using System.Security.Cryptography;
+using BtrfsSend.Core.Configuration;
+using BtrfsSend.Core.Manifests;
+using BtrfsSend.Core.Naming;
+using BtrfsSend.Core.Retention;
+using BtrfsSend.Core.Storage;
+
+namespace BtrfsSend.Receiver.Checks;
+
+/// <summary>
+/// Monitoring of the stream store. Never says OK about what it could not read: a missing root,
+/// an unreadable manifest, or no sets at all is UNKNOWN.
+/// </summary>
+internal sealed class HealthCheck(ReceiverOptions options, TimeProvider clock)
+{
+    public sealed record Settings(IReadOnlyList<BackupSet>? Sets, TimeSpan MaxAge, TimeSpan? WarnAge, bool VerifyData, int? VerifyLimit);
+
+    public CheckReport Run(Settings settings)
+    {
+        var findings = new List<CheckFinding>();
+        var healths = new List<SetHealth>();
+        var store = new StreamStore(options.BackupRootDirPath);
+        if (!Directory.Exists(store.RootDirPath))
+        {
+            findings.Add(new CheckFinding(CheckStatus.Unknown, null, $"BACKUP_ROOT {store.RootDirPath} does not exist or cannot be read"));
+            return new CheckReport(findings, healths, null, settings.MaxAge);
+        }
+
+        long? free = null;
+        try
+        {
+            free = FreeSpace.AvailableBytes(store.RootDirPath);
+            if (free < options.MinFreeSpace)
+            {
+                findings.Add(new CheckFinding(CheckStatus.Critical, null, $"only {free} bytes free under {store.RootDirPath}, below MIN_FREE_SPACE={options.MinFreeSpace}: uploads are refused"));
+            }
+            else if (free < 2 * options.MinFreeSpace)
+            {
+                findings.Add(new CheckFinding(CheckStatus.Warning, null, $"{free} bytes free under {store.RootDirPath}, less than twice MIN_FREE_SPACE={options.MinFreeSpace}"));
+            }
+        }
+        catch (Core.Errors.StorageException ex)
+        {
+            findings.Add(new CheckFinding(CheckStatus.Unknown, null, ex.Message));
+        }
+
+        var sets = settings.Sets ?? store.DiscoverSets();
+        if (sets.Count == 0)
+        {
+            findings.Add(new CheckFinding(CheckStatus.Unknown, null, $"no backup sets found under {store.RootDirPath}"));
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        foreach (var set in sets)
+        {
+            healths.Add(CheckSet(store, set, settings, now, findings));
+        }
+
+        return new CheckReport(findings, healths, free, settings.MaxAge);
+    }
+
+    private static SetHealth CheckSet(StreamStore store, BackupSet set, Settings settings, DateTime now, List<CheckFinding> findings)
+    {
+        SetContents contents;
+        try
+        {
+            contents = store.Read(set);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            findings.Add(new CheckFinding(CheckStatus.Unknown, set.Value, $"cannot read the set: {ex.Message}"));
+            return new SetHealth(set.Value, 0, 0, null, null, 0);
+        }
+
+        foreach (var problem in contents.Problems)
+        {
+            findings.Add(new CheckFinding(CheckStatus.Unknown, set.Value, $"cannot read state: {problem}"));
+        }
+
+        var newest = contents.Streams.MaxBy(s => s.Manifest.ReceivedAtUtc);
+        double? age = newest is null ? null : (now - newest.Manifest.ReceivedAtUtc).TotalSeconds;
+        if (newest is null)
+        {
+            if (contents.IsReadable)
+            {
+                findings.Add(new CheckFinding(CheckStatus.Critical, set.Value, "no committed stream"));
+            }
+        }
+        else if (age > settings.MaxAge.TotalSeconds)
+        {
+            findings.Add(new CheckFinding(CheckStatus.Critical, set.Value, $"newest stream {newest.Manifest.Snapshot} was received {RetentionPolicy.FormatDuration(TimeSpan.FromSeconds(Math.Round(age.Value)))} ago (max {RetentionPolicy.FormatDuration(settings.MaxAge)})"));
+        }
+        else if (settings.WarnAge is { } warn && age > warn.TotalSeconds)
+        {
+            findings.Add(new CheckFinding(CheckStatus.Warning, set.Value, $"newest stream {newest.Manifest.Snapshot} was received {RetentionPolicy.FormatDuration(TimeSpan.FromSeconds(Math.Round(age.Value)))} ago (warn {RetentionPolicy.FormatDuration(warn)})"));
+        }
+
+        foreach (var broken in contents.Chains().BrokenChains())
+        {
+            findings.Add(new CheckFinding(CheckStatus.Critical, set.Value, $"chain broken: {broken.Message}"));
+        }
+
+        foreach (var orphan in contents.OrphanFilePaths)
+        {
+            findings.Add(new CheckFinding(CheckStatus.Warning, set.Value, $"stream file without a manifest (an interrupted commit?): {orphan}"));
+        }
+
+        if (contents.TempFilePaths.Count > 0)
+        {
+            using var idle = Directory.Exists(contents.DirPath) ? DirectoryLock.TryAcquire(store.LockFilePath(set)) : null;
+            if (idle is not null)
+            {
+                findings.Add(new CheckFinding(CheckStatus.Warning, set.Value, $"{contents.TempFilePaths.Count} stale temp file(s) from interrupted uploads (removed by the next upload or prune): {contents.TempFilePaths[0]}"));
+            }
+        }
+
+        foreach (var plain in contents.Streams.Where(s => s.Manifest.Encryption == StreamEncryption.None))
+        {
+            findings.Add(new CheckFinding(CheckStatus.Warning, set.Value, $"{plain.Manifest.Snapshot} is not OpenPGP-encrypted"));
+        }
+
+        var verified = 0;
+        if (settings.VerifyData)
+        {
+            foreach (var stream in Rotate(contents.Streams, settings.VerifyLimit, now))
+            {
+                verified++;
+                var problem = VerifyFile(stream);
+                if (problem is not null)
+                {
+                    findings.Add(new CheckFinding(CheckStatus.Critical, set.Value, problem));
+                }
+            }
+        }
+
+        return new SetHealth(set.Value, contents.Streams.Count, contents.Streams.Sum(s => s.Manifest.StreamBytes),
+            newest?.Manifest.ReceivedAtUtc, age, verified);
+    }
+
+    /// <summary>A different subset of at most <paramref name="limit"/> streams each day, covering all of them over time.</summary>
+    internal static IEnumerable<StoredStream> Rotate(IReadOnlyList<StoredStream> streams, int? limit, DateTime now)
+    {
+        if (limit is not { } n || n >= streams.Count)
+        {
+            return streams;
+        }
+
+        var day = (long)(now - DateTime.UnixEpoch).TotalDays;
+        var start = (int)(day * n % streams.Count);
+        return Enumerable.Range(0, n).Select(i => streams[(start + i) % streams.Count]);
+    }
+
+    private static string? VerifyFile(StoredStream stream)
+    {
+        try
+        {
+            using var file = File.OpenRead(stream.StreamFilePath);
+            if (file.Length != stream.Manifest.StreamBytes)
+            {
+                return $"{stream.StreamFilePath} is {file.Length} bytes, its manifest says {stream.Manifest.StreamBytes}";
+            }
+
+            var sha = Convert.ToHexStringLower(SHA256.HashData(file));
+            return sha == stream.Manifest.StreamSha256 ? null : $"{stream.StreamFilePath} SHA-256 {sha} does not match its manifest ({stream.Manifest.StreamSha256})";
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot read {stream.StreamFilePath}: {ex.Message}";
+        }
+    }
+}

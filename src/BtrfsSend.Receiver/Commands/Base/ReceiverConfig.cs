@@ -1,0 +1,61 @@
+using System.Collections;
+using System.CommandLine;
+using BtrfsSend.Core.Configuration;
+using BtrfsSend.Core.Errors;
+using Serilog;
+
+namespace BtrfsSend.Receiver.Commands.Base;
+
+/// <summary>The <c>--config</c> option every verb shares, and loading the validated options once.</summary>
+internal static class ReceiverConfig
+{
+    public const string DefaultFilePath = "/etc/default/btrfs-backup-receive";
+
+    public static Option<string> CreateOption() => new("--config")
+    {
+        Description = $"Receiver settings (shell-style KEY=value lines; may be missing, then defaults + environment). Default: {DefaultFilePath}",
+        DefaultValueFactory = _ => DefaultFilePath,
+    };
+
+    /// <summary>Loads file &lt; environment &lt; <paramref name="overrides"/>; logs warnings; throws <see cref="ConfigException"/> with every error.</summary>
+    public static ReceiverOptions Load(string filePath, ILogger log, IReadOnlyDictionary<string, string?>? overrides = null)
+    {
+        var result = ConfigLoader.LoadReceiver(filePath, Environment(), overrides ?? new Dictionary<string, string?>());
+        foreach (var warning in result.Warnings)
+        {
+            log.Warning("config: {Warning}", warning.ToString());
+        }
+
+        if (!result.IsValid)
+        {
+            foreach (var error in result.Errors)
+            {
+                log.Error("config: {Error}", error.ToString());
+            }
+
+            throw new ConfigException($"configuration invalid ({result.Errors.Count} error{(result.Errors.Count == 1 ? "" : "s")}): {string.Join("; ", result.Errors.Select(e => e.ToString()))}");
+        }
+
+        return result.Options!;
+    }
+
+    /// <summary>Adds the configured LOG_FILE to <paramref name="log"/>.</summary>
+    public static ILogger WithLogFile(ILogger log, ReceiverOptions options)
+        => options.LogFilePath is null
+            ? log
+            : new LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Logger(log)
+                .WriteTo.File(options.LogFilePath, formatProvider: System.Globalization.CultureInfo.InvariantCulture,
+                    outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffzzz} [{Level:u3}] [{ProcessId}] {Message:lj}{NewLine}{Exception}")
+                .CreateLogger();
+
+    private static Dictionary<string, string?> Environment()
+    {
+        var result = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (DictionaryEntry entry in System.Environment.GetEnvironmentVariables())
+        {
+            result[(string)entry.Key] = (string?)entry.Value;
+        }
+
+        return result;
+    }
+}

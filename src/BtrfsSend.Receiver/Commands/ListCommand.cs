@@ -1,0 +1,77 @@
+using System.CommandLine;
+using System.Text.Json;
+using BtrfsSend.Core.Naming;
+using BtrfsSend.Core.Protocol;
+using BtrfsSend.Core.Storage;
+using BtrfsSend.Receiver.Commands.Base;
+using Serilog;
+
+namespace BtrfsSend.Receiver.Commands;
+
+/// <summary><c>list [--set S] [--json]</c>: the stored streams, for the backup server's admin.</summary>
+internal static class ListCommand
+{
+    public static Command Create(ILogger log)
+    {
+        var config = ReceiverConfig.CreateOption();
+        var set = new Option<string?>("--set") { Description = "Only this backup set (default: every set under BACKUP_ROOT)" };
+        var json = new Option<bool>("--json") { Description = "One JSON document instead of text lines" };
+        var list = new Command("list", "List stored streams: set, snapshot, kind, parent, bytes, received_at") { config, set, json };
+        list.SetAction((parse, _) =>
+        {
+            var options = ReceiverConfig.Load(parse.GetValue(config)!, log);
+            var store = new StreamStore(options.BackupRootDirPath);
+            IReadOnlyList<BackupSet> sets;
+            if (parse.GetValue(set) is { } text)
+            {
+                var check = BackupSet.Check(text);
+                sets = check.Value is null ? throw new Core.Errors.ConfigException($"--set: {check.Error}") : [check.Value];
+            }
+            else
+            {
+                sets = store.DiscoverSets();
+            }
+
+            var rows = new List<Dictionary<string, object?>>();
+            foreach (var s in sets)
+            {
+                var contents = store.Read(s);
+                foreach (var problem in contents.Problems)
+                {
+                    log.Warning("set {Set}: {Problem}", s, problem);
+                }
+
+                foreach (var stream in contents.Streams.OrderBy(x => x.Manifest.Snapshot.TimestampUtc))
+                {
+                    var m = stream.Manifest;
+                    if (parse.GetValue(json))
+                    {
+                        rows.Add(new Dictionary<string, object?>
+                        {
+                            ["set"] = s.Value,
+                            ["snapshot"] = m.Snapshot.Value,
+                            ["kind"] = m.Kind == StreamKind.Full ? "full" : "incremental",
+                            ["parent"] = m.Parent?.Value,
+                            ["bytes"] = m.StreamBytes,
+                            ["sha256"] = m.StreamSha256,
+                            ["received_at"] = m.ReceivedAtUtc.ToString(ListEntryLine.ReceivedAtFormat, System.Globalization.CultureInfo.InvariantCulture),
+                            ["client"] = m.Client,
+                        });
+                    }
+                    else
+                    {
+                        Console.Out.WriteLine($"{s} {new ListEntryLine(m.Snapshot, m.Kind == StreamKind.Incremental, m.Parent, m.StreamBytes, m.ReceivedAtUtc).Render()}");
+                    }
+                }
+            }
+
+            if (parse.GetValue(json))
+            {
+                Console.Out.WriteLine(JsonSerializer.Serialize(rows, JsonOptions.Indented));
+            }
+
+            return Task.FromResult(0);
+        });
+        return list;
+    }
+}

@@ -1,0 +1,70 @@
+using System.CommandLine;
+using BtrfsSend.Core.Errors;
+using BtrfsSend.Core.Naming;
+using BtrfsSend.Core.Protocol;
+using BtrfsSend.Receiver.Commands.Base;
+using BtrfsSend.Receiver.Serve;
+using Serilog;
+
+namespace BtrfsSend.Receiver.Commands;
+
+/// <summary>
+/// <c>serve [--config FILE] [--client NAME] -- COMMAND</c>: the authorized_keys forced command.
+/// COMMAND is <c>"$SSH_ORIGINAL_COMMAND"</c>, taken verbatim as the last argument after
+/// <c>--</c> and parsed only by the core grammar — never as an option.
+/// </summary>
+internal static class ServeCommand
+{
+    public static Command Create(ILogger log, TimeProvider clock)
+    {
+        var config = ReceiverConfig.CreateOption();
+        var client = new Option<string?>("--client")
+        {
+            Description = "The client this SSH key belongs to, pinned in authorized_keys; limits it to its CLIENT_<name> set prefixes",
+        };
+        var command = new Argument<string>("command")
+        {
+            Description = "SSH_ORIGINAL_COMMAND, verbatim, after --",
+        };
+        var serve = new Command("serve", "Forced command for sshd (authorized_keys command=\"sudo -n btrfs-backup-receive serve -- \\\"$SSH_ORIGINAL_COMMAND\\\"\"): answers one protocol request on stdin/stdout")
+        {
+            config, client, command,
+        };
+        serve.SetAction(async (parse, cancellationToken) =>
+        {
+            var clientName = parse.GetValue(client);
+            var raw = parse.GetValue(command) ?? "";
+            await using var stdout = Console.OpenStandardOutput();
+            if (clientName is not null && ClientName.Problem(clientName) is { } problem)
+            {
+                log.Error("--client '{Client}' in authorized_keys is invalid: {Problem}", NameText.Printable(clientName), problem);
+                await WriteInternalAsync(stdout);
+                return (int)ExitCode.Config;
+            }
+
+            Core.Configuration.ReceiverOptions options;
+            try
+            {
+                options = ReceiverConfig.Load(parse.GetValue(config)!, log);
+            }
+            catch (ConfigException ex)
+            {
+                log.Error("{Message}", ex.Message);
+                await WriteInternalAsync(stdout);
+                return (int)ExitCode.Config;
+            }
+
+            var sessionLog = ReceiverConfig.WithLogFile(log, options);
+            await using var stdin = Console.OpenStandardInput();
+            var session = new ServeSession(options, clientName, stdin, stdout, sessionLog, clock);
+            return await session.RunAsync(raw, cancellationToken);
+        });
+        return serve;
+    }
+
+    private static async Task WriteInternalAsync(Stream stdout)
+    {
+        var line = ErrLine.From(ErrorCodes.Internal, "the backup server's receiver is misconfigured; its admin must check the receiver's log").Render() + "\n";
+        await stdout.WriteAsync(System.Text.Encoding.ASCII.GetBytes(line));
+    }
+}

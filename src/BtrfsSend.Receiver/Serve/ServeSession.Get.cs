@@ -1,0 +1,47 @@
+using System.Security.Cryptography;
+using BtrfsSend.Core.Protocol;
+
+namespace BtrfsSend.Receiver.Serve;
+
+internal sealed partial class ServeSession
+{
+    private async Task<int> GetAsync(GetRequest request, CancellationToken cancellationToken)
+    {
+        if (!options.AllowGet)
+        {
+            throw new ServeRefusal(ErrorCodes.Disabled, "get is disabled on this receiver (ALLOW_GET=no); copy the files from the backup server instead");
+        }
+
+        RequireAllowed(request.Set);
+        var stream = _store.Read(request.Set).Find(request.Snapshot)
+            ?? throw new ServeRefusal(ErrorCodes.BadSnapshot, $"snapshot '{request.Snapshot}' is not stored in set '{request.Set}'; 'list {request.Set}' shows what is");
+
+        await using var file = new FileStream(stream.StreamFilePath, FileMode.Open, FileAccess.Read, FileShare.Read, 0);
+        await using var framed = new Bsf1Writer(stdout, leaveOpen: true);
+        using var verify = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[BufferSize];
+        long total = 0;
+        int n;
+        while ((n = await file.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            verify.AppendData(buffer, 0, n);
+            total += n;
+            await framed.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
+        }
+
+        // Never vouch for bytes that no longer match their manifest: without a trailer the
+        // client sees a cut stream and restores nothing from it.
+        var actual = Convert.ToHexStringLower(verify.GetHashAndReset());
+        if (total != stream.Manifest.StreamBytes || actual != stream.Manifest.StreamSha256)
+        {
+            log.Error("set {Set}: {File} does not match its manifest (bytes {Bytes} vs {Expected}, sha256 {Actual} vs {ExpectedSha}); sent without a trailer",
+                request.Set, stream.StreamFilePath, total, stream.Manifest.StreamBytes, actual, stream.Manifest.StreamSha256);
+            return (int)Core.Errors.ExitCode.IntegrityFailed;
+        }
+
+        await framed.CompleteAsync(cancellationToken);
+        await stdout.FlushAsync(cancellationToken);
+        log.Information("set {Set}: sent {Snapshot} ({Bytes} bytes)", request.Set, request.Snapshot, total);
+        return 0;
+    }
+}

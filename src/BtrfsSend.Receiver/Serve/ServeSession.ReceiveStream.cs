@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using BtrfsSend.Core.Manifests;
+using BtrfsSend.Core.Naming;
+using BtrfsSend.Core.Protocol;
+using BtrfsSend.Core.Retention;
+using BtrfsSend.Core.Storage;
+
+namespace BtrfsSend.Receiver.Serve;
+
+internal sealed partial class ServeSession
+{
+    /// <summary>
+    /// <c>receive-stream</c>: every refusal happens before a byte is written; the stream lands in a
+    /// temp file unique to this connection, and only a valid BSF1 trailer (count and SHA-256)
+    /// commits it: fsync, 0400 root:root, no-replace rename, directory fsync, then the manifest
+    /// the same way. Any failure (EOF, bad trailer, oversize, disk full, signal) deletes the temp
+    /// file; after a SIGKILL the next verb on the set removes it.
+    /// </summary>
+    private async Task<int> ReceiveStreamAsync(ReceiveStreamRequest request, CancellationToken cancellationToken)
+    {
+        RequireAllowed(request.Set);
+        var now = clock.GetUtcNow();
+        var skew = request.Snapshot.TimestampUtc - now.UtcDateTime;
+        if (skew.Duration() > options.MaxClockSkew)
+        {
+            throw new ServeRefusal(ErrorCodes.ClockSkew,
+                $"snapshot time {request.Snapshot.TimestampUtc:yyyy-MM-ddTHH:mm:ssZ} is {RetentionPolicy.FormatDuration(skew.Duration())} {(skew > TimeSpan.Zero ? "ahead of" : "behind")} the receiver's clock ({now.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}); allowed: within MAX_CLOCK_SKEW={RetentionPolicy.FormatDuration(options.MaxClockSkew)}; check both clocks (NTP)");
+        }
+
+        // A missing BACKUP_ROOT usually means the backup disk is not mounted: never create it,
+        // or backups would silently fill the system disk underneath the mount point.
+        if (!Directory.Exists(_store.RootDirPath))
+        {
+            throw new ServeRefusal(ErrorCodes.IoError, $"BACKUP_ROOT {_store.RootDirPath} does not exist (is the backup disk mounted?); nothing was stored");
+        }
+
+        var dir = _store.SetDirPath(request.Set);
+        if (!Directory.Exists(dir) && request.IsIncremental)
+        {
+            throw new ServeRefusal(ErrorCodes.MissingParent, $"parent '{request.Parent}' of incremental '{request.Snapshot}' is not stored: set '{request.Set}' has no streams yet; send a full stream instead");
+        }
+
+        var rootFree = FreeSpace.AvailableBytes(_store.RootDirPath);
+        if (rootFree < options.MinFreeSpace)
+        {
+            throw new ServeRefusal(ErrorCodes.NoSpace, $"only {rootFree} bytes free under {_store.RootDirPath}, below MIN_FREE_SPACE={options.MinFreeSpace}; nothing was stored");
+        }
+
+        CreateSetDirectory(dir);
+        using var setLock = DirectoryLock.TryAcquire(_store.LockFilePath(request.Set))
+            ?? throw new ServeRefusal(ErrorCodes.Busy, $"another upload to set '{request.Set}' is running; try again when it has finished");
+        foreach (var stale in DurableFiles.DeleteStaleTemps(dir))
+        {
+            log.Warning("set {Set}: removed stale temp file {Path} left by an interrupted upload", request.Set, stale);
+        }
+
+        var contents = _store.Read(request.Set);
+        if (contents.HasName(request.Snapshot))
+        {
+            throw new ServeRefusal(ErrorCodes.Exists, $"snapshot '{request.Snapshot}' is already stored in set '{request.Set}'; stored backups are never overwritten");
+        }
+
+        if (request.IsIncremental && contents.Find(request.Parent!) is null)
+        {
+            throw new ServeRefusal(ErrorCodes.MissingParent, $"parent '{request.Parent}' of incremental '{request.Snapshot}' is not stored in set '{request.Set}'; send a full stream instead");
+        }
+
+        var free = FreeSpace.AvailableBytes(dir);
+        if (free < options.MinFreeSpace)
+        {
+            throw new ServeRefusal(ErrorCodes.NoSpace, $"only {free} bytes free under {dir}, below MIN_FREE_SPACE={options.MinFreeSpace}; nothing was stored");
+        }
+
+        var kind = request.IsIncremental ? StreamKind.Incremental : StreamKind.Full;
+        var streamPath = Path.Combine(dir, StoredFileName.StreamFileName(request.Snapshot, kind));
+        var manifestPath = Path.Combine(dir, StoredFileName.ManifestFileName(request.Snapshot));
+        var tempPath = DurableFiles.TempPathFor(dir, Path.GetFileName(streamPath));
+        var withdrawOnFailure = false;
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var (bytes, sha256, encryption) = await ReceiveToTempAsync(tempPath, cancellationToken);
+            DurableFiles.Commit(tempPath, streamPath);
+            withdrawOnFailure = true;
+            var manifest = new Manifest
+            {
+                Set = request.Set,
+                Snapshot = request.Snapshot,
+                Kind = kind,
+                Parent = request.Parent,
+                StreamBytes = bytes,
+                StreamSha256 = sha256,
+                Encryption = encryption,
+                Compression = request.Declared.Compression,
+                SendProto = request.Declared.SendProto,
+                ReceivedAtUtc = TruncateToSeconds(clock.GetUtcNow().UtcDateTime),
+                Client = client ?? "-",
+                SnapshotUuid = request.Declared.SnapshotUuid,
+                ParentUuid = request.Declared.ParentUuid,
+                ProducerVersion = request.Declared.ProducerVersion,
+            };
+            DurableFiles.WriteNew(manifestPath, System.Text.Encoding.UTF8.GetBytes(ManifestWriter.Render(manifest)));
+            withdrawOnFailure = false; // committed: from here on it is a backup, whatever happens to the client
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            log.Information("set {Set}: stored {Snapshot} ({Kind}, {Bytes} bytes, {Rate:F1} MiB/s, {Encryption}) for client {Client}",
+                request.Set, request.Snapshot, kind, bytes, bytes / 1048576.0 / Math.Max(seconds, 1e-6), encryption, ClientLabel);
+            await WriteLineAsync(new OkLine(sha256, bytes).Render());
+            return 0;
+        }
+        catch when (withdrawOnFailure)
+        {
+            // The manifest could not be written: withdraw the stream we committed a moment ago
+            // (we hold the set lock), so nothing half-done is left looking like a backup.
+            TryDelete(streamPath);
+            throw;
+        }
+        finally
+        {
+            TryDelete(tempPath);
+        }
+    }
+
+    private async Task<(long Bytes, string Sha256, StreamEncryption Encryption)> ReceiveToTempAsync(string tempPath, CancellationToken cancellationToken)
+    {
+        await using var reader = new Bsf1Reader(stdin, options.MaxStreamSize, leaveOpen: true);
+        await using var temp = DurableFiles.CreateTemp(tempPath);
+        var buffer = new byte[BufferSize];
+        var first = new byte[1];
+        var sawFirst = false;
+        int n;
+        while ((n = await reader.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            if (!sawFirst)
+            {
+                first[0] = buffer[0];
+                sawFirst = true;
+            }
+
+            await temp.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
+        }
+
+        // Read returned 0: the trailer's count and SHA-256 matched what arrived.
+        await temp.FlushAsync(cancellationToken);
+        temp.Flush(flushToDisk: true);
+        return (reader.PayloadBytes, reader.Sha256Hex, sawFirst ? SniffEncryption(first[0]) : StreamEncryption.None);
+    }
+
+    /// <summary>
+    /// What the first OpenPGP packet says (RFC 4880 §4.2): a symmetric-key session key packet
+    /// (tag 3) or a public-key one (tag 1). Anything else is recorded as not encrypted, so that
+    /// <c>check</c> can warn about it; the receiver never needs to read the data.
+    /// </summary>
+    internal static StreamEncryption SniffEncryption(byte firstByte)
+    {
+        if ((firstByte & 0x80) == 0)
+        {
+            return StreamEncryption.None;
+        }
+
+        var tag = (firstByte & 0x40) != 0 ? firstByte & 0x3F : (firstByte >> 2) & 0x0F;
+        return tag switch
+        {
+            3 => StreamEncryption.OpenPgpSymmetric,
+            1 => StreamEncryption.OpenPgpPubkey,
+            _ => StreamEncryption.None,
+        };
+    }
+
+    private static void CreateSetDirectory(string dir)
+    {
+        // 0750 root: the ingest user can neither list nor read stored streams.
+        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
+    }
+
+    private static DateTime TruncateToSeconds(DateTime t) => new(t.Ticks - (t.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc);
+
+    private void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException ex)
+        {
+            log.Error("could not delete {Path}: {Message}; the next request for this set removes it", path, ex.Message);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            log.Error("could not delete {Path}: {Message}", path, ex.Message);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+using System.Text;
+using BtrfsSend.Core.Configuration;
+using BtrfsSend.Core.Errors;
+using BtrfsSend.Core.Hosting;
+using BtrfsSend.Core.Naming;
+using BtrfsSend.Core.Protocol;
+using BtrfsSend.Core.Storage;
+using Serilog;
+
+namespace BtrfsSend.Receiver.Serve;
+
+/// <summary>
+/// One forced-command invocation: the raw <c>SSH_ORIGINAL_COMMAND</c> is parsed by the core
+/// grammar only, checked against this client's allowed sets, and dispatched. stdout carries only
+/// protocol output (an answer line, list lines, or a BSF1 stream); every refusal is one
+/// <c>ERR</c> line on stdout, one log line (stderr) with the client and the raw command, and a
+/// distinct exit code. Nothing is created or changed by a refused request.
+/// </summary>
+internal sealed partial class ServeSession(
+    ReceiverOptions options,
+    string? client,
+    Stream stdin,
+    Stream stdout,
+    ILogger log,
+    TimeProvider clock)
+{
+    /// <summary>Copy buffer: large enough to keep the pipe busy, small enough for flat memory.</summary>
+    internal const int BufferSize = 1024 * 1024;
+
+    private readonly StreamStore _store = new(options.BackupRootDirPath);
+
+    private string ClientLabel => client ?? "-";
+
+    public async Task<int> RunAsync(string rawCommand, CancellationToken cancellationToken = default)
+    {
+        var shown = NameText.Printable(rawCommand);
+        var parsed = CommandGrammar.Parse(rawCommand);
+        if (!parsed.IsValid)
+        {
+            return await RefuseAsync(new ServeRefusal(parsed.ErrorCode, parsed.Error), shown);
+        }
+
+        log.Information("client {Client} request: {Command}", ClientLabel, shown);
+        try
+        {
+            return parsed.Request switch
+            {
+                HelloRequest => await HelloAsync(),
+                ReceiveStreamRequest r => await ReceiveStreamAsync(r, cancellationToken),
+                ListRequest r => await ListAsync(r),
+                GetRequest r => await GetAsync(r, cancellationToken),
+                _ => throw new ServeRefusal(ErrorCodes.Disabled, $"'{parsed.Request.Verb}' belongs to the remote-btrfs mode, which this receiver does not serve; enabled: {HelloLine.EncryptedStreamMode}"),
+            };
+        }
+        catch (ServeRefusal refusal)
+        {
+            return await RefuseAsync(refusal, shown);
+        }
+        catch (LockHeldException ex)
+        {
+            return await RefuseAsync(new ServeRefusal(ErrorCodes.Busy, ex.Message), shown);
+        }
+        catch (FramingException ex)
+        {
+            return await RefuseAsync(new ServeRefusal(ex.ErrorCode, ex.Message), shown);
+        }
+        catch (StorageException ex)
+        {
+            return await RefuseAsync(new ServeRefusal(ErrorCodes.IoError, ex.Message), shown);
+        }
+        catch (IOException ex) when (IsDiskFull(ex))
+        {
+            return await RefuseAsync(new ServeRefusal(ErrorCodes.NoSpace, $"the backup disk is full ({ex.Message}); nothing was stored"), shown);
+        }
+        catch (IOException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return await RefuseAsync(new ServeRefusal(ErrorCodes.IoError, $"I/O error: {ex.Message}; nothing was stored"), shown);
+        }
+    }
+
+    private async Task<int> RefuseAsync(ServeRefusal refusal, string shownCommand)
+    {
+        log.Warning("client {Client} refused ({Code}): {Message}; command: {Command}", ClientLabel, refusal.Code, refusal.Message, shownCommand);
+        try
+        {
+            await WriteLineAsync(ErrLine.From(refusal.Code, refusal.Message).Render());
+        }
+        catch (IOException)
+        {
+            // The client is gone (EPIPE); the exit code and the log line remain.
+        }
+
+        return (int)refusal.ExitCode;
+    }
+
+    private async Task<int> HelloAsync()
+    {
+        var version = ProgramVersion.Current.Length <= 64 ? ProgramVersion.Current : ProgramVersion.Current[..64];
+        await WriteLineAsync(new HelloLine(version, HelloLine.CurrentProtocol, [HelloLine.EncryptedStreamMode]).Render());
+        return 0;
+    }
+
+    private void RequireAllowed(BackupSet set)
+    {
+        if (!options.IsSetAllowed(client, set))
+        {
+            throw new ServeRefusal(ErrorCodes.Forbidden, $"client '{ClientLabel}' may not use backup set '{set}'; ask the backup server's admin to add it to CLIENT_{ClientLabel}");
+        }
+    }
+
+    private async Task WriteLineAsync(string line)
+    {
+        var bytes = Encoding.ASCII.GetBytes(line + "\n");
+        await stdout.WriteAsync(bytes);
+        await stdout.FlushAsync();
+    }
+
+    private static bool IsDiskFull(IOException ex) => ex.HResult == 28 || ex.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
+}
