@@ -12,10 +12,10 @@ internal static class ConfigKeys
         "PASSPHRASE_FILE", "RECIPIENT_KEY_FILE", "BACKUP_MODE", "FULL_INTERVAL_DAYS",
         "LOCAL_KEEP_HOURLY", "LOCAL_KEEP_DAILY", "LOCAL_KEEP_WEEKLY", "LOCAL_KEEP_MONTHLY", "LOCAL_KEEP_YEARLY", "LOCAL_KEEP_WITHIN",
         "SERVICES_TO_QUIESCE", "LUKS_KEY_FILE", "COMPRESSION", "PRE_SNAPSHOT_HOOK", "POST_SNAPSHOT_HOOK",
-        "CANARY_FILE", "LOCK_FILE", "SSH_CIPHER",
+        "CANARY_FILE", "LOCK_FILE", "SSH_CIPHER", "SSH_OPTIONS",
     ];
 
-    public static readonly string[] ProducerArrays = ["SERVICES_TO_QUIESCE", "PRE_SNAPSHOT_HOOK", "POST_SNAPSHOT_HOOK"];
+    public static readonly string[] ProducerArrays = ["SERVICES_TO_QUIESCE", "PRE_SNAPSHOT_HOOK", "POST_SNAPSHOT_HOOK", "SSH_OPTIONS"];
 
     public static readonly string[] Receiver =
     [

@@ -127,6 +127,17 @@ public static class ConfigLoader
         var preHook = Hook(r, "PRE_SNAPSHOT_HOOK");
         var postHook = Hook(r, "POST_SNAPSHOT_HOOK");
         var canary = r.AbsolutePath("CANARY_FILE", required: false);
+        var sshOptions = r.Words("SSH_OPTIONS");
+        foreach (var option in sshOptions)
+        {
+            var eq = option.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || !option[..eq].All(char.IsAsciiLetterOrDigit)
+                || string.Equals(option[..eq], "ProxyCommand", StringComparison.OrdinalIgnoreCase)
+                || string.Equals(option[..eq], "LocalCommand", StringComparison.OrdinalIgnoreCase))
+            {
+                r.Error("SSH_OPTIONS", $"'{NameText.Printable(option)}' is not allowed; allowed: ssh -o options written as Key=value (e.g. UserKnownHostsFile=/etc/btrfs-send-backup/known_hosts), not ProxyCommand/LocalCommand");
+            }
+        }
 
         if (r.Errors.Count > 0 || sourceTop is null || subvol is null || snapshotDir is null || prefix is null
             || stateFile is null || lockFile is null || target is null || set is null)
@@ -158,6 +169,7 @@ public static class ConfigLoader
             PreSnapshotHook = preHook,
             PostSnapshotHook = postHook,
             CanaryFilePath = canary,
+            SshOptions = sshOptions,
         };
         return new ConfigResult<ProducerOptions>(options, r.Errors, r.Warnings);
     }

@@ -73,6 +73,9 @@ public sealed record ProducerOptions
     /// <summary>POST_SNAPSHOT_HOOK: argv run after the snapshot (argv[0] absolute); empty = none.</summary>
     public IReadOnlyList<string> PostSnapshotHook { get; init; } = [];
 
+    /// <summary>SSH_OPTIONS: extra <c>ssh -o Key=value</c> options (bash array), e.g. a dedicated known_hosts file.</summary>
+    public IReadOnlyList<string> SshOptions { get; init; } = [];
+
     /// <summary>CANARY_FILE: optional absolute path checked to exist in the snapshot.</summary>
     public string? CanaryFilePath { get; init; }
 
@@ -88,7 +91,8 @@ public sealed record ProducerOptions
         && Scalars().Equals(other.Scalars())
         && ServicesToQuiesce.SequenceEqual(other.ServicesToQuiesce)
         && PreSnapshotHook.SequenceEqual(other.PreSnapshotHook)
-        && PostSnapshotHook.SequenceEqual(other.PostSnapshotHook);
+        && PostSnapshotHook.SequenceEqual(other.PostSnapshotHook)
+        && SshOptions.SequenceEqual(other.SshOptions);
 
     public override int GetHashCode() => HashCode.Combine(SourceTopDirPath, SnapshotPrefix, BackupSet, ServicesToQuiesce.Count);
 

@@ -1,0 +1,87 @@
+using BtrfsSend.Core.Errors;
+using BtrfsSend.Core.Naming;
+using BtrfsSend.Core.Processes;
+using BtrfsSend.Core.Protocol;
+using BtrfsSend.Core.Transport;
+
+namespace BtrfsSend.Producer.Remote;
+
+/// <summary>
+/// Talks to btrfs-backup-receive through <c>ssh ... -- "COMMAND"</c>. Only requests built by
+/// the core grammar's records are sent, so what goes over the wire always parses on the other side.
+/// </summary>
+internal sealed class ReceiverClient(SshArgv ssh, ToolRunner tools)
+{
+    public SshArgv Ssh { get; } = ssh;
+
+    public async Task<HelloLine> HelloAsync(CancellationToken cancellationToken = default)
+    {
+        var result = await RunAsync(new HelloRequest(), cancellationToken);
+        var line = LastLine(result.StandardOutput);
+        var hello = HelloLine.Parse(line);
+        if (hello.Value is null)
+        {
+            throw new PrerequisiteException($"the receiver at {Ssh.Target} did not answer hello as btrfs-backup-receive does ('{NameText.Printable(line)}'); is its authorized_keys forced command right?");
+        }
+
+        if (hello.Value.Protocol != HelloLine.CurrentProtocol)
+        {
+            throw new PrerequisiteException($"the receiver at {Ssh.Target} speaks protocol {hello.Value.Protocol}, this producer speaks {HelloLine.CurrentProtocol}; upgrade one of them");
+        }
+
+        return hello.Value;
+    }
+
+    public async Task<IReadOnlyList<ListEntryLine>> ListAsync(BackupSet set, CancellationToken cancellationToken = default)
+    {
+        var result = await RunAsync(new ListRequest(set), cancellationToken);
+        var entries = new List<ListEntryLine>();
+        foreach (var line in result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var entry = ListEntryLine.Parse(line);
+            entries.Add(entry.Value ?? throw new TransferFailedException($"the receiver's list of {set} has a line this producer cannot read: {entry.Error}"));
+        }
+
+        return entries;
+    }
+
+    /// <summary>Runs a request without stdin; an ERR line or a failed ssh is an exception.</summary>
+    private async Task<ToolResult> RunAsync(Request request, CancellationToken cancellationToken)
+    {
+        var argv = Ssh.For(request.ToCommandLine());
+        var result = await tools.TryRunAsync(argv, stdin: ReadOnlyMemory<byte>.Empty, cancellationToken: cancellationToken);
+        ThrowIfFailed(result.ExitCode, result.StandardOutput, result.StandardErrorTail, request);
+        return result;
+    }
+
+    /// <summary>Maps ssh's and the receiver's failures to the producer's exit codes.</summary>
+    public void ThrowIfFailed(int exitCode, string stdout, string stderrTail, Request request)
+    {
+        var last = LastLine(stdout);
+        if (ResponseLine.Parse(last).Value is ErrLine err)
+        {
+            throw err.Code is ErrorCodes.Truncated or ErrorCodes.BadFrame or ErrorCodes.BadTrailer or ErrorCodes.HashMismatch or ErrorCodes.IoError or ErrorCodes.NoSpace
+                ? new TransferFailedException($"the receiver did not store {request.Verb}: {err.Code}: {err.Message}")
+                : new RefusedException(err.Code, $"the receiver refused '{request.ToCommandLine()}': {err.Code}: {err.Message}");
+        }
+
+        if (exitCode == 255)
+        {
+            throw new TransferFailedException($"cannot reach the receiver with ssh {Ssh.Target}: {Tail(stderrTail)}; check BACKUP_SSH_TARGET, the key and the network");
+        }
+
+        if (exitCode != 0)
+        {
+            throw new TransferFailedException($"'{request.Verb}' on the receiver failed with exit code {exitCode}: {Tail(stderrTail)}");
+        }
+    }
+
+    public static string LastLine(string text)
+        => text.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
+
+    private static string Tail(string stderr)
+    {
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.Length == 0 ? "(no error output)" : string.Join(" | ", lines.TakeLast(2));
+    }
+}
