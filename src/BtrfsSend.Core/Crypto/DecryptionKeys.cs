@@ -56,4 +56,6 @@ public sealed class DecryptionKeys
     }
 
     internal static DecryptionKeys FromPassphrase(byte[] passphrase) => new(passphrase, [], null);
+
+    internal static DecryptionKeys FromSecretKeys(IReadOnlyList<PgpSecretKey> secretKeys, byte[]? passphrase = null) => new(null, secretKeys, passphrase);
 }

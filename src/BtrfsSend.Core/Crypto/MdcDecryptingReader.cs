@@ -15,7 +15,7 @@ internal sealed class MdcDecryptingReader : Stream
     private readonly Stream _ciphertext;
     private readonly AesCfb _cfb;
     private readonly IncrementalHash _hash;
-    private readonly byte[] _buffer = new byte[1 << 18];
+    private readonly byte[] _buffer = new byte[1 << 16];
     private int _start;
     private int _end;
     private bool _isAtEnd;

@@ -20,7 +20,7 @@ internal static class PassphraseFile
 
         // gpg reads up to the first '\n' and keeps everything else (a '\r' too), so do we.
         var end = Array.IndexOf(all, (byte)'\n');
-        var line = end < 0 ? all : all[..end];
+        var line = end < 0 ? (byte[])all.Clone() : all[..end];
         Array.Clear(all);
         if (line.Length == 0)
         {

@@ -190,7 +190,16 @@ internal static class SessionKeys
     }
 
     private static byte[] Derive(byte[] passphrase, int algorithm, S2k s2k)
-        => PgpUtilities.MakeKeyFromPassPhraseRaw((SymmetricKeyAlgorithmTag)algorithm, s2k, passphrase).GetKey();
+    {
+        try
+        {
+            return PgpUtilities.MakeKeyFromPassPhraseRaw((SymmetricKeyAlgorithmTag)algorithm, s2k, passphrase).GetKey();
+        }
+        catch (PgpException ex)
+        {
+            throw new OpenPgpException(OpenPgpFailure.Unsupported, $"S2K with hash algorithm {(int)s2k.HashAlgorithm}", ex);
+        }
+    }
 
     /// <summary>RFC 6637 ECDH with X25519: shared secret, KDF, AES key unwrap, PKCS#5 unpadding.</summary>
     private static byte[] DecryptEcdh(byte[] body, int offset, PgpPrivateKey key)
