@@ -43,6 +43,7 @@ internal sealed class AesCfb
     public static bool IsHardwareAccelerated => X86Aes.IsSupported;
 
     /// <summary>Encrypts <paramref name="source"/> into <paramref name="destination"/> (may be the same memory).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Encrypt(ReadOnlySpan<byte> source, Span<byte> destination)
     {
         var i = 0;
@@ -83,6 +84,7 @@ internal sealed class AesCfb
     }
 
     /// <summary>Decrypts <paramref name="source"/> into <paramref name="destination"/> (may be the same memory).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Decrypt(ReadOnlySpan<byte> source, Span<byte> destination)
     {
         var i = 0;

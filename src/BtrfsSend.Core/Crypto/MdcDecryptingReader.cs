@@ -14,13 +14,13 @@ internal sealed class MdcDecryptingReader : Stream
     private const int MdcLength = 22;
     private readonly Stream _ciphertext;
     private readonly AesCfb _cfb;
-    private readonly IncrementalHash _hash;
+    private readonly BackgroundSha1 _hash;
     private readonly byte[] _buffer = new byte[1 << 16];
     private int _start;
     private int _end;
     private bool _isAtEnd;
 
-    public MdcDecryptingReader(Stream ciphertext, AesCfb cfb, IncrementalHash hashWithPrefix)
+    public MdcDecryptingReader(Stream ciphertext, AesCfb cfb, BackgroundSha1 hashWithPrefix)
     {
         _ciphertext = ciphertext;
         _cfb = cfb;
@@ -63,7 +63,7 @@ internal sealed class MdcDecryptingReader : Stream
         var released = _buffer.AsSpan(_start, n);
         if (!_isAtEnd)
         {
-            _hash.AppendData(released);
+            _hash.Append(released);
         }
 
         released.CopyTo(buffer);
@@ -122,8 +122,8 @@ internal sealed class MdcDecryptingReader : Stream
         }
 
         var mdcStart = _end - MdcLength;
-        _hash.AppendData(_buffer.AsSpan(_start, mdcStart - _start));
-        _hash.AppendData(_buffer.AsSpan(mdcStart, 2));
+        _hash.Append(_buffer.AsSpan(_start, mdcStart - _start));
+        _hash.Append(_buffer.AsSpan(mdcStart, 2));
         var digest = _hash.GetHashAndReset();
         var isMatch = _buffer[mdcStart] == (0xC0 | PacketHeader.Mdc) && _buffer[mdcStart + 1] == 20
             && CryptographicOperations.FixedTimeEquals(digest, _buffer.AsSpan(mdcStart + 2, 20));

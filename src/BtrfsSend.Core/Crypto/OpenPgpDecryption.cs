@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using Org.BouncyCastle.Bcpg.OpenPgp;
 
 namespace BtrfsSend.Core.Crypto;
@@ -76,8 +75,8 @@ public static class OpenPgpDecryption
             cfb.Decrypt(encryptedPrefix, prefix);
             if (prefix[14] == prefix[16] && prefix[15] == prefix[17])
             {
-                var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
-                hash.AppendData(prefix);
+                var hash = new BackgroundSha1(1 << 16);
+                hash.Append(prefix);
                 return new OpenPgpDecryptingStream(input, new MdcDecryptingReader(body, cfb, hash));
             }
         }

@@ -17,7 +17,7 @@ public sealed class OpenPgpEncryptingStream : Stream
     private readonly int _chunkShift;
     private readonly PartialBodyWriter _outer;
     private readonly AesCfb _cfb;
-    private readonly IncrementalHash _mdc = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
+    private readonly BackgroundSha1 _mdc;
     private readonly byte[] _literal;
     private int _literalCount;
     private bool _isFinished;
@@ -29,6 +29,7 @@ public sealed class OpenPgpEncryptingStream : Stream
         _output = output;
         _chunkShift = chunkShift;
         _literal = new byte[1 << chunkShift];
+        _mdc = new BackgroundSha1(1 << chunkShift);
         _cfb = new AesCfb(sessionKey);
         CryptographicOperations.ZeroMemory(sessionKey);
         _output.Write(sessionPackets);
@@ -161,7 +162,7 @@ public sealed class OpenPgpEncryptingStream : Stream
     /// <summary>Hashes plaintext for the MDC, encrypts it in place and passes it to the outer packet.</summary>
     private void Emit(Span<byte> plaintext)
     {
-        _mdc.AppendData(plaintext);
+        _mdc.Append(plaintext);
         _cfb.Encrypt(plaintext, plaintext);
         _outer.Write(plaintext);
     }
