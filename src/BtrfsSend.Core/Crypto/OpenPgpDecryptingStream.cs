@@ -69,9 +69,10 @@ public sealed class OpenPgpDecryptingStream : Stream
             _failure = ex;
             throw;
         }
-        catch (Exception ex) when (ex is InvalidDataException or IOException or ArgumentException or IndexOutOfRangeException)
+        catch (Exception ex) when (ex is InvalidDataException or ArgumentException or IndexOutOfRangeException
+                                   || (ex is IOException && _decompressed is not null && !ReferenceEquals(_decompressed, _compressedBody)))
         {
-            _failure = new OpenPgpException(OpenPgpFailure.Tampered, $"the decrypted content is damaged ({ex.Message})", ex);
+            _failure = new OpenPgpException(OpenPgpFailure.Tampered, $"the decrypted content does not decompress/parse ({ex.Message})", ex);
             throw _failure;
         }
     }
