@@ -15,7 +15,7 @@ internal sealed class MdcDecryptingReader : Stream
     private readonly Stream _ciphertext;
     private readonly AesCfb _cfb;
     private readonly BackgroundSha1 _hash;
-    private readonly byte[] _buffer = new byte[1 << 16];
+    private readonly byte[] _buffer = new byte[1 << 18];
     private int _start;
     private int _end;
     private bool _isAtEnd;
@@ -101,16 +101,20 @@ internal sealed class MdcDecryptingReader : Stream
             _start = 0;
         }
 
-        var n = _ciphertext.Read(_buffer.AsSpan(_end));
-        if (n > 0)
+        // Fill the whole buffer (gpg writes 8 KiB partial chunks): fewer, larger hash and copy steps.
+        while (_end < _buffer.Length)
         {
+            var n = _ciphertext.Read(_buffer.AsSpan(_end));
+            if (n == 0)
+            {
+                _isAtEnd = true;
+                Verify();
+                return;
+            }
+
             _cfb.Decrypt(_buffer.AsSpan(_end, n), _buffer.AsSpan(_end, n));
             _end += n;
-            return;
         }
-
-        _isAtEnd = true;
-        Verify();
     }
 
     /// <summary>Hashes everything not yet released plus the MDC header and compares with the MDC.</summary>

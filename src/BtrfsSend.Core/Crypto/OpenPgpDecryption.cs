@@ -13,6 +13,8 @@ public static class OpenPgpDecryption
     /// </summary>
     public static OpenPgpDecryptingStream Open(Stream input, DecryptionKeys keys)
     {
+        // Packet headers are read byte by byte and gpg's partial chunks are 8 KiB: read ahead.
+        input = new BufferedStream(input, 1 << 18);
         var symmetric = new List<byte[]>();
         var publicKey = new List<byte[]>();
         PacketHeader data;
@@ -75,7 +77,7 @@ public static class OpenPgpDecryption
             cfb.Decrypt(encryptedPrefix, prefix);
             if (prefix[14] == prefix[16] && prefix[15] == prefix[17])
             {
-                var hash = new BackgroundSha1(1 << 16);
+                var hash = new BackgroundSha1(1 << 18);
                 hash.Append(prefix);
                 return new OpenPgpDecryptingStream(input, new MdcDecryptingReader(body, cfb, hash));
             }

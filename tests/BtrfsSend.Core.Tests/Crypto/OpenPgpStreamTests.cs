@@ -104,7 +104,7 @@ public class OpenPgpStreamTests
     [Fact]
     public async Task Plaintext_released_before_a_failed_MDC_never_ends_as_success()
     {
-        var plaintext = CryptoTestData.Mixed(50_000);
+        var plaintext = CryptoTestData.Mixed(1_000_000);
         var ciphertext = await CryptoTestData.EncryptAsync(plaintext, Encrypt);
         ciphertext[^5] ^= 0x10;
         using var input = new MemoryStream(ciphertext);
