@@ -18,6 +18,7 @@ internal sealed class MdcDecryptingReader : Stream
     private readonly byte[] _buffer = new byte[1 << 18];
     private int _start;
     private int _end;
+    private int _hashed;
     private bool _isAtEnd;
 
     public MdcDecryptingReader(Stream ciphertext, AesCfb cfb, BackgroundSha1 hashWithPrefix)
@@ -60,13 +61,7 @@ internal sealed class MdcDecryptingReader : Stream
         }
 
         var n = Math.Min(available, buffer.Length);
-        var released = _buffer.AsSpan(_start, n);
-        if (!_isAtEnd)
-        {
-            _hash.Append(released);
-        }
-
-        released.CopyTo(buffer);
+        _buffer.AsSpan(_start, n).CopyTo(buffer);
         _start += n;
         return n;
     }
@@ -98,6 +93,7 @@ internal sealed class MdcDecryptingReader : Stream
         {
             _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
             _end -= _start;
+            _hashed -= _start;
             _start = 0;
         }
 
@@ -115,6 +111,14 @@ internal sealed class MdcDecryptingReader : Stream
             _cfb.Decrypt(_buffer.AsSpan(_end, n), _buffer.AsSpan(_end, n));
             _end += n;
         }
+
+        // Hash in large runs whatever the consumer's read size: all but the last 22 bytes are data.
+        var safe = _end - MdcLength;
+        if (safe > _hashed)
+        {
+            _hash.Append(_buffer.AsSpan(_hashed, safe - _hashed));
+            _hashed = safe;
+        }
     }
 
     /// <summary>Hashes everything not yet released plus the MDC header and compares with the MDC.</summary>
@@ -126,7 +130,7 @@ internal sealed class MdcDecryptingReader : Stream
         }
 
         var mdcStart = _end - MdcLength;
-        _hash.Append(_buffer.AsSpan(_start, mdcStart - _start));
+        _hash.Append(_buffer.AsSpan(_hashed, mdcStart - _hashed));
         _hash.Append(_buffer.AsSpan(mdcStart, 2));
         var digest = _hash.GetHashAndReset();
         var isMatch = _buffer[mdcStart] == (0xC0 | PacketHeader.Mdc) && _buffer[mdcStart + 1] == 20
