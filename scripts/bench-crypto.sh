@@ -100,7 +100,7 @@ table="$(awk -v mib="$size_mib" '
 } > "$work/section"
 
 doc="$repo/docs/benchmarks.md"
-[[ -f "$doc" ]] || printf '# Benchmarks\n\n' > "$doc"
+[[ -f "$doc" ]] || printf '# Benchmarks\n' > "$doc"
 # Replace the Crypto section (up to the next "## " heading), or append it.
 awk -v section="$work/section" '
   BEGIN { while ((getline line < section) > 0) text = text line "\n" }
