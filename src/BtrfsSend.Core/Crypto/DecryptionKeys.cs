@@ -1,0 +1,61 @@
+using BtrfsSend.Core.Errors;
+using BtrfsSend.Core.Naming;
+using Org.BouncyCastle.Bcpg.OpenPgp;
+
+namespace BtrfsSend.Core.Crypto;
+
+/// <summary>What opens a stream: a passphrase, or the secret keys of a key file (restore key).</summary>
+public sealed class DecryptionKeys
+{
+    private DecryptionKeys(byte[]? passphrase, IReadOnlyList<PgpSecretKey> secretKeys, byte[]? secretKeyPassphrase)
+    {
+        Passphrase = passphrase;
+        SecretKeys = secretKeys;
+        SecretKeyPassphrase = secretKeyPassphrase;
+    }
+
+    internal byte[]? Passphrase { get; }
+
+    internal IReadOnlyList<PgpSecretKey> SecretKeys { get; }
+
+    internal byte[]? SecretKeyPassphrase { get; }
+
+    /// <summary>The first line of the file, as <c>gpg --passphrase-file</c> reads it.</summary>
+    public static DecryptionKeys FromPassphraseFile(string filePath) => new(PassphraseFile.ReadFirstLine(filePath), [], null);
+
+    /// <summary>
+    /// Secret keys from an armored or binary <c>gpg --export-secret-keys</c> file; if they are
+    /// protected, <paramref name="passphraseFilePath"/> holds their passphrase (first line).
+    /// </summary>
+    public static DecryptionKeys FromSecretKeyFile(string filePath, string? passphraseFilePath = null)
+    {
+        PgpSecretKeyRingBundle bundle;
+        try
+        {
+            using var file = File.OpenRead(filePath);
+            bundle = new PgpSecretKeyRingBundle(PgpUtilities.GetDecoderStream(file));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or PgpException)
+        {
+            throw new ConfigException($"secret key file '{NameText.Printable(filePath)}' cannot be read as an OpenPGP secret key export: {ex.Message}", ex);
+        }
+
+        var keys = new List<PgpSecretKey>();
+        foreach (PgpSecretKeyRing ring in bundle.GetKeyRings())
+        {
+            keys.AddRange(ring.GetSecretKeys().Where(k => !k.IsPrivateKeyEmpty && k.PublicKey.IsEncryptionKey));
+        }
+
+        if (keys.Count == 0)
+        {
+            throw new ConfigException($"secret key file '{NameText.Printable(filePath)}' holds no secret encryption key");
+        }
+
+        var passphrase = passphraseFilePath is null ? null : PassphraseFile.ReadFirstLine(passphraseFilePath);
+        return new DecryptionKeys(null, keys, passphrase);
+    }
+
+    internal static DecryptionKeys FromPassphrase(byte[] passphrase) => new(passphrase, [], null);
+
+    internal static DecryptionKeys FromSecretKeys(IReadOnlyList<PgpSecretKey> secretKeys, byte[]? passphrase = null) => new(null, secretKeys, passphrase);
+}
