@@ -1,5 +1,6 @@
 using System.CommandLine;
 using BtrfsSend.Core.Hosting;
+using BtrfsSend.Producer.Commands;
 
 namespace BtrfsSend.Producer;
 
@@ -12,10 +13,17 @@ internal static class Program
         var log = ProgramHost.CreateLogger(Name);
         try
         {
+            var clock = TimeProvider.System;
             var root = new RootCommand(
                 "Back up a btrfs subvolume: quiesce services, take a read-only snapshot, and stream " +
-                "'btrfs send' (full or incremental) through OpenPGP encryption over SSH to btrfs-backup-receive.\n\n" +
-                "Exit codes:\n" + ProgramHost.ExitCodeTable());
+                "'btrfs send' (full or incremental) through OpenPGP encryption over SSH to btrfs-backup-receive. " +
+                "Without a verb it runs a backup ('run'), as the seed's cron line expects.\n\n" +
+                "Exit codes:\n" + ProgramHost.ExitCodeTable())
+            {
+                RunCommand.Create(log, clock),
+                StatusCommand.Create(log, clock),
+            };
+            RunCommand.Configure(root, log, clock);
             return await ProgramHost.RunAsync(Name, root, args, log);
         }
         finally

@@ -32,7 +32,9 @@ internal static class ServeCommand
         };
         serve.SetAction(async (parse, cancellationToken) =>
         {
-            var clientName = parse.GetValue(client);
+            // The client is the --client pin from authorized_keys, else the sudo user (DESIGN.md §3),
+            // never anything the client sends.
+            var clientName = parse.GetValue(client) ?? SudoUser();
             var raw = parse.GetValue(command) ?? "";
             await using var stdout = Console.OpenStandardOutput();
             if (clientName is not null && ClientName.Problem(clientName) is { } problem)
@@ -60,6 +62,12 @@ internal static class ServeCommand
             return await session.RunAsync(raw, cancellationToken);
         });
         return serve;
+    }
+
+    private static string? SudoUser()
+    {
+        var user = Environment.GetEnvironmentVariable("SUDO_USER");
+        return user is not null && ClientName.Problem(user) is null ? user : null;
     }
 
     private static async Task WriteInternalAsync(Stream stdout)

@@ -27,6 +27,9 @@ internal sealed partial class ServeSession(
     /// <summary>Copy buffer: large enough to keep the pipe busy, small enough for flat memory.</summary>
     internal const int BufferSize = 1024 * 1024;
 
+    /// <summary>The manifest's client when neither --client nor SUDO_USER named one.</summary>
+    internal const string UnknownClient = "unknown";
+
     private readonly StreamStore _store = new(options.BackupRootDirPath);
 
     private string ClientLabel => client ?? "-";

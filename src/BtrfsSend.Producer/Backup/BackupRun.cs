@@ -1,0 +1,145 @@
+using BtrfsSend.Core.Btrfs;
+using BtrfsSend.Core.Configuration;
+using BtrfsSend.Core.Crypto;
+using BtrfsSend.Core.Errors;
+using BtrfsSend.Core.Hosting;
+using BtrfsSend.Core.Manifests;
+using BtrfsSend.Core.Naming;
+using BtrfsSend.Core.Processes;
+using BtrfsSend.Core.Protocol;
+using BtrfsSend.Core.Storage;
+using BtrfsSend.Producer.Remote;
+using Serilog;
+
+namespace BtrfsSend.Producer.Backup;
+
+/// <summary>
+/// One backup run (DESIGN.md §8), each step delegated: lock → prerequisites and receiver hello →
+/// parent choice → quiesce + snapshot → send pipeline → state file → local prune. Nothing that
+/// failed is recorded as done: the state file changes only after a matching OK, and the new
+/// snapshot of a failed send is deleted (the next run takes a fresh one).
+/// </summary>
+internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, ReceiverClient receiver, ILogger log, TimeProvider clock)
+{
+    public async Task<int> RunAsync(bool dryRun, CancellationToken cancellationToken = default)
+    {
+        if (options.Mode != BackupMode.EncryptedStream)
+        {
+            throw new ConfigException("BACKUP_MODE=remote-btrfs is not implemented yet in this version; use encrypted-stream");
+        }
+
+        if (options.Compression != StreamCompression.None)
+        {
+            throw new ConfigException("COMPRESSION=zstd is not implemented yet in this version; use COMPRESSION=none");
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.LockFilePath))!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        using var runLock = DirectoryLock.Acquire(options.LockFilePath, $"the backup of {options.BackupSet}");
+
+        await new Prerequisites(tools).CheckAsync(options, cancellationToken);
+        var keys = options.RecipientKeyFilePath is { } recipient
+            ? EncryptionKeys.FromPublicKeyFile(recipient)
+            : EncryptionKeys.FromPassphraseFile(options.PassphraseFilePath ?? throw new ConfigException("PASSPHRASE_FILE or RECIPIENT_KEY_FILE is required in encrypted-stream mode"));
+
+        var hello = await receiver.HelloAsync(cancellationToken);
+        if (!hello.Supports(HelloLine.EncryptedStreamMode))
+        {
+            throw new PrerequisiteException($"the receiver ({hello.Render()}) does not serve encrypted-stream mode");
+        }
+
+        var remote = await receiver.ListAsync(options.BackupSet, cancellationToken);
+        var snapshots = new LocalSnapshots(options.SnapshotDirPath, options.SnapshotPrefix, tools);
+        var state = new StateFile(options.StateFilePath);
+        var previous = state.Read();
+        var now = clock.GetUtcNow();
+        var decision = ParentChooser.Choose(previous, snapshots.List().Select(s => s.Value).ToHashSet(StringComparer.Ordinal), remote, options.FullIntervalDays, now);
+        log.Information("{Set}: {Decision}", options.BackupSet, decision.Reason);
+
+        var snapshot = SnapshotName.Create(options.SnapshotPrefix, now);
+        var source = Prerequisites.SourcePath(options);
+        if (dryRun)
+        {
+            PrintDryRun(snapshots, snapshot, source, decision, previous, now);
+            return 0;
+        }
+
+        if (snapshots.List().Contains(snapshot))
+        {
+            throw new ConfigException($"snapshot {snapshot} already exists locally (two runs in the same second?); try again");
+        }
+
+        await new Quiescer(tools, log).RunQuiescedAsync(options.ServicesToQuiesce, options.PreSnapshotHook, options.PostSnapshotHook,
+            async () =>
+            {
+                await snapshots.CreateAsync(source, snapshot, cancellationToken);
+                return true;
+            },
+            cancellationToken);
+
+        SendResult result;
+        try
+        {
+            var request = new ReceiveStreamRequest(options.BackupSet, snapshot, decision.IsIncremental, decision.Parent)
+            {
+                Declared = new StreamDeclaration
+                {
+                    SnapshotUuid = await snapshots.UuidAsync(snapshot, cancellationToken),
+                    ParentUuid = decision.Parent is { } p ? await snapshots.UuidAsync(p, cancellationToken) : null,
+                    ProducerVersion = VersionToken(),
+                },
+            };
+            var sendArgv = BtrfsArgv.Send(snapshots.PathOf(snapshot), decision.Parent is { } parent ? snapshots.PathOf(parent) : null);
+            using var progress = new ConsoleProgress();
+            result = await new SendPipeline(receiver, log).RunAsync(sendArgv, request, keys, progress, cancellationToken);
+        }
+        catch
+        {
+            log.Warning("deleting the new snapshot {Snapshot}: its send did not complete, the next run takes a fresh one", snapshot);
+            await TryDeleteAsync(snapshots, snapshot);
+            throw;
+        }
+
+        state.Write(snapshot);
+        log.Information(
+            "backup OK: set {Set} {Kind} {Snapshot}{Parent}, {Plain} bytes sent as {Stored} encrypted bytes in {Seconds:F1} s ({Rate:F1} MiB/s), sha256 {Sha}",
+            options.BackupSet, decision.IsIncremental ? "incremental" : "full", snapshot,
+            decision.Parent is null ? "" : $" (parent {decision.Parent})", result.PlaintextBytes, result.StoredBytes,
+            result.Duration.TotalSeconds, result.PlaintextBytes / 1048576.0 / Math.Max(result.Duration.TotalSeconds, 1e-3), result.StoredSha256);
+
+        await new LocalPruner(snapshots, options.LocalKeep, log).PruneAsync(snapshot, clock.GetUtcNow());
+        return 0;
+    }
+
+    private void PrintDryRun(LocalSnapshots snapshots, SnapshotName snapshot, string source, ParentDecision decision, SnapshotName? previous, DateTimeOffset now)
+    {
+        var request = new ReceiveStreamRequest(options.BackupSet, snapshot, decision.IsIncremental, decision.Parent);
+        Console.Out.WriteLine($"dry run: nothing is stopped, snapshotted, sent or deleted");
+        Console.Out.WriteLine($"  services to stop if running: {(options.ServicesToQuiesce.Count == 0 ? "(none)" : string.Join(' ', options.ServicesToQuiesce))}");
+        Console.Out.WriteLine($"  snapshot:  {Argv.Render(BtrfsArgv.SnapshotReadOnly(source, snapshots.PathOf(snapshot)))}");
+        Console.Out.WriteLine($"  decision:  {decision.Reason}");
+        Console.Out.WriteLine($"  send:      {Argv.Render(BtrfsArgv.Send(snapshots.PathOf(snapshot), decision.Parent is { } p ? snapshots.PathOf(p) : null))}");
+        Console.Out.WriteLine($"  encrypt:   OpenPGP {(options.RecipientKeyFilePath is null ? "AES-256 with PASSPHRASE_FILE " + options.PassphraseFilePath : "to RECIPIENT_KEY_FILE " + options.RecipientKeyFilePath)}");
+        Console.Out.WriteLine($"  transfer:  {Argv.Render(receiver.Ssh.For(request.ToCommandLine()))}");
+        Console.Out.WriteLine($"  state:     {options.StateFilePath} ({previous?.Value ?? "empty"} -> {snapshot} on OK)");
+        Console.Out.WriteLine($"  local keep: {(options.LocalKeep.IsEmpty ? "LOCAL_KEEP_* empty: no local snapshot is deleted" : "LOCAL_KEEP_* applied after a successful send")} (now {now:yyyy-MM-ddTHH:mm:ssZ})");
+    }
+
+    private async Task TryDeleteAsync(LocalSnapshots snapshots, SnapshotName snapshot)
+    {
+        try
+        {
+            await snapshots.DeleteAsync(snapshot);
+        }
+        catch (ToolFailedException ex)
+        {
+            log.Error("could not delete the unsent snapshot {Snapshot}: {Message}; delete it by hand", snapshot, ex.Message);
+        }
+    }
+
+    private static string VersionToken()
+    {
+        var v = ProgramVersion.Current;
+        var clean = new string(v.Where(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '+' or '-').ToArray());
+        return clean.Length is > 0 and <= 64 ? clean : clean.Length > 64 ? clean[..64] : "0.0.0";
+    }
+}

@@ -1,0 +1,63 @@
+using BtrfsSend.Core.Btrfs;
+using BtrfsSend.Core.Configuration;
+using BtrfsSend.Core.Errors;
+using BtrfsSend.Core.Processes;
+
+namespace BtrfsSend.Producer.Backup;
+
+/// <summary>DESIGN.md §8 step 2: everything checked before anything is touched.</summary>
+internal sealed class Prerequisites(ToolRunner tools)
+{
+    public async Task CheckAsync(ProducerOptions options, CancellationToken cancellationToken = default)
+    {
+        var btrfsVersion = await tools.TryRunAsync(["btrfs", "--version"], cancellationToken: cancellationToken);
+        if (!btrfsVersion.IsSuccess)
+        {
+            throw new PrerequisiteException("btrfs is not installed or not on PATH; install btrfs-progs");
+        }
+
+        var source = SourcePath(options);
+        if (!Directory.Exists(options.SourceTopDirPath))
+        {
+            throw new PrerequisiteException($"SOURCE_TOP {options.SourceTopDirPath} does not exist; mount the top-level btrfs volume there");
+        }
+
+        var fsType = await tools.TryRunAsync(["stat", "-f", "-c", "%T", options.SourceTopDirPath], cancellationToken: cancellationToken);
+        if (fsType.StandardOutput.Trim() != "btrfs")
+        {
+            throw new PrerequisiteException($"SOURCE_TOP {options.SourceTopDirPath} is not on btrfs (it is '{fsType.StandardOutput.Trim()}')");
+        }
+
+        var show = await tools.TryRunAsync(BtrfsArgv.ShowSubvolume(source), cancellationToken: cancellationToken);
+        if (!show.IsSuccess)
+        {
+            throw new PrerequisiteException($"SOURCE_SUBVOL {options.SourceSubvol} is not a btrfs subvolume under {options.SourceTopDirPath} ({source}): {show.StandardErrorTail.Trim()}");
+        }
+
+        var snapshotParent = Directory.Exists(options.SnapshotDirPath) ? options.SnapshotDirPath : Path.GetDirectoryName(options.SnapshotDirPath)!;
+        if (!Directory.Exists(snapshotParent))
+        {
+            throw new PrerequisiteException($"SNAPSHOT_DIR {options.SnapshotDirPath} and its parent do not exist");
+        }
+
+        if (await FilesystemUuidAsync(snapshotParent, cancellationToken) != await FilesystemUuidAsync(source, cancellationToken))
+        {
+            throw new PrerequisiteException($"SNAPSHOT_DIR {options.SnapshotDirPath} is not on the same btrfs filesystem as {source}; snapshots must live on the source filesystem");
+        }
+    }
+
+    public static string SourcePath(ProducerOptions options) => Path.Combine(options.SourceTopDirPath, options.SourceSubvol);
+
+    /// <summary>
+    /// The UUID of the btrfs filesystem holding <paramref name="path"/> (findmnt: the UUID is the
+    /// filesystem's, the same for every subvolume, unlike statfs' f_fsid).
+    /// </summary>
+    private async Task<string> FilesystemUuidAsync(string path, CancellationToken cancellationToken)
+    {
+        var found = await tools.TryRunAsync(["findmnt", "-n", "-o", "FSTYPE,UUID", "-T", path], cancellationToken: cancellationToken);
+        var fields = found.StandardOutput.Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+        return found.IsSuccess && fields.Length >= 2 && fields[0] == "btrfs"
+            ? fields[1]
+            : throw new PrerequisiteException($"{path} is not on a btrfs filesystem (findmnt: '{found.StandardOutput.Trim()}')");
+    }
+}

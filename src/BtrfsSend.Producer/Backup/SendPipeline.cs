@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using System.Text;
+using BtrfsSend.Core.Btrfs;
+using BtrfsSend.Core.Crypto;
+using BtrfsSend.Core.Errors;
+using BtrfsSend.Core.Processes;
+using BtrfsSend.Core.Protocol;
+using BtrfsSend.Producer.Remote;
+using CliWrap;
+using Serilog;
+
+namespace BtrfsSend.Producer.Backup;
+
+/// <summary>
+/// One streaming pipeline with bounded memory:
+/// <c>btrfs send</c> → send-stream validator → OpenPGP encryption → BSF1 framing + SHA-256 →
+/// <c>ssh ... -- "receive-stream ..."</c>. The BSF1 trailer — the only thing that lets the
+/// receiver commit — goes out only after <c>btrfs send</c> exited 0, the validator saw END and
+/// the encryptor wrote its MDC (PERF-NOTES.md trap 2). Every stage's failure is recorded by the
+/// stage itself and checked after the processes ended, because CliWrap swallows a broken pipe
+/// on a child's stdin (trap 1). Success is only the receiver's <c>OK</c> line matching the bytes
+/// and SHA-256 this side framed.
+/// </summary>
+internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
+{
+    internal const int BufferSize = 1024 * 1024;
+
+    public async Task<SendResult> RunAsync(
+        IReadOnlyList<string> sendArgv,
+        ReceiveStreamRequest request,
+        EncryptionKeys keys,
+        IProgress<long>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var sshArgv = receiver.Ssh.For(request.ToCommandLine());
+        var sshStdout = new StringBuilder();
+        var sshStderr = new TailBuffer();
+        var sendStderr = new TailBuffer();
+        Exception? stageFailure = null;
+        var trailerSent = false;
+        long plaintext = 0;
+        long storedBytes = 0;
+        string? storedSha = null;
+        int? sendExit = null;
+
+        using var sendCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
+        async Task FeedSshAsync(Stream sshStdin, CancellationToken _)
+        {
+            try
+            {
+                await using var framed = new Bsf1Writer(sshStdin, leaveOpen: true);
+                await using var encrypted = await OpenPgpEncryption.CreateAsync(framed, keys, cancellationToken);
+                await using var validated = SendStreamValidatingStream.ForWriting(encrypted, leaveOpen: true);
+
+                async Task CopyAsync(Stream sendStdout, CancellationToken token)
+                {
+                    var buffer = new byte[BufferSize];
+                    try
+                    {
+                        int n;
+                        while ((n = await sendStdout.ReadAsync(buffer, token)) > 0)
+                        {
+                            await validated.WriteAsync(buffer.AsMemory(0, n), token);
+                            plaintext += n;
+                            progress?.Report(plaintext);
+                        }
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        // A bad stream, or the receiver went away: stop btrfs send, send no trailer.
+                        stageFailure ??= ex;
+                        await sendCancel.CancelAsync();
+                    }
+                }
+
+                try
+                {
+                    var send = await Cli.Wrap(sendArgv[0]).WithArguments(sendArgv.Skip(1))
+                        .WithValidation(CommandResultValidation.None)
+                        .WithStandardOutputPipe(PipeTarget.Create(CopyAsync))
+                        .WithStandardErrorPipe(PipeTarget.Create(sendStderr.CopyFromAsync))
+                        .ExecuteAsync(sendCancel.Token);
+                    sendExit = send.ExitCode;
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && stageFailure is not null)
+                {
+                    // We stopped btrfs send ourselves after a stage failed.
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
+                if (stageFailure is not null)
+                {
+                    return;
+                }
+
+                if (sendExit != 0)
+                {
+                    stageFailure = new ToolFailedException(sendArgv, sendExit ?? -1, sendStderr.Text);
+                    return;
+                }
+
+                validated.Complete(); // throws unless the stream ended right after END
+                await encrypted.FinishAsync(cancellationToken);
+                await framed.CompleteAsync(cancellationToken);
+                storedBytes = framed.PayloadBytes;
+                storedSha = framed.Sha256Hex;
+                trailerSent = true;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                stageFailure ??= ex;
+            }
+        }
+
+        var ssh = await Cli.Wrap(sshArgv[0]).WithArguments(sshArgv.Skip(1))
+            .WithValidation(CommandResultValidation.None)
+            .WithStandardInputPipe(PipeSource.Create(FeedSshAsync))
+            .WithStandardOutputPipe(PipeTarget.ToStringBuilder(sshStdout))
+            .WithStandardErrorPipe(PipeTarget.Create(sshStderr.CopyFromAsync))
+            .ExecuteAsync(cancellationToken);
+
+        // A receiver that refused before reading (exists, busy, ...) breaks our pipe: its answer is the real reason.
+        if (ResponseLine.Parse(ReceiverClient.LastLine(sshStdout.ToString())).Value is ErrLine)
+        {
+            receiver.ThrowIfFailed(ssh.ExitCode, sshStdout.ToString(), sshStderr.Text, request);
+        }
+
+        if (stageFailure is not null)
+        {
+            var receiverSaid = ReceiverClient.LastLine(sshStdout.ToString());
+            throw stageFailure switch
+            {
+                BtrfsSendException known when known is not ToolFailedException => new TransferFailedException(
+                    $"{known.Message}; no trailer was sent, so the receiver committed nothing (it said: {(receiverSaid.Length > 0 ? receiverSaid : "nothing")})", known),
+                ToolFailedException tool => new TransferFailedException($"{tool.Message}; no trailer was sent, so the receiver committed nothing", tool),
+                IOException io => new TransferFailedException(
+                    $"the connection to the receiver broke while sending ({io.Message}); receiver said: {(receiverSaid.Length > 0 ? receiverSaid : "nothing")}; ssh: {Tail(sshStderr.Text)}; nothing was committed", io),
+                _ => new TransferFailedException($"the send pipeline failed: {stageFailure.Message}; nothing was committed", stageFailure),
+            };
+        }
+
+        receiver.ThrowIfFailed(ssh.ExitCode, sshStdout.ToString(), sshStderr.Text, request);
+        if (!trailerSent)
+        {
+            throw new TransferFailedException("the stream ended without a trailer (a stage stopped early); nothing was committed");
+        }
+
+        var answer = ResponseLine.Parse(ReceiverClient.LastLine(sshStdout.ToString())).Value as OkLine
+            ?? throw new TransferFailedException($"the receiver exited 0 but did not answer OK ('{Core.Naming.NameText.Printable(ReceiverClient.LastLine(sshStdout.ToString()))}'); the backup is not recorded as done");
+        if (!answer.Matches(storedSha!, storedBytes))
+        {
+            throw new IntegrityException($"the receiver stored {answer.Bytes} bytes with SHA-256 {answer.Sha256Hex}, but {storedBytes} bytes with SHA-256 {storedSha} were sent; the backup is not recorded as done");
+        }
+
+        var duration = Stopwatch.GetElapsedTime(started);
+        log.Debug("pipeline finished: {Plain} plaintext bytes, {Stored} stored bytes in {Seconds:F1} s", plaintext, storedBytes, duration.TotalSeconds);
+        return new SendResult(plaintext, storedBytes, storedSha!, duration);
+    }
+
+    private static string Tail(string stderr)
+    {
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.Length == 0 ? "(nothing on stderr)" : string.Join(" | ", lines.TakeLast(2));
+    }
+}

@@ -1,0 +1,58 @@
+using System.Collections;
+using System.CommandLine;
+using BtrfsSend.Core.Configuration;
+using BtrfsSend.Core.Errors;
+using BtrfsSend.Core.Processes;
+using BtrfsSend.Core.Transport;
+using BtrfsSend.Producer.Remote;
+using Serilog;
+
+namespace BtrfsSend.Producer.Commands.Base;
+
+/// <summary>The <c>--config</c> option, loading prod.conf once, and building the receiver client from it.</summary>
+internal static class ProducerConfig
+{
+    public const string DefaultFilePath = "/etc/btrfs-send-backup/prod.conf";
+
+    public static Option<string> CreateOption() => new("--config")
+    {
+        Description = $"The producer's settings (the seed's prod.conf, shell-style KEY=value). Default: {DefaultFilePath}",
+        DefaultValueFactory = _ => DefaultFilePath,
+    };
+
+    public static ProducerOptions Load(string filePath, ILogger log)
+    {
+        var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            environment[(string)entry.Key] = (string?)entry.Value;
+        }
+
+        var result = ConfigLoader.LoadProducer(filePath, environment, new Dictionary<string, string?>());
+        foreach (var warning in result.Warnings)
+        {
+            log.Warning("config: {Warning}", warning.ToString());
+        }
+
+        if (!result.IsValid)
+        {
+            foreach (var error in result.Errors)
+            {
+                log.Error("config: {Error}", error.ToString());
+            }
+
+            throw new ConfigException($"{filePath}: configuration invalid ({result.Errors.Count} error{(result.Errors.Count == 1 ? "" : "s")}); nothing was touched: {string.Join("; ", result.Errors.Select(e => e.ToString()))}");
+        }
+
+        return result.Options!;
+    }
+
+    public static ReceiverClient Receiver(ProducerOptions options, ToolRunner tools) => new(new SshArgv
+    {
+        Target = options.SshTarget,
+        Port = options.SshPort == 22 ? null : options.SshPort,
+        IdentityFilePath = options.SshIdentityFilePath,
+        Cipher = options.SshCipher,
+        ExtraOptions = options.SshOptions,
+    }, tools);
+}

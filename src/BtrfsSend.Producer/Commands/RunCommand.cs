@@ -1,0 +1,37 @@
+using System.CommandLine;
+using BtrfsSend.Core.Processes;
+using BtrfsSend.Producer.Backup;
+using BtrfsSend.Producer.Commands.Base;
+using Serilog;
+
+namespace BtrfsSend.Producer.Commands;
+
+/// <summary>
+/// <c>run [--config FILE] [--dry-run]</c>, also the default when no verb is given, so the seed's
+/// cron line <c>/usr/local/sbin/btrfs-send-backup</c> works unchanged.
+/// </summary>
+internal static class RunCommand
+{
+    public static Command Create(ILogger log, TimeProvider clock)
+    {
+        var command = new Command("run", "Quiesce, snapshot, send (full or incremental) encrypted to the receiver, record it, prune local snapshots (the default verb)");
+        Configure(command, log, clock);
+        return command;
+    }
+
+    /// <summary>Adds run's options and action to <paramref name="command"/> (the root command too).</summary>
+    public static void Configure(Command command, ILogger log, TimeProvider clock)
+    {
+        var config = ProducerConfig.CreateOption();
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print what a run would do (decision, commands) without stopping, snapshotting or sending anything" };
+        command.Options.Add(config);
+        command.Options.Add(dryRun);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = ProducerConfig.Load(parse.GetValue(config)!, log);
+            var tools = new ToolRunner();
+            var run = new BackupRun(options, tools, ProducerConfig.Receiver(options, tools), log, clock);
+            return await run.RunAsync(parse.GetValue(dryRun), cancellationToken);
+        });
+    }
+}
