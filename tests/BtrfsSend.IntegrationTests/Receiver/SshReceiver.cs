@@ -157,7 +157,7 @@ internal sealed class SshReceiver : IAsyncDisposable
     /// <summary>File names in the set's directory (without the lock file), sorted; empty when it does not exist.</summary>
     public IReadOnlyList<string> FilesIn(string set)
         => Directory.Exists(SetDirPath(set))
-            ? Directory.GetFiles(SetDirPath(set)).Select(Path.GetFileName).Where(n => n != ".lock").Order(StringComparer.Ordinal).ToList()!
+            ? Directory.GetFiles(SetDirPath(set)).Select(p => Path.GetFileName(p)).Where(n => n != ".lock").Order(StringComparer.Ordinal).ToList()
             : [];
 
     public IReadOnlyList<string> TempFilesIn(string set) => FilesIn(set).Where(n => n.StartsWith(".tmp-", StringComparison.Ordinal)).ToList();
