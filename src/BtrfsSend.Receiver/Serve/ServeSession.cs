@@ -27,6 +27,13 @@ internal sealed partial class ServeSession(
     /// <summary>Copy buffer: large enough to keep the pipe busy, small enough for flat memory.</summary>
     internal const int BufferSize = 1024 * 1024;
 
+    /// <summary>
+    /// The manifest's <c>client</c> when authorized_keys pins no <c>--client</c> (the seed's
+    /// single-client setup): a valid client name, because "-" is not one and the manifest would
+    /// not read back.
+    /// </summary>
+    internal const string UnpinnedClient = "unpinned";
+
     private readonly StreamStore _store = new(options.BackupRootDirPath);
 
     private string ClientLabel => client ?? "-";
