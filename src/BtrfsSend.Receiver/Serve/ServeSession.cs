@@ -83,6 +83,13 @@ internal sealed partial class ServeSession(
         {
             return await RefuseAsync(new ServeRefusal(ErrorCodes.IoError, $"I/O error: {ex.Message}; nothing was stored"), shown);
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A bug: the producer still gets its one ERR line (instead of an empty answer), the
+            // admin gets the whole exception in the log.
+            log.Fatal(ex, "internal error serving client {Client}, command {Command}", ClientLabel, shown);
+            return await RefuseAsync(new ServeRefusal(ErrorCodes.Internal, "internal error in the receiver (details in its log); treat this request as failed"), shown);
+        }
     }
 
     private async Task<int> RefuseAsync(ServeRefusal refusal, string shownCommand)
