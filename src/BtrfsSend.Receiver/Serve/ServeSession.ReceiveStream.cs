@@ -94,7 +94,7 @@ internal sealed partial class ServeSession
                 Compression = request.Declared.Compression,
                 SendProto = request.Declared.SendProto,
                 ReceivedAtUtc = TruncateToSeconds(clock.GetUtcNow().UtcDateTime),
-                Client = client ?? UnknownClient,
+                Client = client ?? UnpinnedClient,
                 SnapshotUuid = request.Declared.SnapshotUuid,
                 ParentUuid = request.Declared.ParentUuid,
                 ProducerVersion = request.Declared.ProducerVersion,

@@ -27,8 +27,11 @@ internal sealed partial class ServeSession(
     /// <summary>Copy buffer: large enough to keep the pipe busy, small enough for flat memory.</summary>
     internal const int BufferSize = 1024 * 1024;
 
-    /// <summary>The manifest's client when neither --client nor SUDO_USER named one.</summary>
-    internal const string UnknownClient = "unknown";
+    /// <summary>
+    /// The manifest's <c>client</c> when neither authorized_keys' <c>--client</c> pin nor the sudo
+    /// user (SUDO_USER) names one: a valid client name, because "-" is not one.
+    /// </summary>
+    internal const string UnpinnedClient = "unpinned";
 
     private readonly StreamStore _store = new(options.BackupRootDirPath);
 
@@ -78,6 +81,13 @@ internal sealed partial class ServeSession(
         catch (IOException ex) when (!cancellationToken.IsCancellationRequested)
         {
             return await RefuseAsync(new ServeRefusal(ErrorCodes.IoError, $"I/O error: {ex.Message}; nothing was stored"), shown);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A bug: the producer still gets its one ERR line (instead of an empty answer), the
+            // admin gets the whole exception in the log.
+            log.Fatal(ex, "internal error serving client {Client}, command {Command}", ClientLabel, shown);
+            return await RefuseAsync(new ServeRefusal(ErrorCodes.Internal, "internal error in the receiver (details in its log); treat this request as failed"), shown);
         }
     }
 

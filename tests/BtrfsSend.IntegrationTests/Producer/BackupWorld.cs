@@ -74,9 +74,6 @@ internal sealed class BackupWorld : IAsyncDisposable
         PASSPHRASE_FILE={Gpg.PassphraseFilePath}
         BACKUP_MODE=encrypted-stream
         FULL_INTERVAL_DAYS=32
-        LOCAL_KEEP_DAILY=7
-        LOCAL_KEEP_WEEKLY=4
-        LOCAL_KEEP_MONTHLY=12
         SERVICES_TO_QUIESCE=()
         SSH_OPTIONS=(HostKeyAlias={Sshd.HostKeyAlias} StrictHostKeyChecking=yes UserKnownHostsFile={Sshd.KnownHostsFilePath} GlobalKnownHostsFile=/dev/null)
         {extra}
