@@ -37,4 +37,18 @@ public sealed class ExampleFilesTests
         Assert.Contains("command=\"sudo -n /usr/local/sbin/btrfs-backup-receive serve --client prod-srv -- \\\"$SSH_ORIGINAL_COMMAND\\\"\"", line, StringComparison.Ordinal);
         Assert.Contains("from=", line, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("prod.conf", "encrypted-stream")]
+    [InlineData("prod-remote-btrfs.conf", "remote-btrfs")]
+    public void The_producer_examples_parse_with_only_missing_key_files_reported(string file, string mode)
+    {
+        var result = ConfigLoader.LoadProducer(RepoPaths.Of("examples", "prod-srv", file), NoOverrides, NoOverrides);
+
+        // The key files the examples name do not exist on a test machine: that, and only that, is an error.
+        Assert.All(result.Errors, e => Assert.Contains(e.Key, new[] { "PASSPHRASE_FILE", "LUKS_KEY_FILE", "BACKUP_SSH_IDENTITY_FILE" }));
+        Assert.NotEmpty(result.Errors);
+        Assert.Empty(result.Warnings);
+        Assert.Contains(mode, File.ReadAllText(RepoPaths.Of("examples", "prod-srv", file)), StringComparison.Ordinal);
+    }
 }
