@@ -1,33 +1,50 @@
 #!/usr/bin/env bash
-# scripts/demo.sh — see it work, as root on a fresh machine, in a temp dir; tears down
-# everything it made, also when interrupted.
+# scripts/demo.sh — the whole cycle as users run it, as root on a fresh machine, in a temp
+# dir; tears down everything it made, also when interrupted (Ctrl-C, SIGTERM).
 #
-# Today (foundation stage) it: builds both programs, shows their --help, creates two
-# loop-mounted btrfs images ("prod" with a @rootfs subvolume of sample files, "backup"),
-# takes read-only snapshots, sends a full and an incremental stream with btrfs send |
-# btrfs receive, and compares the received trees with the sources (every file's path, type,
-# mode, owner, size, link count, mtime, symlink target and SHA-256; received_uuid; ro).
-# Later stages replace the plain send|receive with btrfs-send-backup → btrfs-backup-receive.
+# Builds both programs; creates loop-mounted btrfs images "prod" (a @rootfs subvolume with
+# sample files) and "backup"; starts a private sshd on 127.0.0.1 whose authorized_keys forces
+# `sudo -n btrfs-backup-receive serve -- "$SSH_ORIGINAL_COMMAND"` for a dedicated ingest user
+# (as in production, nothing bypassed); runs btrfs-send-backup three times with changes in
+# between (full, incremental, incremental); prunes; restores the latest snapshot's chain with
+# nothing but gpg and btrfs receive into a fresh filesystem and compares every file; runs check.
 set -Eeuo pipefail
 export LC_ALL=C
 SELF=$(readlink -f "$0")
-ROOT=$(dirname "$SELF")/..
+ROOT=$(cd "$(dirname "$SELF")/.." && pwd)
 
 log() { printf '[demo %(%T)T] %s\n' -1 "$*" >&2; }
 die() { log "FAILED: $*"; exit 1; }
 
 if [ -z "${DEMO_INNER:-}" ]; then
-  [ "$(id -u)" = 0 ] || die "run as root (loop mounts need it)"
-  for c in mkfs.btrfs btrfs losetup unshare; do
-    command -v "$c" >/dev/null || { log "installing btrfs-progs"; apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq btrfs-progs util-linux >/dev/null; break; }
+  [ "$(id -u)" = 0 ] || die "run as root (loop mounts, sshd, sudo, useradd)"
+  missing=0
+  for c in mkfs.btrfs btrfs losetup unshare /usr/sbin/sshd ssh ssh-keygen sudo visudo gpg; do
+    command -v "$c" >/dev/null 2>&1 || [ -x "$c" ] || missing=1
   done
+  if [ $missing = 1 ]; then
+    log "installing btrfs-progs openssh-server openssh-client sudo gnupg"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq btrfs-progs openssh-server openssh-client sudo gnupg util-linux >/dev/null
+  fi
   # Private mount namespace: our mounts are invisible to others and vanish with us, even on SIGKILL.
   exec unshare --mount --propagation private env DEMO_INNER=1 "$SELF" "$@"
 fi
 
 W=$(mktemp -d /tmp/btrfs-send-demo.XXXXXX)
+chmod 0755 "$W"
+USER_NAME=bsdemo$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+SUDOERS=/etc/sudoers.d/btrfs-send-demo-$USER_NAME
+SSHD_PID=
 teardown() {
   set +e
+  [ -n "$SSHD_PID" ] && { pkill -P "$SSHD_PID" 2>/dev/null; kill "$SSHD_PID" 2>/dev/null; wait "$SSHD_PID" 2>/dev/null; }
+  [ -d "$W/gnupg" ] && gpgconf --homedir "$W/gnupg" --kill gpg-agent 2>/dev/null
+  rm -f "$SUDOERS"
+  if id "$USER_NAME" >/dev/null 2>&1; then
+    for _ in $(seq 30); do pgrep -u "$USER_NAME" >/dev/null || break; sleep 0.1; done
+    userdel "$USER_NAME" 2>/dev/null
+  fi
   for m in $(findmnt -rn -o TARGET | grep "^$W/" | sort -r); do umount "$m" 2>/dev/null || umount -l "$m"; done
   for img in "$W"/*.img; do
     [ -e "$img" ] || continue
@@ -39,60 +56,132 @@ trap 'rc=$?; trap - EXIT; teardown; exit $rc' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-t0=$EPOCHREALTIME
-log "building"
+t0=${EPOCHREALTIME/./}
+log "building (Release)"
 dotnet build "$ROOT/BtrfsSend.sln" -c Release --nologo -v q >/dev/null
-BIN=$ROOT/src/BtrfsSend.Producer/bin/Release/net10.0
-RBIN=$ROOT/src/BtrfsSend.Receiver/bin/Release/net10.0
-"$BIN/btrfs-send-backup" --version >/dev/null
-log "btrfs-send-backup $("$BIN/btrfs-send-backup" --version), btrfs-backup-receive $("$RBIN/btrfs-backup-receive" --version)"
-"$BIN/btrfs-send-backup" --help | sed -n '1,3p'
-"$RBIN/btrfs-backup-receive" --help | sed -n '1,3p'
+PRODUCER=$ROOT/src/BtrfsSend.Producer/bin/Release/net10.0/btrfs-send-backup
+RECEIVER=$ROOT/src/BtrfsSend.Receiver/bin/Release/net10.0/btrfs-backup-receive
+log "btrfs-send-backup $("$PRODUCER" --version)"
 
 mkfs_mount() {
-  truncate -s 256M "$W/$1.img"
+  truncate -s "$2" "$W/$1.img"
   mkfs.btrfs -q -f -L "demo-$1" "$W/$1.img" >/dev/null
   mkdir -p "$W/$1"
   mount -o loop "$W/$1.img" "$W/$1"
 }
-log "creating loop-mounted btrfs images prod and backup under $W"
-mkfs_mount prod
-mkfs_mount backup
+log "loop-mounted btrfs: prod, backup, restore (under $W)"
+mkfs_mount prod 512M
+mkfs_mount backup 512M
+mkfs_mount restore 512M
 btrfs subvolume create "$W/prod/@rootfs" >/dev/null
-mkdir -p "$W/prod/@backup-snapshots" "$W/backup/restore"
+mkdir -p "$W/prod/@backup-snapshots" "$W/backup/btrfs-send-backups"
 R=$W/prod/@rootfs
 mkdir -p "$R/etc" "$R/var/lib/app" "$R/dir with spaces"
 echo demo-host > "$R/etc/hostname"
 ln "$R/etc/hostname" "$R/etc/hostname.hardlink"
 ln -s ../etc/hostname "$R/var/link"
-head -c 4M /dev/urandom > "$R/var/lib/app/data.bin"
-seq 1 200000 > "$R/var/lib/app/numbers.txt"
+head -c 32M /dev/urandom > "$R/var/lib/app/data.bin"
+seq 1 2000000 > "$R/var/lib/app/numbers.txt"
 printf 'quote"s\n' > "$R/dir with spaces/file \$x;'q'.txt"
 truncate -s 20M "$R/var/sparse.img"
+chown 1234:5678 "$R/etc/hostname"
 
-snap() { btrfs subvolume snapshot -r "$R" "$W/prod/@backup-snapshots/prod-srv-rootfs-$1" >/dev/null; }
-log "snapshot 1, full send | receive"
-s1=$(date -u +%Y%m%dT%H%M%SZ); snap "$s1"
-btrfs send -q "$W/prod/@backup-snapshots/prod-srv-rootfs-$s1" | btrfs receive -q "$W/backup/restore"
-log "change data, snapshot 2, incremental send | receive"
-echo changed >> "$R/etc/hostname"; rm "$R/dir with spaces/file \$x;'q'.txt"; head -c 1M /dev/urandom > "$R/var/lib/app/new.bin"
-sleep 1; s2=$(date -u +%Y%m%dT%H%M%SZ); snap "$s2"
-btrfs send -q -p "$W/prod/@backup-snapshots/prod-srv-rootfs-$s1" "$W/prod/@backup-snapshots/prod-srv-rootfs-$s2" | btrfs receive -q "$W/backup/restore"
+log "backup-srv: ingest user $USER_NAME, sudo pinned to 'serve', private sshd on 127.0.0.1"
+install -d -m 0700 "$W/ssh" "$W/gnupg" "$W/conf"
+install -d -m 0755 "$W/home" /run/sshd
+ssh-keygen -q -t ed25519 -N '' -f "$W/ssh/host"
+ssh-keygen -q -t ed25519 -N '' -f "$W/ssh/client"
+echo "demo-sshd $(cut -d' ' -f1,2 "$W/ssh/host.pub")" > "$W/ssh/known_hosts"
+useradd --system --no-create-home --home-dir "$W/home" --shell /bin/sh --password '*' "$USER_NAME"
+cat > "$W/conf/receiver.conf" <<CONF
+BACKUP_ROOT=$W/backup/btrfs-send-backups
+KEEP_DAILY=7
+KEEP_WEEKLY=4
+KEEP_MONTHLY=12
+MIN_FREE_SPACE=16M
+CONF
+printf 'restrict,command="sudo -n %s serve --config %s --client prod-srv -- \\"$SSH_ORIGINAL_COMMAND\\"" %s\n' \
+  "$RECEIVER" "$W/conf/receiver.conf" "$(cat "$W/ssh/client.pub")" > "$W/home/authorized_keys"
+chmod 0644 "$W/home/authorized_keys"
+printf '%s ALL=(root) NOPASSWD: %s serve *\n' "$USER_NAME" "$RECEIVER" > "$W/ssh/sudoers"
+visudo -cqf "$W/ssh/sudoers"
+install -m 0440 "$W/ssh/sudoers" "$SUDOERS"
+cat > "$W/ssh/sshd_config" <<CONF
+ListenAddress 127.0.0.1
+HostKey $W/ssh/host
+PidFile $W/ssh/sshd.pid
+UsePAM no
+AuthorizedKeysFile $W/home/authorized_keys
+AllowUsers $USER_NAME
+AuthenticationMethods publickey
+ClientAliveInterval 5
+ClientAliveCountMax 3
+CONF
+PORT=$(comm -23 <(seq 22300 22399 | sort) <(ss -Htan | awk '{print $4}' | sed 's/.*://' | sort -u) | head -n 1)
+/usr/sbin/sshd -D -E "$W/ssh/sshd.log" -f "$W/ssh/sshd_config" -p "$PORT" &
+SSHD_PID=$!
+for _ in $(seq 100); do grep -q "Server listening" "$W/ssh/sshd.log" 2>/dev/null && break; sleep 0.05; done
 
-# The subvolume's own root directory is left out (-mindepth 1): an incremental receive starts
-# from a fresh snapshot of the parent and btrfs send emits no utimes for an unchanged root,
-# so its mtime is the receive time, not the source's.
-manifest() {
+log "prod-srv: passphrase file and prod.conf (the seed's keys)"
+( umask 077; head -c 48 /dev/urandom | base64 -w0 > "$W/conf/passphrase"; echo >> "$W/conf/passphrase" )
+cat > "$W/conf/prod.conf" <<CONF
+SOURCE_TOP=$W/prod
+SOURCE_SUBVOL=@rootfs
+SNAPSHOT_DIR=$W/prod/@backup-snapshots
+SNAPSHOT_PREFIX=prod-srv-rootfs
+STATE_FILE=$W/state/last-sent
+BACKUP_SSH_TARGET=$USER_NAME@127.0.0.1
+BACKUP_SSH_PORT=$PORT
+BACKUP_SSH_IDENTITY_FILE=$W/ssh/client
+BACKUP_SET=prod-srv/rootfs
+PASSPHRASE_FILE=$W/conf/passphrase
+BACKUP_MODE=encrypted-stream
+FULL_INTERVAL_DAYS=32
+LOCAL_KEEP_DAILY=7
+SERVICES_TO_QUIESCE=()
+SSH_OPTIONS=(HostKeyAlias=demo-sshd StrictHostKeyChecking=yes UserKnownHostsFile=$W/ssh/known_hosts GlobalKnownHostsFile=/dev/null)
+CONF
+chmod 0600 "$W/conf/prod.conf"
+
+run_backup() {
+  sleep 1   # snapshot names have one-second resolution
+  local t=${EPOCHREALTIME/./}
+  "$PRODUCER" --config "$W/conf/prod.conf" 2> "$W/run.log" || { cat "$W/run.log" >&2; die "btrfs-send-backup run $1 failed"; }
+  local ms=$(( (${EPOCHREALTIME/./} - t) / 1000 ))
+  log "run $1: $(grep -o 'backup OK: .*' "$W/run.log" | sed 's/, sha256.*//') [${ms} ms wall]"
+}
+run_backup 1
+log "change: append to a file, delete one, add 8 MiB"
+echo "changed" >> "$R/etc/hostname"; rm "$R/dir with spaces/file \$x;'q'.txt"; head -c 8M /dev/urandom > "$R/var/lib/app/new.bin"
+run_backup 2
+log "change: rewrite 4 MiB in place"
+dd if=/dev/urandom of="$R/var/lib/app/data.bin" bs=1M count=4 seek=8 conv=notrunc status=none
+run_backup 3
+
+log "backup-srv: what is stored (root-owned 0400 files + manifests)"
+SET_DIR=$W/backup/btrfs-send-backups/prod-srv/rootfs
+stat -c '  %A %U:%G %8s %n' "$SET_DIR"/*.btrfs.gpg | sed "s|$SET_DIR/||" >&2
+"$PRODUCER" status --config "$W/conf/prod.conf" 2>/dev/null | sed 's/^/  /' >&2
+log "prune --dry-run (the server's KEEP_* policy, received_at, ancestors kept)"
+"$RECEIVER" prune --config "$W/conf/receiver.conf" --set prod-srv/rootfs --dry-run 2>/dev/null | sed 's/^/  /' >&2
+"$RECEIVER" prune --config "$W/conf/receiver.conf" --set prod-srv/rootfs 2>/dev/null
+
+log "restore the latest chain with nothing but gpg and btrfs receive, into a fresh filesystem"
+export GNUPGHOME=$W/gnupg
+for f in $(ls "$SET_DIR"/*.btrfs.gpg | sort); do
+  gpg --batch --quiet --pinentry-mode loopback --passphrase-file "$W/conf/passphrase" --decrypt "$f" | btrfs receive -q "$W/restore"
+done
+manifest() {   # every file below the subvolume root: path, type, mode, owner, size, links, mtime, target, sha256
   ( cd "$1" && find . -mindepth 1 -printf '%P|%y|%m|%U:%G|%s|%n|%T@|%l\n' | sort && find . -type f -print0 | sort -z | xargs -0 -r sha256sum )
 }
-for s in "$s1" "$s2"; do
-  name=prod-srv-rootfs-$s
-  diff <(manifest "$W/prod/@backup-snapshots/$name") <(manifest "$W/backup/restore/$name") >&2 || die "$name differs from its source"
-  su=$(btrfs subvolume show "$W/prod/@backup-snapshots/$name" | awk '$1=="UUID:"{print $2}')
-  ru=$(btrfs subvolume show "$W/backup/restore/$name" | awk '$1=="Received"{print $3}')
-  [ "$su" = "$ru" ] || die "$name: received_uuid $ru != source uuid $su"
-  [ "$(btrfs property get -ts "$W/backup/restore/$name" ro)" = "ro=true" ] || die "$name is not read-only"
-  log "OK $name: identical to its source (every file, owner, mode, mtime, hash), received_uuid matches, read-only"
-done
-us=$(( (${EPOCHREALTIME/./} - ${t0/./}) / 1000 ))
-log "demo passed in $((us / 1000)).$(printf '%03d' $((us % 1000)))s"
+latest=$(cat "$W/state/last-sent")
+diff <(manifest "$W/prod/@backup-snapshots/$latest") <(manifest "$W/restore/$latest") >&2 || die "restored $latest differs from its source"
+su=$(btrfs subvolume show "$W/prod/@backup-snapshots/$latest" | awk '$1=="UUID:"{print $2}')
+ru=$(btrfs subvolume show "$W/restore/$latest" | awk '$1=="Received"{print $3}')
+[ "$su" = "$ru" ] || die "received_uuid $ru != source uuid $su"
+log "restore OK: $latest identical to its source ($(find "$W/restore/$latest" -type f | wc -l) files compared by content, owner, mode, mtime), received_uuid matches"
+
+log "check (Nagios plugin, with --verify-data)"
+"$RECEIVER" check --config "$W/conf/receiver.conf" --max-age 26h --verify-data 2>/dev/null | head -n 1 | cut -c1-160 | sed 's/^/  /' >&2
+us=$(( ${EPOCHREALTIME/./} - t0 ))
+log "demo passed in $((us / 1000000)).$(printf '%03d' $(( us % 1000000 / 1000 )))s"
