@@ -94,7 +94,7 @@ internal sealed partial class ServeSession
                 Compression = request.Declared.Compression,
                 SendProto = request.Declared.SendProto,
                 ReceivedAtUtc = TruncateToSeconds(clock.GetUtcNow().UtcDateTime),
-                Client = client ?? "-",
+                Client = client ?? UnpinnedClient,
                 SnapshotUuid = request.Declared.SnapshotUuid,
                 ParentUuid = request.Declared.ParentUuid,
                 ProducerVersion = request.Declared.ProducerVersion,
@@ -119,6 +119,12 @@ internal sealed partial class ServeSession
             TryDelete(tempPath);
         }
     }
+
+    /// <summary>
+    /// The manifest's <c>client</c> when the authorized_keys line pins none (single-client setups
+    /// like the seed's): the manifest requires a valid client name, and "-" is not one.
+    /// </summary>
+    internal const string UnpinnedClient = "unpinned";
 
     private async Task<(long Bytes, string Sha256, StreamEncryption Encryption)> ReceiveToTempAsync(string tempPath, CancellationToken cancellationToken)
     {
