@@ -90,7 +90,7 @@ public sealed class ReceiverHarness : IDisposable
             Encryption = encryption,
             Compression = StreamCompression.None,
             SendProto = 1,
-            ReceivedAtUtc = DateTime.SpecifyKind(receivedAtUtc, DateTimeKind.Utc),
+            ReceivedAtUtc = new DateTime(receivedAtUtc.Ticks - (receivedAtUtc.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc),
             Client = "prod",
         };
         var streamPath = Path.Combine(dir, manifest.StreamFile);
