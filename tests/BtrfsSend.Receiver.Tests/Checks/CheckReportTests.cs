@@ -1,0 +1,48 @@
+using System.Text.Json;
+using BtrfsSend.Receiver.Checks;
+using Snapshooter;
+
+namespace BtrfsSend.Receiver.Tests.Checks;
+
+public sealed class CheckReportTests
+{
+    private static readonly CheckReport Report = new(
+        [
+            new CheckFinding(CheckStatus.Warning, "prod/home", "1 stale temp file(s) from interrupted uploads (removed by the next upload or prune): /b/prod/home/.tmp-1-x"),
+            new CheckFinding(CheckStatus.Critical, "prod/rootfs", "newest stream root-20240308T000000Z was received 2d ago (max 26h)"),
+            new CheckFinding(CheckStatus.Unknown, null, "cannot read state: /b/prod/db/x.manifest: line 2: unknown"),
+        ],
+        [
+            new SetHealth("prod/home", 3, 3000, new DateTime(2024, 3, 10, 11, 0, 0, DateTimeKind.Utc), 3600, 0),
+            new SetHealth("prod/rootfs", 5, 123456789, new DateTime(2024, 3, 8, 0, 0, 5, DateTimeKind.Utc), 216000, 2),
+            new SetHealth("prod/db", 0, 0, null, null, 0),
+        ],
+        FreeBytes: 987654321,
+        MaxAge: TimeSpan.FromHours(26));
+
+    [Fact]
+    public void The_worst_finding_decides_the_status()
+        => Assert.Equal(CheckStatus.Critical, Report.Status);
+
+    [Fact]
+    public void Nagios_output_matches_its_snapshot()
+        => Snapshooter.Xunit.Snapshot.Match(Report.RenderNagios(), new SnapshotNameExtension("nagios"));
+
+    [Fact]
+    public void Json_output_parses_and_matches_its_snapshot()
+    {
+        var json = Report.RenderJson();
+
+        using var document = JsonDocument.Parse(json);
+        Assert.Equal(2, document.RootElement.GetProperty("exit_code").GetInt32());
+        Snapshooter.Xunit.Snapshot.Match(json, new SnapshotNameExtension("json"));
+    }
+
+    [Fact]
+    public void Prometheus_textfile_matches_its_snapshot()
+        => Snapshooter.Xunit.Snapshot.Match(Report.RenderPrometheus(), new SnapshotNameExtension("prometheus"));
+
+    [Fact]
+    public void An_empty_report_is_OK()
+        => Assert.Equal(CheckStatus.Ok, new CheckReport([], [], null, TimeSpan.FromHours(1)).Status);
+}
