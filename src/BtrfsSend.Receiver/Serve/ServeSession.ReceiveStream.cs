@@ -120,12 +120,6 @@ internal sealed partial class ServeSession
         }
     }
 
-    /// <summary>
-    /// The manifest's <c>client</c> when the authorized_keys line pins none (single-client setups
-    /// like the seed's): the manifest requires a valid client name, and "-" is not one.
-    /// </summary>
-    internal const string UnpinnedClient = "unpinned";
-
     private async Task<(long Bytes, string Sha256, StreamEncryption Encryption)> ReceiveToTempAsync(string tempPath, CancellationToken cancellationToken)
     {
         await using var reader = new Bsf1Reader(stdin, options.MaxStreamSize, leaveOpen: true);
