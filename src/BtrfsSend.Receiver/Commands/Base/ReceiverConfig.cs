@@ -43,8 +43,11 @@ internal static class ReceiverConfig
     public static ILogger WithLogFile(ILogger log, ReceiverOptions options)
         => options.LogFilePath is null
             ? log
-            : new LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Logger(log)
-                .WriteTo.File(options.LogFilePath, formatProvider: System.Globalization.CultureInfo.InvariantCulture,
+            : new LoggerConfiguration().MinimumLevel.Verbose()
+                .Enrich.WithProperty("ProcessId", System.Environment.ProcessId)
+                .WriteTo.Logger(log)
+                // shared: several serve sessions (uploads to different sets) append to the same file at once.
+                .WriteTo.File(options.LogFilePath, shared: true, formatProvider: System.Globalization.CultureInfo.InvariantCulture,
                     outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffzzz} [{Level:u3}] [{ProcessId}] {Message:lj}{NewLine}{Exception}")
                 .CreateLogger();
 
