@@ -28,11 +28,6 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
             throw new ConfigException("BACKUP_MODE=remote-btrfs is not implemented yet in this version; use encrypted-stream");
         }
 
-        if (options.Compression != StreamCompression.None)
-        {
-            throw new ConfigException("COMPRESSION=zstd is not implemented yet in this version; use COMPRESSION=none");
-        }
-
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.LockFilePath))!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         using var runLock = DirectoryLock.Acquire(options.LockFilePath, $"the backup of {options.BackupSet}");
 
@@ -86,11 +81,12 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
                     SnapshotUuid = await snapshots.UuidAsync(snapshot, cancellationToken),
                     ParentUuid = decision.Parent is { } p ? await snapshots.UuidAsync(p, cancellationToken) : null,
                     ProducerVersion = VersionToken(),
+                    Compression = options.Compression,
                 },
             };
             var sendArgv = BtrfsArgv.Send(snapshots.PathOf(snapshot), decision.Parent is { } parent ? snapshots.PathOf(parent) : null);
             using var progress = new ConsoleProgress();
-            result = await new SendPipeline(receiver, log).RunAsync(sendArgv, request, keys, progress, cancellationToken);
+            result = await new SendPipeline(receiver, log).RunAsync(sendArgv, request, keys, options.Compression, progress, cancellationToken);
         }
         catch
         {
@@ -118,6 +114,11 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         Console.Out.WriteLine($"  snapshot:  {Argv.Render(BtrfsArgv.SnapshotReadOnly(source, snapshots.PathOf(snapshot)))}");
         Console.Out.WriteLine($"  decision:  {decision.Reason}");
         Console.Out.WriteLine($"  send:      {Argv.Render(BtrfsArgv.Send(snapshots.PathOf(snapshot), decision.Parent is { } p ? snapshots.PathOf(p) : null))}");
+        if (options.Compression == StreamCompression.Zstd)
+        {
+            Console.Out.WriteLine($"  compress:  {Argv.Render(SendPipeline.ZstdArgv)} (before encryption)");
+        }
+
         Console.Out.WriteLine($"  encrypt:   OpenPGP {(options.RecipientKeyFilePath is null ? "AES-256 with PASSPHRASE_FILE " + options.PassphraseFilePath : "to RECIPIENT_KEY_FILE " + options.RecipientKeyFilePath)}");
         Console.Out.WriteLine($"  transfer:  {Argv.Render(receiver.Ssh.For(request.ToCommandLine()))}");
         Console.Out.WriteLine($"  state:     {options.StateFilePath} ({previous?.Value ?? "empty"} -> {snapshot} on OK)");

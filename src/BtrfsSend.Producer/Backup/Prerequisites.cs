@@ -16,6 +16,12 @@ internal sealed class Prerequisites(ToolRunner tools)
             throw new PrerequisiteException("btrfs is not installed or not on PATH; install btrfs-progs");
         }
 
+        if (options.Compression == Core.Manifests.StreamCompression.Zstd
+            && !(await tools.TryRunAsync(["zstd", "--version"], cancellationToken: cancellationToken)).IsSuccess)
+        {
+            throw new PrerequisiteException("COMPRESSION=zstd needs the zstd program; install the zstd package");
+        }
+
         var source = SourcePath(options);
         if (!Directory.Exists(options.SourceTopDirPath))
         {

@@ -3,6 +3,7 @@ using System.Text;
 using BtrfsSend.Core.Btrfs;
 using BtrfsSend.Core.Crypto;
 using BtrfsSend.Core.Errors;
+using BtrfsSend.Core.Manifests;
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Core.Protocol;
 using BtrfsSend.Producer.Remote;
@@ -25,10 +26,14 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
 {
     internal const int BufferSize = 1024 * 1024;
 
+    /// <summary>zstd level 3 on all cores, quiet, to stdout: the format <c>zstd -d</c> reads.</summary>
+    internal static readonly string[] ZstdArgv = ["zstd", "-q", "-c", "-3", "-T0"];
+
     public async Task<SendResult> RunAsync(
         IReadOnlyList<string> sendArgv,
         ReceiveStreamRequest request,
         EncryptionKeys keys,
+        StreamCompression compression = StreamCompression.None,
         IProgress<long>? progress = null,
         CancellationToken cancellationToken = default)
     {
@@ -46,62 +51,122 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
 
         using var sendCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
+        // btrfs send → validator → sink. True when btrfs send exited 0 and the validator saw a clean END.
+        async Task<bool> SendValidatedAsync(Stream sink)
+        {
+            await using var validated = SendStreamValidatingStream.ForWriting(sink, leaveOpen: true);
+
+            async Task CopyAsync(Stream sendStdout, CancellationToken token)
+            {
+                var buffer = new byte[BufferSize];
+                try
+                {
+                    int n;
+                    while ((n = await sendStdout.ReadAsync(buffer, token)) > 0)
+                    {
+                        await validated.WriteAsync(buffer.AsMemory(0, n), token);
+                        plaintext += n;
+                        progress?.Report(plaintext);
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // A bad stream, or the receiver went away: stop btrfs send, send no trailer.
+                    stageFailure ??= ex;
+                    await sendCancel.CancelAsync();
+                }
+            }
+
+            try
+            {
+                var send = await Cli.Wrap(sendArgv[0]).WithArguments(sendArgv.Skip(1))
+                    .WithValidation(CommandResultValidation.None)
+                    .WithStandardOutputPipe(PipeTarget.Create(CopyAsync))
+                    .WithStandardErrorPipe(PipeTarget.Create(sendStderr.CopyFromAsync))
+                    .ExecuteAsync(sendCancel.Token);
+                sendExit = send.ExitCode;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && stageFailure is not null)
+            {
+                // We stopped btrfs send ourselves after a stage failed.
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            if (stageFailure is not null)
+            {
+                return false;
+            }
+
+            if (sendExit != 0)
+            {
+                stageFailure = new ToolFailedException(sendArgv, sendExit ?? -1, sendStderr.Text);
+                return false;
+            }
+
+            try
+            {
+                validated.Complete(); // throws unless the stream ended right after END
+                return true;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                stageFailure ??= ex;
+                return false;
+            }
+        }
+
+        // COMPRESSION=zstd: the validated send stream goes through `zstd`, whose output is what gets encrypted
+        // (restore by hand: gpg -d | zstd -d | btrfs receive).
+        async Task<bool> SendCompressedAsync(Stream encrypted)
+        {
+            var sendOk = false;
+            var zstdStderr = new TailBuffer();
+            try
+            {
+                var zstd = await Cli.Wrap(ZstdArgv[0]).WithArguments(ZstdArgv.Skip(1))
+                    .WithValidation(CommandResultValidation.None)
+                    .WithStandardInputPipe(PipeSource.Create(async (zstdStdin, _) => sendOk = await SendValidatedAsync(zstdStdin)))
+                    .WithStandardOutputPipe(PipeTarget.Create(async (zstdStdout, token) =>
+                    {
+                        try
+                        {
+                            await zstdStdout.CopyToAsync(encrypted, BufferSize, token);
+                        }
+                        catch (Exception ex) when (ex is not OperationCanceledException)
+                        {
+                            stageFailure ??= ex;
+                            await sendCancel.CancelAsync();
+                        }
+                    }))
+                    .WithStandardErrorPipe(PipeTarget.Create(zstdStderr.CopyFromAsync))
+                    .ExecuteAsync(sendCancel.Token);
+                if (zstd.ExitCode != 0)
+                {
+                    stageFailure ??= new ToolFailedException(ZstdArgv, zstd.ExitCode, zstdStderr.Text);
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && stageFailure is not null)
+            {
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            return sendOk && stageFailure is null;
+        }
+
         async Task FeedSshAsync(Stream sshStdin, CancellationToken _)
         {
             try
             {
                 await using var framed = new Bsf1Writer(sshStdin, leaveOpen: true);
                 await using var encrypted = await OpenPgpEncryption.CreateAsync(framed, keys, cancellationToken);
-                await using var validated = SendStreamValidatingStream.ForWriting(encrypted, leaveOpen: true);
-
-                async Task CopyAsync(Stream sendStdout, CancellationToken token)
-                {
-                    var buffer = new byte[BufferSize];
-                    try
-                    {
-                        int n;
-                        while ((n = await sendStdout.ReadAsync(buffer, token)) > 0)
-                        {
-                            await validated.WriteAsync(buffer.AsMemory(0, n), token);
-                            plaintext += n;
-                            progress?.Report(plaintext);
-                        }
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException)
-                    {
-                        // A bad stream, or the receiver went away: stop btrfs send, send no trailer.
-                        stageFailure ??= ex;
-                        await sendCancel.CancelAsync();
-                    }
-                }
-
-                try
-                {
-                    var send = await Cli.Wrap(sendArgv[0]).WithArguments(sendArgv.Skip(1))
-                        .WithValidation(CommandResultValidation.None)
-                        .WithStandardOutputPipe(PipeTarget.Create(CopyAsync))
-                        .WithStandardErrorPipe(PipeTarget.Create(sendStderr.CopyFromAsync))
-                        .ExecuteAsync(sendCancel.Token);
-                    sendExit = send.ExitCode;
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && stageFailure is not null)
-                {
-                    // We stopped btrfs send ourselves after a stage failed.
-                }
-
-                cancellationToken.ThrowIfCancellationRequested();
-                if (stageFailure is not null)
+                var complete = compression == StreamCompression.Zstd
+                    ? await SendCompressedAsync(encrypted)
+                    : await SendValidatedAsync(encrypted);
+                if (!complete || stageFailure is not null)
                 {
                     return;
                 }
 
-                if (sendExit != 0)
-                {
-                    stageFailure = new ToolFailedException(sendArgv, sendExit ?? -1, sendStderr.Text);
-                    return;
-                }
-
-                validated.Complete(); // throws unless the stream ended right after END
                 await encrypted.FinishAsync(cancellationToken);
                 await framed.CompleteAsync(cancellationToken);
                 storedBytes = framed.PayloadBytes;
