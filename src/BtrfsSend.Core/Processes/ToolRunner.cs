@@ -43,7 +43,7 @@ public sealed class ToolRunner
         ArgumentOutOfRangeException.ThrowIfZero(argv.Count);
         var stdout = new BoundedCapture(MaxCapturedStdout);
         var stderr = new BoundedCapture(TailCapacity, keepTail: true);
-        var command = Cli.Wrap(argv[0])
+        var command = Cli.Wrap(ResolveProgram(argv[0]))
             .WithArguments(argv.Skip(1).ToArray())
             .WithEnvironmentVariables(_environment)
             .WithValidation(CommandResultValidation.None)
@@ -64,6 +64,31 @@ public sealed class ToolRunner
             // CliWrap reports a missing executable as Win32Exception/InvalidOperationException.
             throw new ToolFailedException(argv, -1, ex.Message, ex);
         }
+    }
+
+    /// <summary>
+    /// Looks a bare program name up in this runner's PATH, if it sets one. .NET's Process.Start
+    /// searches the parent's PATH, not the child environment's, so without this a runner built
+    /// with a PATH (tests put a fake systemctl first) would silently run the real tool.
+    /// </summary>
+    private string ResolveProgram(string program)
+    {
+        if (program.Contains('/', StringComparison.Ordinal) || !_environment.TryGetValue("PATH", out var path) || string.IsNullOrEmpty(path))
+        {
+            return program;
+        }
+
+        const UnixFileMode anyExecute = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+        foreach (var dir in path.Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(dir, program);
+            if (File.Exists(candidate) && (File.GetUnixFileMode(candidate) & anyExecute) != 0)
+            {
+                return candidate;
+            }
+        }
+
+        return program;
     }
 
     private sealed class BoundedCapture(int capacity, bool keepTail = false)

@@ -63,13 +63,24 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
             throw new ConfigException($"snapshot {snapshot} already exists locally (two runs in the same second?); try again");
         }
 
-        await new Quiescer(tools, log).RunQuiescedAsync(options.ServicesToQuiesce, options.PreSnapshotHook, options.PostSnapshotHook,
-            async () =>
-            {
-                await snapshots.CreateAsync(source, snapshot, cancellationToken);
-                return true;
-            },
-            cancellationToken);
+        try
+        {
+            await new Quiescer(tools, log).RunQuiescedAsync(options.ServicesToQuiesce, options.PreSnapshotHook, options.PostSnapshotHook,
+                async () =>
+                {
+                    await snapshots.CreateAsync(source, snapshot, cancellationToken);
+                    return true;
+                },
+                cancellationToken);
+        }
+        catch when (snapshots.List().Contains(snapshot))
+        {
+            // E.g. a service could not be restarted after a good snapshot: the run stops here
+            // (exit 7), and an unsent snapshot must not linger unrecorded.
+            log.Warning("deleting the new snapshot {Snapshot}: the run stopped before sending it", snapshot);
+            await TryDeleteAsync(snapshots, snapshot);
+            throw;
+        }
 
         SendResult result;
         try

@@ -36,7 +36,12 @@ internal static class ParentChooser
         var seen = new HashSet<string>(StringComparer.Ordinal);
         while (entry.IsIncremental)
         {
-            if (!seen.Add(entry.Snapshot.Value) || !byName.TryGetValue(entry.Parent!.Value, out var parent))
+            if (!seen.Add(entry.Snapshot.Value))
+            {
+                return new ParentDecision(null, $"full: the chain of {state} is broken on the receiver (its parents loop back to {entry.Snapshot})");
+            }
+
+            if (!byName.TryGetValue(entry.Parent!.Value, out var parent))
             {
                 return new ParentDecision(null, $"full: the chain of {state} is broken on the receiver (missing {entry.Parent})");
             }

@@ -50,6 +50,8 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
         int? sendExit = null;
 
         using var sendCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var feedStarted = false;
+        var feedDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // btrfs send → validator → sink. True when btrfs send exited 0 and the validator saw a clean END.
         async Task<bool> SendValidatedAsync(Stream sink)
@@ -155,6 +157,7 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
 
         async Task FeedSshAsync(Stream sshStdin, CancellationToken _)
         {
+            feedStarted = true;
             try
             {
                 await using var framed = new Bsf1Writer(sshStdin, leaveOpen: true);
@@ -177,17 +180,39 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
             {
                 stageFailure ??= ex;
             }
+            finally
+            {
+                feedDone.TrySetResult();
+            }
         }
 
-        var ssh = await Cli.Wrap(sshArgv[0]).WithArguments(sshArgv.Skip(1))
-            .WithValidation(CommandResultValidation.None)
-            .WithStandardInputPipe(PipeSource.Create(FeedSshAsync))
-            .WithStandardOutputPipe(PipeTarget.ToStringBuilder(sshStdout))
-            .WithStandardErrorPipe(PipeTarget.Create(sshStderr.CopyFromAsync))
-            .ExecuteAsync(cancellationToken);
+        CommandResult ssh;
+        try
+        {
+            ssh = await Cli.Wrap(sshArgv[0]).WithArguments(sshArgv.Skip(1))
+                .WithValidation(CommandResultValidation.None)
+                .WithStandardInputPipe(PipeSource.Create(FeedSshAsync))
+                .WithStandardOutputPipe(PipeTarget.ToStringBuilder(sshStdout))
+                .WithStandardErrorPipe(PipeTarget.Create(sshStderr.CopyFromAsync))
+                .ExecuteAsync(cancellationToken);
+        }
+        finally
+        {
+            // CliWrap returns when ssh exits, without waiting for the stdin feed: when the receiver
+            // answered early (e.g. ERR exists), btrfs send may still be running. Stop it and wait,
+            // or it keeps the snapshot busy and deleting it fails with EPERM ("send may be in progress").
+            if (feedStarted && !feedDone.Task.IsCompleted)
+            {
+                stageFailure ??= new IOException("the receiver's end closed before the whole stream was sent");
+                await sendCancel.CancelAsync();
+                await feedDone.Task;
+            }
+        }
 
         // A receiver that refused before reading (exists, busy, ...) breaks our pipe: its answer is the real reason.
-        if (ResponseLine.Parse(ReceiverClient.LastLine(sshStdout.ToString())).Value is ErrLine)
+        // But when a stage of ours failed first (bad send stream, btrfs send died), the receiver's
+        // "truncated" is only the consequence of our stopping: report our own failure.
+        if (stageFailure is null or IOException && ResponseLine.Parse(ReceiverClient.LastLine(sshStdout.ToString())).Value is ErrLine)
         {
             receiver.ThrowIfFailed(ssh.ExitCode, sshStdout.ToString(), sshStderr.Text, request);
         }
@@ -197,6 +222,8 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
             var receiverSaid = ReceiverClient.LastLine(sshStdout.ToString());
             throw stageFailure switch
             {
+                SendStreamException bad => new IntegrityException(
+                    $"btrfs send produced a bad stream ({bad.Message}); no trailer was sent, so the receiver committed nothing", bad),
                 BtrfsSendException known when known is not ToolFailedException => new TransferFailedException(
                     $"{known.Message}; no trailer was sent, so the receiver committed nothing (it said: {(receiverSaid.Length > 0 ? receiverSaid : "nothing")})", known),
                 ToolFailedException tool => new TransferFailedException($"{tool.Message}; no trailer was sent, so the receiver committed nothing", tool),

@@ -97,6 +97,115 @@ internal sealed class BackupWorld : IAsyncDisposable
         return (result.ExitCode, stdout.ToString(), stderr.ToString());
     }
 
+    /// <summary>Starts the producer executable without waiting (for signals); <paramref name="stderr"/> collects its log.</summary>
+    public CommandTask<CommandResult> StartProducer(System.Text.StringBuilder stderr, params string[] args) =>
+        Cli.Wrap(ProgramBinaries.Producer)
+            .WithArguments([.. args, "--config", ConfigFilePath])
+            .WithEnvironmentVariables(e => e.Set("PATH", $"{FakeBinDirPath}:{Environment.GetEnvironmentVariable("PATH")}"))
+            .WithValidation(CommandResultValidation.None)
+            .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr))
+            .ExecuteAsync();
+
+    public string SystemctlDirPath => Dir.Sub("systemctl");
+
+    /// <summary>
+    /// Installs the fake systemctl (this machine has no systemd) in the fake bin dir: it appends
+    /// its argv to <see cref="SystemctlLog"/> and keeps each unit's state as a file in
+    /// <c>running/</c>; <c>fail-stop/UNIT</c>, <c>fail-start/UNIT</c> make those fail, and
+    /// <c>slow-stop/UNIT</c> makes stop touch <see cref="StoppingMarkerFilePath"/> and sleep 3 s.
+    /// </summary>
+    public void InstallFakeSystemctl(params string[] running)
+    {
+        foreach (var sub in new[] { "running", "fail-stop", "fail-start", "slow-stop" })
+        {
+            Directory.CreateDirectory(Path.Combine(SystemctlDirPath, sub));
+        }
+
+        foreach (var unit in running)
+        {
+            File.WriteAllText(Path.Combine(SystemctlDirPath, "running", unit), "");
+        }
+
+        File.WriteAllText(Path.Combine(SystemctlDirPath, "log"), "");
+        InstallFakeTool("systemctl", $$"""
+            #!/bin/sh
+            # fake systemctl for tests: log argv, keep unit state as files
+            d={{SystemctlDirPath}}
+            echo "systemctl $*" >> "$d/log"
+            verb=$1; shift
+            [ "$1" = "--quiet" ] && shift
+            [ "$1" = "--" ] && shift
+            unit=$1
+            case "$verb" in
+              is-active) [ -e "$d/running/$unit" ] ;;
+              stop)
+                if [ -e "$d/fail-stop/$unit" ]; then echo "Job for $unit failed (fake)" >&2; exit 1; fi
+                if [ -e "$d/slow-stop/$unit" ]; then touch "$d/stopping"; sleep 3; fi
+                rm -f "$d/running/$unit" ;;
+              start)
+                if [ -e "$d/fail-start/$unit" ]; then echo "Job for $unit failed (fake)" >&2; exit 1; fi
+                touch "$d/running/$unit" ;;
+              *) echo "fake systemctl: unknown verb $verb" >&2; exit 2 ;;
+            esac
+            """);
+    }
+
+    public string StoppingMarkerFilePath => Path.Combine(SystemctlDirPath, "stopping");
+
+    /// <summary>"stop a", "start a", ... in the order the fake systemctl saw them.</summary>
+    public IReadOnlyList<string> StopsAndStarts() => File.ReadAllLines(Path.Combine(SystemctlDirPath, "log"))
+        .Select(l => l.Split(' '))
+        .Where(w => w.Length == 4 && w[1] is "stop" or "start")
+        .Select(w => $"{w[1]} {w[3]}")
+        .ToList();
+
+    public IReadOnlyList<string> RunningServices() => Directory.GetFiles(Path.Combine(SystemctlDirPath, "running"))
+        .Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>
+    /// Puts a <c>btrfs</c> wrapper first on the producer's PATH: the real btrfs for everything
+    /// but <c>send</c>, whose real output is damaged: "kill" sends half and dies by SIGKILL,
+    /// "truncate" sends half and exits 0, "flip" inverts one byte in the middle and exits 0
+    /// (btrfs-progs issues 719/1063: send can exit 0 with a bad stream).
+    /// </summary>
+    public void InstallDamagingBtrfs(string damage)
+    {
+        var real = Prerequisites.FindOnPath("btrfs") ?? throw new InvalidOperationException("btrfs not found");
+        InstallFakeTool("btrfs", $$"""
+            #!/bin/sh
+            [ "$1" = send ] || exec {{real}} "$@"
+            tmp=$(mktemp)
+            {{real}} "$@" > "$tmp" || exit $?
+            half=$(( $(stat -c %s "$tmp") / 2 ))
+            case {{damage}} in
+              kill) head -c "$half" "$tmp"; rm -f "$tmp"; kill -KILL $$ ;;
+              truncate) head -c "$half" "$tmp"; rm -f "$tmp"; exit 0 ;;
+              flip)
+                byte=$(dd if="$tmp" bs=1 skip="$half" count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+                printf "\\$(printf %03o $(( byte ^ 255 )))" | dd of="$tmp" bs=1 seek="$half" conv=notrunc 2>/dev/null
+                cat "$tmp"; rm -f "$tmp"; exit 0 ;;
+            esac
+            """);
+    }
+
+    private void InstallFakeTool(string name, string script)
+    {
+        var path = Path.Combine(FakeBinDirPath, name);
+        File.WriteAllText(path, script + "\n");
+        File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
+    }
+
+    /// <summary>The local snapshots' names, oldest first.</summary>
+    public IReadOnlyList<string> LocalSnapshotNames() => Directory.GetDirectories(SnapshotDirPath)
+        .Select(d => Path.GetFileName(d)).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>The STATE_FILE's content, or null when missing.</summary>
+    public string? State() => File.Exists(StateFilePath) ? File.ReadAllText(StateFilePath) : null;
+
+    /// <summary>Every file under the receiver's store (streams, manifests, temps, locks), relative.</summary>
+    public IReadOnlyList<string> StoreFiles() => Directory.GetFiles(StoreDirPath, "*", SearchOption.AllDirectories)
+        .Select(f => Path.GetRelativePath(StoreDirPath, f)).Where(f => !f.EndsWith(".lock", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+
     /// <summary>The committed stream files of the set, oldest first.</summary>
     public IReadOnlyList<string> StoredStreams() => Directory.Exists(SetDirPath)
         ? Directory.GetFiles(SetDirPath, "*.btrfs.gpg").Order(StringComparer.Ordinal).ToList()

@@ -1,0 +1,92 @@
+using BtrfsSend.Core.Processes;
+using BtrfsSend.TestSupport;
+
+namespace BtrfsSend.Producer.Tests.Support;
+
+/// <summary>
+/// A fake <c>systemctl</c> (this machine runs no systemd): a /bin/sh script in a private bin dir
+/// that appends its argv to <see cref="LogFilePath"/> and keeps each unit's state as files:
+/// <c>running/UNIT</c> (is-active), <c>fail-stop/UNIT</c>, <c>fail-start/UNIT</c>. Hooks written
+/// with <see cref="WriteHook"/> log into the same file, so the order of everything is visible.
+/// </summary>
+internal sealed class FakeSystemctl : IDisposable
+{
+    private const string Script = """
+        #!/bin/sh
+        # fake systemctl for tests: log argv, keep unit state as files
+        echo "systemctl $*" >> "$FAKE_DIR/log"
+        verb=$1; shift
+        [ "$1" = "--quiet" ] && shift
+        [ "$1" = "--" ] && shift
+        unit=$1
+        case "$verb" in
+          is-active) [ -e "$FAKE_DIR/running/$unit" ] ;;
+          stop)
+            if [ -e "$FAKE_DIR/fail-stop/$unit" ]; then echo "Job for $unit failed (fake)" >&2; exit 1; fi
+            rm -f "$FAKE_DIR/running/$unit" ;;
+          start)
+            if [ -e "$FAKE_DIR/fail-start/$unit" ]; then echo "Job for $unit failed (fake)" >&2; exit 1; fi
+            touch "$FAKE_DIR/running/$unit" ;;
+          *) echo "fake systemctl: unknown verb $verb" >&2; exit 2 ;;
+        esac
+        """;
+
+    private readonly TempDir _dir = new("systemctl");
+
+    public FakeSystemctl(params string[] running)
+    {
+        foreach (var sub in new[] { "bin", "running", "fail-stop", "fail-start" })
+        {
+            Directory.CreateDirectory(_dir.Sub(sub));
+        }
+
+        var script = Script.Replace("$FAKE_DIR", _dir.DirPath, StringComparison.Ordinal);
+        File.WriteAllText(_dir.Sub("bin", "systemctl"), script + "\n");
+        File.SetUnixFileMode(_dir.Sub("bin", "systemctl"), (UnixFileMode)0b111_101_101);
+        File.WriteAllText(LogFilePath, "");
+        foreach (var unit in running)
+        {
+            File.WriteAllText(_dir.Sub("running", unit), "");
+        }
+    }
+
+    public string BinDirPath => _dir.Sub("bin");
+
+    public string LogFilePath => _dir.Sub("log");
+
+    /// <summary>A runner whose PATH starts with the fake bin dir (the test process's PATH is left alone).</summary>
+    public ToolRunner Tools => new(new Dictionary<string, string?>
+    {
+        ["PATH"] = $"{BinDirPath}:{Environment.GetEnvironmentVariable("PATH")}",
+    });
+
+    /// <summary>Every logged line, in order.</summary>
+    public IReadOnlyList<string> Log => File.ReadAllLines(LogFilePath);
+
+    /// <summary>Only the stop and start lines, e.g. "stop a", "start a".</summary>
+    public IReadOnlyList<string> StopsAndStarts => Log
+        .Select(l => l.Split(' '))
+        .Where(w => w.Length == 4 && w[0] == "systemctl" && w[1] is "stop" or "start")
+        .Select(w => $"{w[1]} {w[3]}")
+        .ToList();
+
+    public IReadOnlyList<string> Running => Directory.GetFiles(_dir.Sub("running")).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList()!;
+
+    public void FailStop(string unit) => File.WriteAllText(_dir.Sub("fail-stop", unit), "");
+
+    public void FailStart(string unit) => File.WriteAllText(_dir.Sub("fail-start", unit), "");
+
+    /// <summary>Writes an executable hook that logs "hook NAME" and returns its argv.</summary>
+    public string[] WriteHook(string name)
+    {
+        var path = _dir.Sub("bin", name);
+        File.WriteAllText(path, $"#!/bin/sh\necho \"hook {name} $*\" >> \"{LogFilePath}\"\n");
+        File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
+        return [path, "--flag"];
+    }
+
+    /// <summary>Appends a line to the log (what the snapshot delegate did, when).</summary>
+    public void Mark(string text) => File.AppendAllText(LogFilePath, text + "\n");
+
+    public void Dispose() => _dir.Dispose();
+}
