@@ -39,6 +39,31 @@ public sealed class RestoreTests(RestoreWorldFixture fixture)
     }
 
     [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg")]
+    public async Task Over_ssh_a_stored_file_that_no_longer_matches_its_manifest_fails_that_link_because_the_receiver_withholds_the_trailer()
+    {
+        var world = await fixture.WorldAsync();
+        var stored = Path.Combine(world.SetDirPath, world.Snapshots[1] + ".incr.btrfs.gpg");
+        var original = await File.ReadAllBytesAsync(stored);
+        await using var target = await BtrfsLoopFixture.CreateAsync("rtarget");
+        (int ExitCode, string Stdout, string Stderr) restore;
+        try
+        {
+            FlipMiddleByte(stored);
+            restore = await world.ProducerAsync("restore", "--config", world.ConfigFilePath, "--snapshot", world.Snapshots[1], "--to", target.MountDirPath);
+        }
+        finally
+        {
+            await File.WriteAllBytesAsync(stored, original);
+            File.SetUnixFileMode(stored, UnixFileMode.UserRead);
+        }
+
+        Assert.Equal(8, restore.ExitCode);
+        Assert.Contains($"link 2/2 {world.Snapshots[1]} (incremental) failed", restore.Stderr, StringComparison.Ordinal);
+        Assert.Contains("ended without its trailer", restore.Stderr, StringComparison.Ordinal);
+        Assert.Equal([world.Snapshots[0]], await target.ListSubvolumesAsync());
+    }
+
+    [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg")]
     public async Task An_interrupted_restore_resumes_after_the_links_it_already_received()
     {
         var world = await fixture.WorldAsync();
