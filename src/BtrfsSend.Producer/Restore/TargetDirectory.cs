@@ -78,7 +78,10 @@ internal sealed class TargetDirectory(string dirPath, ToolRunner tools)
     public IReadOnlySet<string> Entries()
         => Directory.EnumerateFileSystemEntries(DirPath).Select(p => Path.GetFileName(p)).ToHashSet(StringComparer.Ordinal);
 
-    /// <summary>Deletes the subvolumes that appeared in DIR since <paramref name="before"/>; returns their paths.</summary>
+    /// <summary>
+    /// Deletes the subvolumes that appeared in DIR since <paramref name="before"/>; returns their
+    /// paths, each with why when it could not be deleted (never throws over the original failure).
+    /// </summary>
     public async Task<IReadOnlyList<string>> DeleteNewSubvolumesAsync(IReadOnlySet<string> before, CancellationToken cancellationToken = default)
     {
         var deleted = new List<string>();
@@ -90,8 +93,10 @@ internal sealed class TargetDirectory(string dirPath, ToolRunner tools)
                 continue; // not a subvolume: not ours to delete
             }
 
-            await tools.RunAsync(BtrfsArgv.DeleteSubvolume(path), cancellationToken: cancellationToken);
-            deleted.Add(path);
+            var delete = await tools.TryRunAsync(BtrfsArgv.DeleteSubvolume(path), cancellationToken: cancellationToken);
+            deleted.Add(delete.IsSuccess
+                ? path
+                : $"{path} could NOT be deleted ({delete.StandardErrorTail.Trim()}): delete it by hand before trusting or retrying");
         }
 
         return deleted;
