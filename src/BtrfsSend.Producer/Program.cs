@@ -22,6 +22,8 @@ internal static class Program
             {
                 RunCommand.Create(log, clock),
                 StatusCommand.Create(log, clock),
+                RestoreCommand.Create(log),
+                VerifyCommand.Create(log),
             };
             RunCommand.Configure(root, log, clock);
             return await ProgramHost.RunAsync(Name, root, args, log);

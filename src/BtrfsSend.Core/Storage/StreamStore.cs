@@ -20,9 +20,16 @@ public sealed class StreamStore(string rootDirPath)
     public string LockFilePath(BackupSet set) => Path.Combine(SetDirPath(set), LockFileName);
 
     /// <summary>Reads one set's directory; a set that does not exist yet is empty.</summary>
-    public SetContents Read(BackupSet set)
+    public SetContents Read(BackupSet set) => ReadDirectory(SetDirPath(set), set);
+
+    /// <summary>
+    /// Reads a directory holding one set's files wherever it is (a copy of <c>BACKUP_ROOT/&lt;set&gt;/</c>
+    /// on a USB disk, say), as strictly as <see cref="Read"/>: manifests must name <paramref name="set"/>.
+    /// </summary>
+    public static SetContents ReadDirectory(string dirPath, BackupSet set)
     {
-        var dir = SetDirPath(set);
+        ArgumentNullException.ThrowIfNull(set);
+        var dir = Path.GetFullPath(dirPath);
         var streams = new List<StoredStream>();
         var problems = new List<string>();
         var orphans = new List<string>();

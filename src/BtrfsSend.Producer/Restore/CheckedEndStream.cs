@@ -1,0 +1,145 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using BtrfsSend.Core.Errors;
+using BtrfsSend.Core.Naming;
+
+namespace BtrfsSend.Producer.Restore;
+
+/// <summary>
+/// A read-only pass-through that counts (and, when a SHA-256 is expected, hashes) the stored
+/// bytes of one link, and turns the inner stream's EOF into <see cref="IntegrityException"/>
+/// unless the count and hash match what the manifest or the receiver's list declared. Reading
+/// it to EOF, or <see cref="EnsureEndAsync"/>, is the source's whole check.
+/// </summary>
+internal sealed class CheckedEndStream : Stream
+{
+    private readonly Stream _inner;
+    private readonly long _expectedBytes;
+    private readonly string? _expectedSha256Hex;
+    private readonly string _what;
+    private readonly IProgress<long>? _progress;
+    private readonly IncrementalHash? _hash;
+    private IntegrityException? _failure;
+
+    public CheckedEndStream(Stream inner, long expectedBytes, string? expectedSha256Hex, string what, IProgress<long>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        _inner = inner;
+        _expectedBytes = expectedBytes;
+        _expectedSha256Hex = expectedSha256Hex;
+        _what = what;
+        _progress = progress;
+        _hash = expectedSha256Hex is null ? null : IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    }
+
+    /// <summary>Stored bytes read so far.</summary>
+    public long BytesRead { get; private set; }
+
+    /// <summary>True once the inner stream ended and count (and hash) matched.</summary>
+    public bool IsVerified { get; private set; }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
+
+    /// <summary>Reads whatever is left and runs the end checks; throws unless they pass.</summary>
+    public async Task EnsureEndAsync(CancellationToken cancellationToken = default)
+    {
+        var buffer = new byte[64 * 1024];
+        while (await ReadAsync(buffer, cancellationToken) > 0)
+        {
+        }
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        ThrowIfFailed();
+        return buffer.IsEmpty || IsVerified ? 0 : OnRead(buffer, _inner.Read(buffer));
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ThrowIfFailed();
+        if (buffer.IsEmpty || IsVerified)
+        {
+            return 0;
+        }
+
+        var n = await _inner.ReadAsync(buffer, cancellationToken);
+        return OnRead(buffer.Span, n);
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _hash?.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private int OnRead(Span<byte> buffer, int n)
+    {
+        if (n > 0)
+        {
+            BytesRead += n;
+            _hash?.AppendData(buffer[..n]);
+            if (BytesRead > _expectedBytes)
+            {
+                throw Fail($"is longer than the {_expectedBytes} bytes recorded for it");
+            }
+
+            _progress?.Report(BytesRead);
+            return n;
+        }
+
+        if (BytesRead != _expectedBytes)
+        {
+            throw Fail(string.Create(CultureInfo.InvariantCulture, $"ended after {BytesRead} bytes, but {_expectedBytes} are recorded for it (truncated)"));
+        }
+
+        if (_hash is not null)
+        {
+            var actual = Convert.ToHexStringLower(_hash.GetHashAndReset());
+            if (!string.Equals(actual, _expectedSha256Hex, StringComparison.Ordinal))
+            {
+                throw Fail($"has SHA-256 {actual}, but its manifest records {NameText.Printable(_expectedSha256Hex!)} (modified or corrupt)");
+            }
+        }
+
+        IsVerified = true;
+        return 0;
+    }
+
+    private void ThrowIfFailed()
+    {
+        if (_failure is not null)
+        {
+            throw _failure;
+        }
+    }
+
+    private IntegrityException Fail(string problem) => _failure = new IntegrityException($"{_what} {problem}");
+}

@@ -1,0 +1,6 @@
+using BtrfsSend.Core.Naming;
+
+namespace BtrfsSend.Producer.Restore;
+
+/// <summary>What restore and verify read from the command line and the config: the set, where the streams are, and what opens them.</summary>
+internal sealed record RestoreInputs(BackupSet Set, IRestoreSource Source, KeyFiles Keys);

@@ -1,0 +1,106 @@
+using BtrfsSend.Core.Errors;
+using BtrfsSend.Core.Naming;
+using BtrfsSend.Core.Protocol;
+using BtrfsSend.Producer.Backup;
+using BtrfsSend.Producer.Remote;
+using CliWrap;
+
+namespace BtrfsSend.Producer.Restore;
+
+/// <summary>
+/// The receiver's read-only verbs over ssh: <c>list &lt;set&gt;</c> for the chain and sizes,
+/// <c>get &lt;set&gt; &lt;snapshot&gt;</c> for the bytes, BSF1-framed. Without manifests here, a
+/// stream is trusted by (a) the BSF1 trailer (count + SHA-256 the receiver computed while
+/// reading the file), (b) the byte count <c>list</c> reported, and (c) the receiver withholding
+/// the trailer when the file no longer matches its manifest; then the OpenPGP MDC and the
+/// send-stream check as for any source.
+/// </summary>
+internal sealed class SshSource(ReceiverClient receiver, BackupSet set) : IRestoreSource
+{
+    public string Description => $"{receiver.Ssh.Target} (over ssh)";
+
+    public bool HasManifests => false;
+
+    public async Task<IReadOnlyList<RestoreLink>> ListAsync(CancellationToken cancellationToken = default)
+        => (await receiver.ListAsync(set, cancellationToken))
+            .Select(e => new RestoreLink(e.Snapshot, e.IsIncremental ? StreamKind.Incremental : StreamKind.Full, e.Parent, e.Bytes))
+            .OrderBy(l => l.Snapshot.Value, StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>Nothing to check before streaming: the receiver checks the file against its manifest while sending.</summary>
+    public Task PreverifyAsync(RestoreLink link, IProgress<long>? progress = null, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+    public async Task ReadAsync(RestoreLink link, Func<CheckedEndStream, CancellationToken, Task> consume, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var request = new GetRequest(set, link.Snapshot);
+        var argv = receiver.Ssh.For(request.ToCommandLine());
+        var stderr = new TailBuffer();
+        Exception? failure = null;
+        var consumed = false;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
+        async Task ConsumeAsync(Stream stdout, CancellationToken token)
+        {
+            try
+            {
+                await using var framed = new Bsf1Reader(stdout, leaveOpen: true);
+                await using var check = new CheckedEndStream(framed, link.Bytes, null, $"stream {link.StreamFileName} from {receiver.Ssh.Target}", progress);
+                await consume(check, cancellationToken);
+                await check.EnsureEndAsync(cancellationToken);
+                consumed = true;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                failure ??= ex;
+                await stop.CancelAsync();
+            }
+        }
+
+        int? exit = null;
+        try
+        {
+            var result = await Cli.Wrap(argv[0]).WithArguments(argv.Skip(1))
+                .WithValidation(CommandResultValidation.None)
+                .WithStandardOutputPipe(PipeTarget.Create(ConsumeAsync))
+                .WithStandardErrorPipe(PipeTarget.Create(stderr.CopyFromAsync))
+                .ExecuteAsync(stop.Token);
+            exit = result.ExitCode;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && failure is not null)
+        {
+            // We stopped ssh ourselves after a stage failed.
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (failure is FramingException framing)
+        {
+            var said = LastLine(stderr.Text);
+            throw new IntegrityException(framing.Error == FramingError.Truncated
+                ? $"the receiver's answer to 'get {set} {link.Snapshot}' ended without its trailer: the stored file no longer matches its manifest on the backup server, or the connection was cut (receiver said: {said})"
+                : $"the receiver's answer to 'get {set} {link.Snapshot}' is damaged: {framing.Message}", framing);
+        }
+
+        if (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+
+        if (exit is { } code && code != 0)
+        {
+            receiver.ThrowIfFailed(code, "", stderr.Text, request);
+        }
+
+        if (!consumed)
+        {
+            throw new TransferFailedException($"'get {set} {link.Snapshot}' ended before the stream was read (receiver said: {LastLine(stderr.Text)})");
+        }
+    }
+
+    public string ByHandFilePath(RestoreLink link) => link.StreamFileName;
+
+    private static string LastLine(string text)
+    {
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.Length == 0 ? "nothing" : NameText.Printable(string.Join(" | ", lines.TakeLast(2)));
+    }
+}

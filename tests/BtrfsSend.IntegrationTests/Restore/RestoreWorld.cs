@@ -1,0 +1,213 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using BtrfsSend.Core.Manifests;
+using BtrfsSend.Core.Naming;
+using BtrfsSend.TestSupport;
+using CliWrap;
+
+namespace BtrfsSend.IntegrationTests.Restore;
+
+/// <summary>
+/// Built once for all restore tests (they share <see cref="RestoreCollection"/>): prod-srv's loop
+/// btrfs with @rootfs, the real receiver behind a private sshd with the production forced command,
+/// and four real producer runs (a full and three incrementals) whose source snapshots stay in
+/// @backup-snapshots for comparison. Also a set <c>seed/gpg</c> holding one stream made by
+/// <c>btrfs send | gpg --symmetric</c>, with a manifest written by ManifestWriter. Copied from
+/// the producer tests' BackupWorld, plus what restore needs.
+/// </summary>
+internal sealed class RestoreWorld : IAsyncDisposable
+{
+    public const string Set = "prod-srv/rootfs";
+    public const string SeedSet = "seed/gpg";
+
+    private RestoreWorld(BtrfsLoopFixture prod, TempDir dir, SshdFixture sshd, GpgFixture gpg)
+    {
+        Prod = prod;
+        Dir = dir;
+        Sshd = sshd;
+        Gpg = gpg;
+    }
+
+    public BtrfsLoopFixture Prod { get; }
+
+    public TempDir Dir { get; }
+
+    public SshdFixture Sshd { get; }
+
+    public GpgFixture Gpg { get; }
+
+    public string RootfsPath => Prod.PathOf("@rootfs");
+
+    public string SnapshotDirPath => Prod.PathOf("@backup-snapshots");
+
+    public string StoreDirPath => Dir.Sub("store");
+
+    public string SetDirPath => Path.Combine(StoreDirPath, "prod-srv", "rootfs");
+
+    public string SeedStoreDirPath => Dir.Sub("seed-store");
+
+    public string ConfigFilePath => Dir.Sub("prod.conf");
+
+    /// <summary>The stored snapshots, oldest (the full) first.</summary>
+    public IReadOnlyList<string> Snapshots { get; private set; } = [];
+
+    /// <summary>The snapshot in <see cref="SeedSet"/>.</summary>
+    public string SeedSnapshot { get; private set; } = "";
+
+    public static async Task<RestoreWorld> CreateAsync()
+    {
+        var prod = await BtrfsLoopFixture.CreateAsync("rprod", 512L * 1024 * 1024);
+        var dir = new TempDir("rworld");
+        var rootfs = await prod.CreateSubvolumeAsync("@rootfs");
+        BtrfsLoopFixture.PopulateSample(rootfs);
+        Directory.CreateDirectory(prod.PathOf("@backup-snapshots"));
+        Directory.CreateDirectory(dir.Sub("store"));
+        await File.WriteAllTextAsync(dir.Sub("receiver.conf"), $"BACKUP_ROOT={dir.Sub("store")}\nMIN_FREE_SPACE=0\n");
+        var sshd = await SshdFixture.StartAsync(ProgramBinaries.Receiver, ["--config", dir.Sub("receiver.conf")]);
+        var world = new RestoreWorld(prod, dir, sshd, new GpgFixture());
+        try
+        {
+            await world.WriteConfigAsync();
+            await world.BackUpFourTimesAsync();
+            await world.MakeSeedStreamAsync();
+            return world;
+        }
+        catch
+        {
+            await world.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Runs the producer executable with the world's config; returns exit code, stdout, stderr.</summary>
+    public async Task<(int ExitCode, string Stdout, string Stderr)> ProducerAsync(params string[] args)
+    {
+        var stdout = new System.Text.StringBuilder();
+        var stderr = new System.Text.StringBuilder();
+        var result = await Cli.Wrap(ProgramBinaries.Producer)
+            .WithArguments(args)
+            .WithValidation(CommandResultValidation.None)
+            .WithStandardOutputPipe(PipeTarget.ToStringBuilder(stdout))
+            .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr))
+            .ExecuteAsync();
+        return (result.ExitCode, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary><c>restore</c> from a directory with the passphrase file, plus <paramref name="args"/>.</summary>
+    public Task<(int ExitCode, string Stdout, string Stderr)> RestoreFromAsync(string fromDirPath, string toDirPath, params string[] args)
+        => ProducerAsync(["restore", "--set", Set, "--from", fromDirPath, "--to", toDirPath, "--passphrase-file", Gpg.PassphraseFilePath, .. args]);
+
+    /// <summary>A copy of the set's directory (files as the receiver stored them) in <paramref name="into"/>.</summary>
+    public string CopySet(TempDir into)
+    {
+        var copy = into.Sub("copy-of-rootfs");
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(SetDirPath).Where(f => !f.EndsWith(".lock", StringComparison.Ordinal)))
+        {
+            var target = Path.Combine(copy, Path.GetFileName(file));
+            File.Copy(file, target);
+            File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        return copy;
+    }
+
+    public string SourceSnapshotPath(string snapshot) => Path.Combine(SnapshotDirPath, snapshot);
+
+    /// <summary>Asserts <paramref name="received"/> is a finished receive of <paramref name="snapshot"/>, equal in every file.</summary>
+    public async Task AssertRestoredAsync(string snapshot, string received)
+    {
+        var source = SourceSnapshotPath(snapshot);
+        var facts = await BtrfsLoopFixture.ShowAsync(received);
+        Assert.True(facts.IsCompleteReceive, $"{received}: {facts}");
+        Assert.Equal((await BtrfsLoopFixture.ShowAsync(source)).Uuid, facts.ReceivedUuid);
+        Assert.Equal(await BtrfsLoopFixture.TreeManifestAsync(source), await BtrfsLoopFixture.TreeManifestAsync(received));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Sshd.DisposeAsync();
+        Gpg.Dispose();
+        await Prod.DisposeAsync();
+        Dir.Dispose();
+    }
+
+    private Task WriteConfigAsync() => File.WriteAllTextAsync(ConfigFilePath, $"""
+        SOURCE_TOP={Prod.MountDirPath}
+        SOURCE_SUBVOL=@rootfs
+        SNAPSHOT_DIR={SnapshotDirPath}
+        SNAPSHOT_PREFIX=prod-srv-rootfs
+        STATE_FILE={Dir.Sub("state", "last-sent")}
+        BACKUP_SSH_TARGET={Sshd.Target}
+        BACKUP_SSH_PORT={Sshd.Port.ToString(CultureInfo.InvariantCulture)}
+        BACKUP_SSH_IDENTITY_FILE={Sshd.ClientKeyFilePath}
+        BACKUP_SET={Set}
+        PASSPHRASE_FILE={Gpg.PassphraseFilePath}
+        BACKUP_MODE=encrypted-stream
+        FULL_INTERVAL_DAYS=32
+        SERVICES_TO_QUIESCE=()
+        SSH_OPTIONS=(HostKeyAlias={Sshd.HostKeyAlias} StrictHostKeyChecking=yes UserKnownHostsFile={Sshd.KnownHostsFilePath} GlobalKnownHostsFile=/dev/null)
+
+        """);
+
+    private async Task BackUpFourTimesAsync()
+    {
+        async Task RunAsync()
+        {
+            // Snapshot names have one-second resolution: never start two runs in the same second.
+            await Task.Delay(1100);
+            var run = await ProducerAsync("run", "--config", ConfigFilePath);
+            Assert.True(run.ExitCode == 0, run.Stderr);
+        }
+
+        await RunAsync();
+        await File.WriteAllTextAsync(Path.Combine(RootfsPath, "etc/hostname"), "changed once\n");
+        await RunAsync();
+        File.Delete(Path.Combine(RootfsPath, "dir with spaces/file $x;'q'.txt"));
+        BtrfsLoopFixture.WriteFile(Path.Combine(RootfsPath, "var/new.bin"), RandomNumberGenerator.GetBytes(3_000_000));
+        await RunAsync(); // link 3 carries 3 MB of new data: more than the one buffer a restore holds back
+        File.Move(Path.Combine(RootfsPath, "var/log/app.log"), Path.Combine(RootfsPath, "var/log/app.log.1"));
+        File.CreateSymbolicLink(Path.Combine(RootfsPath, "var/link2"), "new.bin");
+        await using (var sparse = File.OpenWrite(Path.Combine(RootfsPath, "var/sparse.img")))
+        {
+            sparse.Position = 40L * 1024 * 1024;
+            sparse.WriteByte((byte)'Y');
+        }
+
+        await RunAsync();
+        Snapshots = Directory.GetFiles(SetDirPath, "*.manifest").Select(f => Path.GetFileNameWithoutExtension(f)).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(4, Snapshots.Count);
+    }
+
+    /// <summary>The first snapshot again, as stock tools would store it: btrfs send | gpg --symmetric, and a manifest.</summary>
+    private async Task MakeSeedStreamAsync()
+    {
+        SeedSnapshot = Snapshots[0];
+        var setDir = Path.Combine(SeedStoreDirPath, "seed", "gpg");
+        Directory.CreateDirectory(setDir);
+        var snapshot = SnapshotName.Parse(SeedSnapshot);
+        var file = Path.Combine(setDir, StoredFileName.StreamFileName(snapshot, StreamKind.Full));
+        await (Cli.Wrap("btrfs").WithArguments(["send", "-q", SourceSnapshotPath(SeedSnapshot)])
+            | Cli.Wrap("gpg").WithArguments(Gpg.GpgWithPassphrase("--symmetric", "--cipher-algo", "AES256", "--output", file).Skip(1))).ExecuteAsync();
+        byte[] sha;
+        await using (var stream = File.OpenRead(file))
+        {
+            sha = await SHA256.HashDataAsync(stream);
+        }
+
+        var manifest = new Manifest
+        {
+            Set = BackupSet.Parse(SeedSet),
+            Snapshot = snapshot,
+            Kind = StreamKind.Full,
+            StreamBytes = new FileInfo(file).Length,
+            StreamSha256 = Convert.ToHexStringLower(sha),
+            Encryption = StreamEncryption.OpenPgpSymmetric,
+            Compression = StreamCompression.None,
+            SendProto = 1,
+            ReceivedAtUtc = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc),
+            Client = "seed",
+        };
+        await File.WriteAllTextAsync(Path.Combine(setDir, StoredFileName.ManifestFileName(snapshot)), ManifestWriter.Render(manifest));
+    }
+}
