@@ -42,6 +42,7 @@ internal static class PruneCommand
                 }
             }
 
+            ReceiverConfig.Close(runLog, log);
             return Task.FromResult(failures == 0 ? 0 : (int)ExitCode.IntegrityFailed);
         });
         return prune;

@@ -57,9 +57,17 @@ internal static class ServeCommand
             }
 
             var sessionLog = ReceiverConfig.WithLogFile(log, options);
-            await using var stdin = Console.OpenStandardInput();
-            var session = new ServeSession(options, clientName, stdin, stdout, sessionLog, clock);
-            return await session.RunAsync(raw, cancellationToken);
+            try
+            {
+                await using var stdin = Console.OpenStandardInput();
+                var session = new ServeSession(options, clientName, stdin, stdout, sessionLog, clock);
+                return await session.RunAsync(raw, cancellationToken);
+            }
+            finally
+            {
+                // Flushes LOG_FILE: the refusal line is the last one written and must not be lost.
+                ReceiverConfig.Close(sessionLog, log);
+            }
         });
         return serve;
     }

@@ -51,6 +51,15 @@ internal static class ReceiverConfig
                     outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffzzz} [{Level:u3}] [{ProcessId}] {Message:lj}{NewLine}{Exception}")
                 .CreateLogger();
 
+    /// <summary>Disposes (and so flushes) a logger made by <see cref="WithLogFile"/>, never the program's own.</summary>
+    public static void Close(ILogger logger, ILogger programLog)
+    {
+        if (!ReferenceEquals(logger, programLog) && logger is IDisposable disposable)
+        {
+            disposable.Dispose();
+        }
+    }
+
     private static Dictionary<string, string?> Environment()
     {
         var result = new Dictionary<string, string?>(StringComparer.Ordinal);
