@@ -106,61 +106,22 @@ internal sealed class BackupWorld : IAsyncDisposable
             .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr))
             .ExecuteAsync();
 
-    public string SystemctlDirPath => Dir.Sub("systemctl");
+    private FakeSystemctl? _systemctl;
 
-    /// <summary>
-    /// Installs the fake systemctl (this machine has no systemd) in the fake bin dir: it appends
-    /// its argv to <see cref="SystemctlLog"/> and keeps each unit's state as a file in
-    /// <c>running/</c>; <c>fail-stop/UNIT</c>, <c>fail-start/UNIT</c> make those fail, and
-    /// <c>slow-stop/UNIT</c> makes stop touch <see cref="StoppingMarkerFilePath"/> and sleep 3 s.
-    /// </summary>
-    public void InstallFakeSystemctl(params string[] running)
-    {
-        foreach (var sub in new[] { "running", "fail-stop", "fail-start", "slow-stop" })
-        {
-            Directory.CreateDirectory(Path.Combine(SystemctlDirPath, sub));
-        }
+    /// <summary>The fake systemctl's state dir (running/, fail-stop/, fail-start/, slow-stop/, log).</summary>
+    public string SystemctlDirPath => Systemctl.StateDirPath;
 
-        foreach (var unit in running)
-        {
-            File.WriteAllText(Path.Combine(SystemctlDirPath, "running", unit), "");
-        }
+    private FakeSystemctl Systemctl => _systemctl ?? throw new InvalidOperationException("call InstallFakeSystemctl first");
 
-        File.WriteAllText(Path.Combine(SystemctlDirPath, "log"), "");
-        InstallFakeTool("systemctl", $$"""
-            #!/bin/sh
-            # fake systemctl for tests: log argv, keep unit state as files
-            d={{SystemctlDirPath}}
-            echo "systemctl $*" >> "$d/log"
-            verb=$1; shift
-            [ "$1" = "--quiet" ] && shift
-            [ "$1" = "--" ] && shift
-            unit=$1
-            case "$verb" in
-              is-active) [ -e "$d/running/$unit" ] ;;
-              stop)
-                if [ -e "$d/fail-stop/$unit" ]; then echo "Job for $unit failed (fake)" >&2; exit 1; fi
-                if [ -e "$d/slow-stop/$unit" ]; then touch "$d/stopping"; sleep 3; fi
-                rm -f "$d/running/$unit" ;;
-              start)
-                if [ -e "$d/fail-start/$unit" ]; then echo "Job for $unit failed (fake)" >&2; exit 1; fi
-                touch "$d/running/$unit" ;;
-              *) echo "fake systemctl: unknown verb $verb" >&2; exit 2 ;;
-            esac
-            """);
-    }
+    /// <summary>Installs the shared fake systemctl (this machine has no systemd) into the fake bin dir.</summary>
+    public void InstallFakeSystemctl(params string[] running) => _systemctl = new FakeSystemctl(FakeBinDirPath, running);
 
-    public string StoppingMarkerFilePath => Path.Combine(SystemctlDirPath, "stopping");
+    public string StoppingMarkerFilePath => Systemctl.StoppingMarkerFilePath;
 
     /// <summary>"stop a", "start a", ... in the order the fake systemctl saw them.</summary>
-    public IReadOnlyList<string> StopsAndStarts() => File.ReadAllLines(Path.Combine(SystemctlDirPath, "log"))
-        .Select(l => l.Split(' '))
-        .Where(w => w.Length == 4 && w[1] is "stop" or "start")
-        .Select(w => $"{w[1]} {w[3]}")
-        .ToList();
+    public IReadOnlyList<string> StopsAndStarts() => _systemctl?.StopsAndStarts ?? [];
 
-    public IReadOnlyList<string> RunningServices() => Directory.GetFiles(Path.Combine(SystemctlDirPath, "running"))
-        .Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToList();
+    public IReadOnlyList<string> RunningServices() => Systemctl.Running;
 
     /// <summary>
     /// Puts a <c>btrfs</c> wrapper first on the producer's PATH: the real btrfs for everything
@@ -213,6 +174,7 @@ internal sealed class BackupWorld : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _systemctl?.Dispose();
         await Sshd.DisposeAsync();
         Gpg.Dispose();
         await Prod.DisposeAsync();

@@ -1,6 +1,6 @@
 using BtrfsSend.Core.Errors;
 using BtrfsSend.Producer.Backup;
-using BtrfsSend.Producer.Tests.Support;
+using BtrfsSend.TestSupport;
 
 namespace BtrfsSend.Producer.Tests.Backup;
 

@@ -1,15 +1,16 @@
 using BtrfsSend.Core.Processes;
-using BtrfsSend.TestSupport;
 
-namespace BtrfsSend.Producer.Tests.Support;
+namespace BtrfsSend.TestSupport;
 
 /// <summary>
 /// A fake <c>systemctl</c> (this machine runs no systemd): a /bin/sh script in a private bin dir
 /// that appends its argv to <see cref="LogFilePath"/> and keeps each unit's state as files:
-/// <c>running/UNIT</c> (is-active), <c>fail-stop/UNIT</c>, <c>fail-start/UNIT</c>. Hooks written
-/// with <see cref="WriteHook"/> log into the same file, so the order of everything is visible.
+/// <c>running/UNIT</c> (is-active), <c>fail-stop/UNIT</c>, <c>fail-start/UNIT</c>, and
+/// <c>slow-stop/UNIT</c> (stop touches <see cref="StoppingMarkerFilePath"/> and sleeps 3 s, a
+/// window for a test to send SIGTERM). Hooks written with <see cref="WriteHook"/> log into the
+/// same file, so the order of everything is visible.
 /// </summary>
-internal sealed class FakeSystemctl : IDisposable
+public sealed class FakeSystemctl : IDisposable
 {
     private const string Script = """
         #!/bin/sh
@@ -23,6 +24,7 @@ internal sealed class FakeSystemctl : IDisposable
           is-active) [ -e "$FAKE_DIR/running/$unit" ] ;;
           stop)
             if [ -e "$FAKE_DIR/fail-stop/$unit" ]; then echo "Job for $unit failed (fake)" >&2; exit 1; fi
+            if [ -e "$FAKE_DIR/slow-stop/$unit" ]; then touch "$FAKE_DIR/stopping"; sleep 3; fi
             rm -f "$FAKE_DIR/running/$unit" ;;
           start)
             if [ -e "$FAKE_DIR/fail-start/$unit" ]; then echo "Job for $unit failed (fake)" >&2; exit 1; fi
@@ -33,16 +35,24 @@ internal sealed class FakeSystemctl : IDisposable
 
     private readonly TempDir _dir = new("systemctl");
 
+    /// <summary>A fake whose script lives in its own bin dir (<see cref="BinDirPath"/>).</summary>
     public FakeSystemctl(params string[] running)
+        : this(null, running)
     {
-        foreach (var sub in new[] { "bin", "running", "fail-stop", "fail-start" })
+    }
+
+    /// <summary>A fake whose script is written into <paramref name="binDirPath"/> (a dir already first on someone's PATH).</summary>
+    public FakeSystemctl(string? binDirPath, IEnumerable<string> running)
+    {
+        foreach (var sub in new[] { "bin", "running", "fail-stop", "fail-start", "slow-stop" })
         {
             Directory.CreateDirectory(_dir.Sub(sub));
         }
 
+        BinDirPath = binDirPath ?? _dir.Sub("bin");
         var script = Script.Replace("$FAKE_DIR", _dir.DirPath, StringComparison.Ordinal);
-        File.WriteAllText(_dir.Sub("bin", "systemctl"), script + "\n");
-        File.SetUnixFileMode(_dir.Sub("bin", "systemctl"), (UnixFileMode)0b111_101_101);
+        File.WriteAllText(Path.Combine(BinDirPath, "systemctl"), script + "\n");
+        File.SetUnixFileMode(Path.Combine(BinDirPath, "systemctl"), (UnixFileMode)0b111_101_101);
         File.WriteAllText(LogFilePath, "");
         foreach (var unit in running)
         {
@@ -50,7 +60,13 @@ internal sealed class FakeSystemctl : IDisposable
         }
     }
 
-    public string BinDirPath => _dir.Sub("bin");
+    public string BinDirPath { get; }
+
+    /// <summary>Where the unit state lives (running/, fail-stop/, fail-start/, slow-stop/, log).</summary>
+    public string StateDirPath => _dir.DirPath;
+
+    /// <summary>Created by a slow stop when it starts sleeping.</summary>
+    public string StoppingMarkerFilePath => _dir.Sub("stopping");
 
     public string LogFilePath => _dir.Sub("log");
 
@@ -76,10 +92,12 @@ internal sealed class FakeSystemctl : IDisposable
 
     public void FailStart(string unit) => File.WriteAllText(_dir.Sub("fail-start", unit), "");
 
+    public void SlowStop(string unit) => File.WriteAllText(_dir.Sub("slow-stop", unit), "");
+
     /// <summary>Writes an executable hook that logs "hook NAME" and returns its argv.</summary>
     public string[] WriteHook(string name)
     {
-        var path = _dir.Sub("bin", name);
+        var path = Path.Combine(BinDirPath, name);
         File.WriteAllText(path, $"#!/bin/sh\necho \"hook {name} $*\" >> \"{LogFilePath}\"\n");
         File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
         return [path, "--flag"];
