@@ -166,6 +166,7 @@ for k in host client sink trivial; do ssh-keygen -q -t ed25519 -N '' -f "$W/ssh/
 echo "bench-sshd $(cut -d' ' -f1,2 "$W/ssh/host.pub")" > "$W/ssh/known_hosts"
 useradd --system --no-create-home --home-dir "$W/home" --shell /bin/sh --password '*' "$USER_NAME"
 install -d -m 0755 -o "$USER_NAME" "$W/backup/sink" "$W/usage/sink"
+install -m 0644 -o "$USER_NAME" /dev/null "$W/usage/sink/sink.log"
 # The receiver runs exactly as in production (sudo, forced command, --client pin); the wrapper only
 # records its rusage (wall, user, sys, max RSS) with /usr/bin/time, one line per invocation.
 cat > "$W/bin/recv" <<SH
@@ -265,7 +266,7 @@ best_of() {  # KEY PREP-FUNCTION CMD...: best of $REPS by wall; PREP runs before
     log "  $key #$i: ${WALL}s wall, cpu ${USR}+${SYS}s, rss $((RSS / 1024)) MiB; far side cpu ${RUSR}+${RSYS}s rss $((RRSS / 1024)) MiB"
     if [ -z "${B_WALL[$key]:-}" ] || awk -v a="$WALL" -v b="${B_WALL[$key]}" 'BEGIN{exit !(a<b)}'; then
       B_WALL[$key]=$WALL; B_CPU[$key]=$(awk -v u="$USR" -v s="$SYS" 'BEGIN{printf "%.2f", u+s}')
-      B_RSS[$key]=$RSS; B_RCPU[$key]=$(awk -v u="$RUSR" -v s="$RSYS" 'BEGIN{printf "%.2f", u+s}'); B_RRSS[$key]=$RRSS
+      cp "$W/usage/stderr" "$W/usage/best-$key.err"; B_RSS[$key]=$RSS; B_RCPU[$key]=$(awk -v u="$RUSR" -v s="$RSYS" 'BEGIN{printf "%.2f", u+s}'); B_RRSS[$key]=$RRSS
     fi
   done
 }
@@ -373,9 +374,9 @@ log "receiver start-up: ssh hello (sudo + receiver) vs ssh with a forced /bin/tr
 REPS_SAVE=$REPS; REPS=10
 best_of start_true noprep "${SSH[@]}" -i "$W/ssh/trivial" "$USER_NAME@127.0.0.1" -- true
 best_of start_hello noprep "${SSH[@]}" -i "$W/ssh/client" "$USER_NAME@127.0.0.1" -- hello
-HELLO_OUT=$("${SSH[@]}" -i "$W/ssh/client" "$USER_NAME@127.0.0.1" -- hello)
+HELLO_OUT=$("${SSH[@]}" -i "$W/ssh/client" "$USER_NAME@127.0.0.1" -- hello 2>/dev/null)
 : > "$W/usage/recv.log"
-for _ in $(seq 10); do "${SSH[@]}" -i "$W/ssh/client" "$USER_NAME@127.0.0.1" -- hello >/dev/null; done
+for _ in $(seq 10); do "${SSH[@]}" -i "$W/ssh/client" "$USER_NAME@127.0.0.1" -- hello >/dev/null 2>&1; done
 RECV_HELLO_WALL=$(sort -n "$W/usage/recv.log" | head -n 1 | cut -d' ' -f1)
 best_of start_local noprep "$RECEIVER" serve --config "$W/conf/receiver.conf" --client bench -- hello
 REPS=$REPS_SAVE
@@ -432,6 +433,29 @@ out=$W/section.md
   echo "- full ≥ 1.0× tuned: $(met "${B_WALL[full_ours]}" "${B_WALL[full_gpgnone]}" 1.0); ≥ 4× seed: $(met "${B_WALL[full_ours]}" "${B_WALL[full_gpg]}" 4.0)"
   echo "- incremental ≥ 1.0× tuned: $(met "${B_WALL[incr_ours]}" "${B_WALL[incr_gpgnone]}" 1.0); ≥ 4× seed: $(met "${B_WALL[incr_ours]}" "${B_WALL[incr_gpg]}" 4.0)"
   echo "- restore ≥ 1.0× gpg: $(met "${B_WALL[restore_ours]}" "${B_WALL[restore_gpg]}" 1.0)"
+  echo
+  stage() { grep -o 'backup OK: .* in [0-9.]* s' "$W/usage/best-$1.err" | awk '{print $(NF-1)}'; }
+  FS=$(stage full_ours); IS=$(stage incr_ours)
+  echo "### Where the time goes"
+  echo
+  echo "Send stage of ours (from the producer's own \`backup OK ... in N s\` line: btrfs send → validate → encrypt → ssh → receiver stores, fsyncs and answers):" \
+       "full $FS s of ${B_WALL[full_ours]} s, incremental $IS s of ${B_WALL[incr_ours]} s; the rest is fixed per-run cost (process start-up, config and prerequisite checks," \
+       "one ssh connection each for \`hello\` and \`list\` before the stream's own connection, snapshot, state file, local prune)." \
+       "Send stage vs the tuned pipeline: full $(awk -v a="$FS" -v b="${B_WALL[full_gpgnone]}" 'BEGIN{printf "%.2f×", b/a}'), incremental $(awk -v a="$IS" -v b="${B_WALL[incr_gpgnone]}" 'BEGIN{printf "%.2f×", b/a}')." \
+       "The limit row \`btrfs send | ssh cat\` takes ${B_WALL[full_ssh]} s of the tuned pipeline's ${B_WALL[full_gpgnone]} s: loopback ssh (client and sshd on the same 2 cores) bounds every row that crosses it." \
+       "Far side CPU: the receiver hashes (SHA-256), validates framing, writes and fsyncs into btrfs (${B_RCPU[full_ours]} s for the full) where \`cat > file\` only copies (${B_RCPU[full_gpgnone]} s) — both on the same 2 cores as the producer."
+  echo
+  echo "Producer log of the best full run (timestamps show the stages):"
+  echo
+  echo '```text'
+  grep -E '^[0-9]{4}-' "$W/usage/best-full_ours.err" | sed -E 's/, sha256 [0-9a-f]+//' | cut -c1-200 | head -n 30
+  echo '```'
+  echo
+  echo "Restore log of ours (best run):"
+  echo
+  echo '```text'
+  grep -E '^[0-9]{4}-' "$W/usage/best-restore_ours.err" | cut -c1-200 | head -n 20
+  echo '```'
   echo
   echo "## Peak RSS"
   echo
