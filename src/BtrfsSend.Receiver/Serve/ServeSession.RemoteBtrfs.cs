@@ -14,16 +14,14 @@ namespace BtrfsSend.Receiver.Serve;
 /// <summary>
 /// The remote-btrfs verbs (DESIGN.md §2): <c>open-luks</c>, <c>receive</c>, <c>list-received</c>,
 /// <c>prune-received</c>, <c>close-luks</c>. Every verb holds the volume's lock, so a receive
-/// never overlaps a close. A receive lands in a private incoming directory and becomes
-/// <c>RECEIVED_ROOT/&lt;set&gt;/&lt;snapshot&gt;</c> only when it is read-only with a received UUID;
-/// anything else is deleted.
+/// never overlaps a close. A receive lands in <c>RECEIVED_ROOT/&lt;set&gt;/&lt;snapshot&gt;</c> and is
+/// kept only when it is exactly that name, read-only, with a received UUID; anything else it
+/// created is deleted.
 /// </summary>
 internal sealed partial class ServeSession
 {
     /// <summary>Per-set file naming the last snapshot this receiver answered OK for: pinned by prune-received.</summary>
     internal const string LastReceivedFileName = ".last-received";
-
-    internal const string IncomingPrefix = ".incoming-";
 
     /// <summary>Where LUKS leases and the volume lock live; tests point it elsewhere.</summary>
     internal string LuksLeaseDirPath { get; init; } = LuksLease.DefaultDirPath;
@@ -176,7 +174,7 @@ internal sealed partial class ServeSession
         var tools = new ToolRunner();
         var dir = ReceivedSetDirPath(session, request.Set);
         Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
-        await DeleteStaleIncomingAsync(tools, dir, cancellationToken);
+        await DeleteStalePartialsAsync(tools, dir, cancellationToken);
 
         var target = Path.Combine(dir, request.Snapshot.Value);
         if (Directory.Exists(target))
@@ -200,26 +198,29 @@ internal sealed partial class ServeSession
             throw new ServeRefusal(ErrorCodes.NoSpace, $"only {free} bytes free under {dir}, below MIN_FREE_SPACE={options.MinFreeSpace}; nothing was received");
         }
 
-        var incoming = Path.Combine(dir, $"{IncomingPrefix}{Environment.ProcessId}");
-        Directory.CreateDirectory(incoming, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        // A read-only subvolume cannot be moved to another directory (EROFS), and making it
+        // writable clears its received UUID, so btrfs receive writes straight into the set's
+        // directory and every entry that was not there before is this receive's to keep or delete.
+        var before = Directory.GetFileSystemEntries(dir).ToHashSet(StringComparer.Ordinal);
+        var kept = false;
         try
         {
-            var (bytes, sha256) = await PipeIntoBtrfsReceiveAsync(incoming, cancellationToken);
-            var entries = Directory.GetFileSystemEntries(incoming);
-            if (entries.Length != 1 || Path.GetFileName(entries[0]) != request.Snapshot.Value)
+            var (bytes, sha256) = await PipeIntoBtrfsReceiveAsync(dir, cancellationToken);
+            var created = Directory.GetFileSystemEntries(dir).Where(e => !before.Contains(e)).ToList();
+            if (created.Count != 1 || created[0] != target)
             {
-                throw new ServeRefusal(ErrorCodes.BadSnapshot, $"the stream did not create exactly the subvolume '{request.Snapshot}' (it created {entries.Length} entr{(entries.Length == 1 ? "y" : "ies")}: {string.Join(", ", entries.Select(e => NameText.Printable(Path.GetFileName(e))))}); nothing was kept");
+                throw new ServeRefusal(ErrorCodes.BadSnapshot, $"the stream did not create exactly the subvolume '{request.Snapshot}' (it created: {string.Join(", ", created.Select(e => NameText.Printable(Path.GetFileName(e))))}); nothing was kept");
             }
 
-            var facts = await ShowAsync(tools, entries[0], cancellationToken);
+            var facts = await ShowAsync(tools, target, cancellationToken);
             if (!facts.IsComplete)
             {
                 throw new ServeRefusal(ErrorCodes.Truncated, $"btrfs receive left '{request.Snapshot}' {(facts.IsReadOnly ? "without a received UUID" : "writable")}: not a finished receive; nothing was kept");
             }
 
-            DurableFiles.RenameNoReplace(entries[0], target);
             DurableFiles.FsyncDirectory(dir);
             DurableFiles.Replace(Path.Combine(dir, LastReceivedFileName), System.Text.Encoding.ASCII.GetBytes(request.Snapshot.Value + "\n"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            kept = true;
             log.Information("set {Set}: received {Snapshot}{Parent} ({Bytes} bytes) for client {Client}",
                 request.Set, request.Snapshot, request.Parent is null ? "" : $" (parent {request.Parent})", bytes, ClientLabel);
             await WriteLineAsync(new OkLine(sha256, bytes).Render());
@@ -227,7 +228,13 @@ internal sealed partial class ServeSession
         }
         finally
         {
-            await DeleteIncomingAsync(tools, incoming);
+            if (!kept)
+            {
+                foreach (var entry in Directory.GetFileSystemEntries(dir).Where(e => !before.Contains(e)))
+                {
+                    await DeleteSubvolumeAsync(tools, entry);
+                }
+            }
         }
     }
 
@@ -237,11 +244,12 @@ internal sealed partial class ServeSession
     /// SHA-256 verified and the validator saw a clean END; on any failure btrfs receive is killed
     /// before it sees END, so a truncated stream never completes a receive.
     /// </summary>
-    private async Task<(long Bytes, string Sha256)> PipeIntoBtrfsReceiveAsync(string incomingDirPath, CancellationToken cancellationToken)
+    private async Task<(long Bytes, string Sha256)> PipeIntoBtrfsReceiveAsync(string setDirPath, CancellationToken cancellationToken)
     {
         await using var reader = new Bsf1Reader(stdin, options.MaxStreamSize, leaveOpen: true);
         await using var validated = SendStreamValidatingStream.ForReading(reader, leaveOpen: true);
-        var argv = BtrfsArgv.Receive(incomingDirPath, stopAtEnd: true);
+        // --chroot: a hostile stream's path names cannot reach outside the set's directory.
+        string[] argv = [BtrfsArgv.Btrfs, "receive", "-q", "-e", "--chroot", setDirPath];
         var stderr = new System.Text.StringBuilder();
         Exception? failure = null;
         var fed = false;
@@ -377,40 +385,30 @@ internal sealed partial class ServeSession
         return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
     }
 
-    private async Task DeleteStaleIncomingAsync(ToolRunner tools, string dir, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes what a receive killed by SIGKILL left: a subvolume in the set's directory that is
+    /// writable or has no received UUID is never a backup (TESTBED.md); the volume lock guarantees
+    /// no receive is running.
+    /// </summary>
+    private async Task DeleteStalePartialsAsync(ToolRunner tools, string dir, CancellationToken cancellationToken)
     {
-        foreach (var stale in Directory.GetDirectories(dir, IncomingPrefix + "*"))
+        foreach (var path in Directory.GetDirectories(dir))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            log.Warning("removing {Path} left by an interrupted receive", stale);
-            await DeleteIncomingAsync(tools, stale);
+            var show = await tools.TryRunAsync(BtrfsArgv.ShowSubvolume(path), ReadOnlyMemory<byte>.Empty, cancellationToken);
+            if (show.IsSuccess && !ReceivedSubvolume.Parse(show.StandardOutput).IsComplete)
+            {
+                log.Warning("deleting {Path}: a partial subvolume left by an interrupted receive", NameText.Printable(path));
+                await DeleteSubvolumeAsync(tools, path);
+            }
         }
     }
 
-    /// <summary>Deletes every (partial) subvolume in the incoming directory, then the directory.</summary>
-    private async Task DeleteIncomingAsync(ToolRunner tools, string incoming)
+    private async Task DeleteSubvolumeAsync(ToolRunner tools, string path)
     {
-        if (!Directory.Exists(incoming))
+        var deleted = await tools.TryRunAsync(BtrfsArgv.DeleteSubvolume(path), ReadOnlyMemory<byte>.Empty, CancellationToken.None);
+        if (!deleted.IsSuccess)
         {
-            return;
-        }
-
-        foreach (var entry in Directory.GetDirectories(incoming))
-        {
-            var deleted = await tools.TryRunAsync(BtrfsArgv.DeleteSubvolume(entry), ReadOnlyMemory<byte>.Empty, CancellationToken.None);
-            if (!deleted.IsSuccess)
-            {
-                log.Error("could not delete the partial subvolume {Path}: {Error}", entry, deleted.StandardErrorTail.Trim());
-            }
-        }
-
-        try
-        {
-            Directory.Delete(incoming, recursive: false);
-        }
-        catch (IOException ex)
-        {
-            log.Error("could not remove {Path}: {Message}; the next receive into this set retries", incoming, ex.Message);
+            log.Error("could not delete the partial subvolume {Path}: {Error}; the next receive into this set retries", NameText.Printable(path), deleted.StandardErrorTail.Trim());
         }
     }
 }
