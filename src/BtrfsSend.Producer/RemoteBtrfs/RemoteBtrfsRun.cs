@@ -49,9 +49,10 @@ internal sealed class RemoteBtrfsRun(ProducerOptions options, ToolRunner tools, 
         {
             await client.OpenLuksAsync(key, cancellationToken);
         }
-        catch
+        catch (Exception ex) when (ex is not RefusedException { Code: ErrorCodes.Busy })
         {
             // A half-open volume (luksOpen done, mount failed, connection lost) must not stay open.
+            // Not after "busy": then another request holds the volume and the session is not ours.
             await CloseAsync(client, afterFailure: true);
             throw;
         }
