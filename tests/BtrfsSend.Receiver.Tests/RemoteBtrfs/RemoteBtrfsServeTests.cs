@@ -208,6 +208,34 @@ public sealed class RemoteBtrfsServeTests(SendStreams streams) : IClassFixture<S
     }
 
     [RealFact("btrfs", "mkfs.btrfs")]
+    public async Task Prune_received_never_deletes_the_last_acknowledged_snapshot_even_when_it_is_not_the_newest()
+    {
+        await V.OpenAsync();
+        await V.ServeAsync($"receive prod/root {Names[0]}", Framing.Frame(streams.Full0));
+        await V.ServeAsync($"receive prod/root {Names[1]} {Names[0]}", Framing.Frame(streams.Incr1));
+        await V.ServeAsync($"receive prod/root {Names[2]} {Names[1]}", Framing.Frame(streams.Incr2));
+        File.WriteAllText(Path.Combine(V.SetDirPath, ".last-received"), Names[0] + "\n");
+
+        await V.ServeAsync("prune-received prod/root");
+
+        Assert.Equal([Names[0], Names[2]], Directory.GetDirectories(V.SetDirPath).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [RealFact("btrfs", "mkfs.btrfs")]
+    public async Task A_partial_left_by_a_killed_receive_is_deleted_and_the_retry_succeeds()
+    {
+        await V.OpenAsync();
+        Directory.CreateDirectory(V.SetDirPath);
+        await Run.OutAsync("btrfs", "subvolume", "create", Path.Combine(V.SetDirPath, Names[0]));
+
+        var result = await V.ServeAsync($"receive prod/root {Names[0]}", Framing.Frame(streams.Full0));
+
+        Assert.True(result.ExitCode == 0, result.StdoutText);
+        Assert.Contains(result.Log, l => l.Contains("a partial subvolume left by an interrupted receive", StringComparison.Ordinal));
+        Assert.True((await BtrfsLoopFixture.ShowAsync(Path.Combine(V.SetDirPath, Names[0]))).IsCompleteReceive);
+    }
+
+    [RealFact("btrfs", "mkfs.btrfs")]
     public async Task Hello_lists_remote_btrfs_when_the_luks_settings_are_present()
     {
         var result = await V.ServeAsync("hello");
