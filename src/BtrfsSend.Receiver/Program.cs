@@ -23,6 +23,7 @@ internal static class Program
                 PruneCommand.Create(log, clock),
                 ListCommand.Create(log),
                 CheckCommand.Create(log, clock),
+                CloseStaleCommand.Create(log, clock),
             };
             return await ProgramHost.RunAsync(Name, root, args, log);
         }

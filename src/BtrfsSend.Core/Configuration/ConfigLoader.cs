@@ -197,6 +197,7 @@ public static class ConfigLoader
 
         var luksMount = r.AbsolutePath("LUKS_MOUNT", required: false);
         var receivedRoot = r.AbsolutePath("RECEIVED_ROOT", required: false);
+        var luksTools = r.AbsolutePath("LUKS_TOOLS_DIR", required: false);
         var lease = r.Duration("LUKS_LEASE", TimeSpan.FromHours(6), TimeSpan.FromMinutes(1))!.Value;
         var maxStream = r.Size("MAX_STREAM_SIZE", 1L << 40, 1);
         var minFree = r.Size("MIN_FREE_SPACE", 1L << 30, 0);
@@ -246,6 +247,7 @@ public static class ConfigLoader
             LuksName = luksName,
             LuksMountDirPath = luksMount,
             ReceivedRootDirPath = receivedRoot,
+            LuksToolsDirPath = luksTools,
             LuksLease = lease,
             MaxStreamSize = maxStream,
             MinFreeSpace = minFree,

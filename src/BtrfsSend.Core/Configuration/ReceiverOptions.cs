@@ -28,6 +28,12 @@ public sealed record ReceiverOptions
 
     public string? ReceivedRootDirPath { get; init; }
 
+    /// <summary>
+    /// LUKS_TOOLS_DIR: where <c>cryptsetup</c>, <c>mount</c> and <c>umount</c> are taken from for the
+    /// LUKS session; null = the names as sudo's secure_path finds them. Tests point it at fakes.
+    /// </summary>
+    public string? LuksToolsDirPath { get; init; }
+
     /// <summary>LUKS_LEASE: a LUKS session open longer than this is closed by the receiver; default 6h.</summary>
     public TimeSpan LuksLease { get; init; } = TimeSpan.FromHours(6);
 
@@ -72,8 +78,8 @@ public sealed record ReceiverOptions
 
     public bool Equals(ReceiverOptions? other) =>
         other is not null
-        && (BackupRootDirPath, BackupSet, Keep, LuksDevicePath, LuksName, LuksMountDirPath, ReceivedRootDirPath)
-            == (other.BackupRootDirPath, other.BackupSet, other.Keep, other.LuksDevicePath, other.LuksName, other.LuksMountDirPath, other.ReceivedRootDirPath)
+        && (BackupRootDirPath, BackupSet, Keep, LuksDevicePath, LuksName, LuksMountDirPath, ReceivedRootDirPath, LuksToolsDirPath)
+            == (other.BackupRootDirPath, other.BackupSet, other.Keep, other.LuksDevicePath, other.LuksName, other.LuksMountDirPath, other.ReceivedRootDirPath, other.LuksToolsDirPath)
         && (LuksLease, MaxStreamSize, MinFreeSpace, MaxClockSkew, AllowGet, LogFilePath)
             == (other.LuksLease, other.MaxStreamSize, other.MinFreeSpace, other.MaxClockSkew, other.AllowGet, other.LogFilePath)
         && ClientSetPrefixes.Count == other.ClientSetPrefixes.Count

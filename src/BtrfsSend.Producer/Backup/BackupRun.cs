@@ -23,15 +23,15 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
 {
     public async Task<int> RunAsync(bool dryRun, CancellationToken cancellationToken = default)
     {
-        if (options.Mode != BackupMode.EncryptedStream)
-        {
-            throw new ConfigException("BACKUP_MODE=remote-btrfs is not implemented yet in this version; use encrypted-stream");
-        }
-
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.LockFilePath))!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         using var runLock = DirectoryLock.Acquire(options.LockFilePath, $"the backup of {options.BackupSet}");
 
         await new Prerequisites(tools).CheckAsync(options, cancellationToken);
+        if (options.Mode == BackupMode.RemoteBtrfs)
+        {
+            return await new RemoteBtrfs.RemoteBtrfsRun(options, tools, receiver, log, clock).RunAsync(dryRun, cancellationToken);
+        }
+
         var keys = options.RecipientKeyFilePath is { } recipient
             ? EncryptionKeys.FromPublicKeyFile(recipient)
             : EncryptionKeys.FromPassphraseFile(options.PassphraseFilePath ?? throw new ConfigException("PASSPHRASE_FILE or RECIPIENT_KEY_FILE is required in encrypted-stream mode"));

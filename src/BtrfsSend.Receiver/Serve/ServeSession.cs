@@ -55,7 +55,12 @@ internal sealed partial class ServeSession(
                 ReceiveStreamRequest r => await ReceiveStreamAsync(r, cancellationToken),
                 ListRequest r => await ListAsync(r),
                 GetRequest r => await GetAsync(r, cancellationToken),
-                _ => throw new ServeRefusal(ErrorCodes.Disabled, $"'{parsed.Request.Verb}' belongs to the remote-btrfs mode, which this receiver does not serve; enabled: {HelloLine.EncryptedStreamMode}"),
+                OpenLuksRequest => await OpenLuksAsync(cancellationToken),
+                ReceiveRequest r => await ReceiveAsync(r, cancellationToken),
+                ListReceivedRequest r => await ListReceivedAsync(r, cancellationToken),
+                PruneReceivedRequest r => await PruneReceivedAsync(r, cancellationToken),
+                CloseLuksRequest => await CloseLuksAsync(),
+                _ => throw new ServeRefusal(ErrorCodes.BadCommand, $"'{parsed.Request.Verb}' is not served by this receiver"),
             };
         }
         catch (ServeRefusal refusal)
@@ -109,7 +114,10 @@ internal sealed partial class ServeSession(
     private async Task<int> HelloAsync()
     {
         var version = ProgramVersion.Current.Length <= 64 ? ProgramVersion.Current : ProgramVersion.Current[..64];
-        await WriteLineAsync(new HelloLine(version, HelloLine.CurrentProtocol, [HelloLine.EncryptedStreamMode]).Render());
+        string[] modes = Luks.LuksSession.IsConfigured(options)
+            ? [HelloLine.EncryptedStreamMode, HelloLine.RemoteBtrfsMode]
+            : [HelloLine.EncryptedStreamMode];
+        await WriteLineAsync(new HelloLine(version, HelloLine.CurrentProtocol, modes).Render());
         return 0;
     }
 

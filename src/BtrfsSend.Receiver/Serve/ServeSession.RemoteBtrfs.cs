@@ -1,0 +1,414 @@
+using System.Security.Cryptography;
+using BtrfsSend.Core.Btrfs;
+using BtrfsSend.Core.Errors;
+using BtrfsSend.Core.Naming;
+using BtrfsSend.Core.Processes;
+using BtrfsSend.Core.Protocol;
+using BtrfsSend.Core.Retention;
+using BtrfsSend.Core.Storage;
+using BtrfsSend.Receiver.Luks;
+using CliWrap;
+
+namespace BtrfsSend.Receiver.Serve;
+
+/// <summary>
+/// The remote-btrfs verbs (DESIGN.md §2): <c>open-luks</c>, <c>receive</c>, <c>list-received</c>,
+/// <c>prune-received</c>, <c>close-luks</c>. Every verb holds the volume's lock, so a receive
+/// never overlaps a close. A receive lands in <c>RECEIVED_ROOT/&lt;set&gt;/&lt;snapshot&gt;</c> and is
+/// kept only when it is exactly that name, read-only, with a received UUID; anything else it
+/// created is deleted.
+/// </summary>
+internal sealed partial class ServeSession
+{
+    /// <summary>Per-set file naming the last snapshot this receiver answered OK for: pinned by prune-received.</summary>
+    internal const string LastReceivedFileName = ".last-received";
+
+    /// <summary>Where LUKS leases and the volume lock live; tests point it elsewhere.</summary>
+    internal string LuksLeaseDirPath { get; init; } = LuksLease.DefaultDirPath;
+
+    private LuksSession OpenSession()
+    {
+        if (!LuksSession.IsConfigured(options))
+        {
+            throw new ServeRefusal(ErrorCodes.Disabled, $"this receiver does not serve remote-btrfs (LUKS_DEVICE, LUKS_NAME, LUKS_MOUNT and RECEIVED_ROOT are not all set); enabled: {HelloLine.EncryptedStreamMode}");
+        }
+
+        return new LuksSession(options, new ToolRunner(), log, LuksLeaseDirPath);
+    }
+
+    private static DirectoryLock LockVolume(LuksSession session)
+    {
+        session.Lease.EnsureDirectory();
+        return DirectoryLock.TryAcquire(session.Lease.LockFilePath)
+            ?? throw new ServeRefusal(ErrorCodes.Busy, $"another request holds the LUKS volume {session.Name}; try again when it has finished");
+    }
+
+    private static void RequireMounted(LuksSession session)
+    {
+        if (!session.IsMounted)
+        {
+            throw new ServeRefusal(ErrorCodes.IoError, $"the LUKS volume is not open (LUKS_MOUNT {session.MountDirPath} is not mounted); send open-luks first");
+        }
+
+        if (!Directory.Exists(session.ReceivedRootDirPath))
+        {
+            throw new ServeRefusal(ErrorCodes.IoError, $"RECEIVED_ROOT {session.ReceivedRootDirPath} does not exist on the opened volume; the admin must create it (install -d -m 0750)");
+        }
+    }
+
+    private async Task<int> OpenLuksAsync(CancellationToken cancellationToken)
+    {
+        var session = OpenSession();
+        var key = new byte[OpenLuksRequest.MaxKeyBytes + 1];
+        try
+        {
+            var length = 0;
+            int n;
+            while (length < key.Length && (n = await stdin.ReadAsync(key.AsMemory(length), cancellationToken)) > 0)
+            {
+                length += n;
+            }
+
+            if (length > OpenLuksRequest.MaxKeyBytes)
+            {
+                throw new ServeRefusal(ErrorCodes.TooLarge, $"the LUKS key on stdin is longer than {OpenLuksRequest.MaxKeyBytes} bytes; nothing was opened");
+            }
+
+            if (length == 0)
+            {
+                throw new ServeRefusal(ErrorCodes.BadCommand, "open-luks needs the LUKS key on stdin (1 to 8192 bytes); got nothing");
+            }
+
+            using var volumeLock = LockVolume(session);
+            try
+            {
+                var opened = await session.OpenAsync(key.AsMemory(0, length), clock.GetUtcNow(), cancellationToken);
+                log.Information("client {Client}: LUKS volume {Name} {What}", ClientLabel, session.Name, opened ? "opened" : "was already open");
+            }
+            catch (ToolFailedException ex)
+            {
+                throw new ServeRefusal(ErrorCodes.IoError, $"opening the LUKS volume failed: {ex.Message}");
+            }
+
+            return 0;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
+    }
+
+    private async Task<int> CloseLuksAsync()
+    {
+        var session = OpenSession();
+        using var volumeLock = LockVolume(session);
+        try
+        {
+            // Not the request's token: a close must finish even when the client is going away.
+            await session.CloseAsync(CancellationToken.None);
+        }
+        catch (ToolFailedException ex)
+        {
+            throw new ServeRefusal(ErrorCodes.IoError, $"closing the LUKS volume failed: {ex.Message}; close-stale will retry");
+        }
+
+        return 0;
+    }
+
+    private async Task<int> ListReceivedAsync(ListReceivedRequest request, CancellationToken cancellationToken)
+    {
+        var session = OpenSession();
+        RequireAllowed(request.Set);
+        using var volumeLock = LockVolume(session);
+        RequireMounted(session);
+        var tools = new ToolRunner();
+        foreach (var (name, subvolume) in await CompleteReceivedAsync(tools, session, request.Set, cancellationToken))
+        {
+            var at = subvolume.ReceivedAt ?? DateTimeOffset.UnixEpoch;
+            await WriteLineAsync(new ListEntryLine(name, false, null, 0, at.UtcDateTime).Render());
+        }
+
+        return 0;
+    }
+
+    private async Task<int> PruneReceivedAsync(PruneReceivedRequest request, CancellationToken cancellationToken)
+    {
+        var session = OpenSession();
+        RequireAllowed(request.Set);
+        using var volumeLock = LockVolume(session);
+        RequireMounted(session);
+        var tools = new ToolRunner();
+        var dir = ReceivedSetDirPath(session, request.Set);
+        var received = await CompleteReceivedAsync(tools, session, request.Set, cancellationToken);
+        var items = received.Select(r => new RetentionItem(r.Name.Value, r.Subvolume.ReceivedAt ?? DateTimeOffset.UnixEpoch)).ToList();
+        var pinned = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (ReadLastReceived(dir) is { } last)
+        {
+            pinned[last] = "the last snapshot acknowledged to the client";
+        }
+
+        var plan = RetentionPlanner.Plan(items, options.Keep, clock.GetUtcNow(), parentOf: null, pinned: pinned);
+        foreach (var decision in plan.Deleted)
+        {
+            await tools.RunAsync(BtrfsArgv.DeleteSubvolume(Path.Combine(dir, decision.Id)), ReadOnlyMemory<byte>.Empty, cancellationToken);
+            log.Information("set {Set}: pruned received {Snapshot} ({Reasons})", request.Set, decision.Id, string.Join("; ", decision.Reasons));
+        }
+
+        return 0;
+    }
+
+    private async Task<int> ReceiveAsync(ReceiveRequest request, CancellationToken cancellationToken)
+    {
+        var session = OpenSession();
+        RequireAllowed(request.Set);
+        var now = clock.GetUtcNow();
+        var skew = request.Snapshot.TimestampUtc - now.UtcDateTime;
+        if (skew.Duration() > options.MaxClockSkew)
+        {
+            throw new ServeRefusal(ErrorCodes.ClockSkew,
+                $"snapshot time {request.Snapshot.TimestampUtc:yyyy-MM-ddTHH:mm:ssZ} is {RetentionPolicy.FormatDuration(skew.Duration())} away from the receiver's clock; allowed: within MAX_CLOCK_SKEW={RetentionPolicy.FormatDuration(options.MaxClockSkew)}");
+        }
+
+        using var volumeLock = LockVolume(session);
+        RequireMounted(session);
+        var tools = new ToolRunner();
+        var dir = ReceivedSetDirPath(session, request.Set);
+        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
+        await DeleteStalePartialsAsync(tools, dir, cancellationToken);
+
+        var target = Path.Combine(dir, request.Snapshot.Value);
+        if (Directory.Exists(target))
+        {
+            throw new ServeRefusal(ErrorCodes.Exists, $"snapshot '{request.Snapshot}' is already received in set '{request.Set}'; received snapshots are never overwritten");
+        }
+
+        if (request.Parent is { } parent)
+        {
+            var parentPath = Path.Combine(dir, parent.Value);
+            var facts = Directory.Exists(parentPath) ? await ShowAsync(tools, parentPath, cancellationToken) : null;
+            if (facts is not { IsComplete: true })
+            {
+                throw new ServeRefusal(ErrorCodes.MissingParent, $"parent '{parent}' of '{request.Snapshot}' is not received in set '{request.Set}' (or not complete); send a full stream instead");
+            }
+        }
+
+        var free = FreeSpace.AvailableBytes(dir);
+        if (free < options.MinFreeSpace)
+        {
+            throw new ServeRefusal(ErrorCodes.NoSpace, $"only {free} bytes free under {dir}, below MIN_FREE_SPACE={options.MinFreeSpace}; nothing was received");
+        }
+
+        // A read-only subvolume cannot be moved to another directory (EROFS), and making it
+        // writable clears its received UUID, so btrfs receive writes straight into the set's
+        // directory and every entry that was not there before is this receive's to keep or delete.
+        var before = Directory.GetFileSystemEntries(dir).ToHashSet(StringComparer.Ordinal);
+        var kept = false;
+        try
+        {
+            var (bytes, sha256) = await PipeIntoBtrfsReceiveAsync(dir, cancellationToken);
+            var created = Directory.GetFileSystemEntries(dir).Where(e => !before.Contains(e)).ToList();
+            if (created.Count != 1 || created[0] != target)
+            {
+                throw new ServeRefusal(ErrorCodes.BadSnapshot, $"the stream did not create exactly the subvolume '{request.Snapshot}' (it created: {string.Join(", ", created.Select(e => NameText.Printable(Path.GetFileName(e))))}); nothing was kept");
+            }
+
+            var facts = await ShowAsync(tools, target, cancellationToken);
+            if (!facts.IsComplete)
+            {
+                throw new ServeRefusal(ErrorCodes.Truncated, $"btrfs receive left '{request.Snapshot}' {(facts.IsReadOnly ? "without a received UUID" : "writable")}: not a finished receive; nothing was kept");
+            }
+
+            DurableFiles.FsyncDirectory(dir);
+            DurableFiles.Replace(Path.Combine(dir, LastReceivedFileName), System.Text.Encoding.ASCII.GetBytes(request.Snapshot.Value + "\n"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            kept = true;
+            log.Information("set {Set}: received {Snapshot}{Parent} ({Bytes} bytes) for client {Client}",
+                request.Set, request.Snapshot, request.Parent is null ? "" : $" (parent {request.Parent})", bytes, ClientLabel);
+            await WriteLineAsync(new OkLine(sha256, bytes).Render());
+            return 0;
+        }
+        finally
+        {
+            if (!kept)
+            {
+                foreach (var entry in Directory.GetFileSystemEntries(dir).Where(e => !before.Contains(e)))
+                {
+                    await DeleteSubvolumeAsync(tools, entry);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// BSF1 reader → send-stream validator → <c>btrfs receive -e</c>. The last buffer (holding END,
+    /// on which btrfs receive finalizes the subvolume) is held back until the trailer's count and
+    /// SHA-256 verified and the validator saw a clean END; on any failure btrfs receive is killed
+    /// before it sees END, so a truncated stream never completes a receive.
+    /// </summary>
+    private async Task<(long Bytes, string Sha256)> PipeIntoBtrfsReceiveAsync(string setDirPath, CancellationToken cancellationToken)
+    {
+        await using var reader = new Bsf1Reader(stdin, options.MaxStreamSize, leaveOpen: true);
+        await using var validated = SendStreamValidatingStream.ForReading(reader, leaveOpen: true);
+        // --chroot: a hostile stream's path names cannot reach outside the set's directory.
+        string[] argv = [BtrfsArgv.Btrfs, "receive", "-q", "-e", "--chroot", setDirPath];
+        var stderr = new System.Text.StringBuilder();
+        Exception? failure = null;
+        var fed = false;
+        using var kill = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
+        async Task FeedAsync(Stream receiveStdin, CancellationToken _)
+        {
+            try
+            {
+                var held = new byte[BufferSize];
+                var next = new byte[BufferSize];
+                var heldCount = 0;
+                int n;
+                while ((n = await validated.ReadAsync(next, cancellationToken)) > 0)
+                {
+                    if (heldCount > 0)
+                    {
+                        await receiveStdin.WriteAsync(held.AsMemory(0, heldCount), cancellationToken);
+                    }
+
+                    (held, next) = (next, held);
+                    heldCount = n;
+                }
+
+                // EOF from the validator: END seen, and the BSF1 trailer verified.
+                if (heldCount > 0)
+                {
+                    await receiveStdin.WriteAsync(held.AsMemory(0, heldCount), cancellationToken);
+                }
+
+                fed = true;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                failure ??= ex;
+                await kill.CancelAsync();
+            }
+        }
+
+        int? exit = null;
+        try
+        {
+            var result = await Cli.Wrap(argv[0]).WithArguments(argv.Skip(1))
+                .WithValidation(CommandResultValidation.None)
+                .WithStandardInputPipe(PipeSource.Create(FeedAsync))
+                .WithStandardOutputPipe(PipeTarget.ToStringBuilder(stderr))
+                .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr))
+                .ExecuteAsync(kill.Token);
+            exit = result.ExitCode;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && failure is not null)
+        {
+            // We killed btrfs receive ourselves after the input failed.
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var said = Tail(stderr.ToString());
+        switch (failure)
+        {
+            case FramingException:
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+                break;
+            case SendStreamException bad:
+                throw new ServeRefusal(ErrorCodes.BadFrame, $"the payload is not a valid btrfs send stream ({bad.Message}); nothing was kept");
+            case IOException when exit is not (null or 0):
+                throw new ServeRefusal(ErrorCodes.IoError, $"btrfs receive failed (exit {exit}): {said}; nothing was kept");
+            case not null:
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+                break;
+        }
+
+        if (exit != 0)
+        {
+            throw new ServeRefusal(ErrorCodes.IoError, $"btrfs receive failed (exit {exit}): {said}; nothing was kept");
+        }
+
+        if (!fed || !reader.IsComplete)
+        {
+            // CliWrap swallows a broken pipe on stdin (PERF-NOTES.md trap 1).
+            throw new ServeRefusal(ErrorCodes.IoError, $"btrfs receive exited before the whole stream was written to it: {said}; nothing was kept");
+        }
+
+        return (reader.PayloadBytes, reader.Sha256Hex);
+    }
+
+    private static string Tail(string text)
+    {
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.Length == 0 ? "(no error output)" : NameText.Printable(string.Join(" | ", lines.TakeLast(2)));
+    }
+
+    private static string ReceivedSetDirPath(LuksSession session, BackupSet set)
+        => Path.Combine(session.ReceivedRootDirPath, set.Value);
+
+    private static async Task<ReceivedSubvolume> ShowAsync(ToolRunner tools, string path, CancellationToken cancellationToken)
+    {
+        var show = await tools.RunAsync(BtrfsArgv.ShowSubvolume(path), ReadOnlyMemory<byte>.Empty, cancellationToken);
+        return ReceivedSubvolume.Parse(show.StandardOutput);
+    }
+
+    /// <summary>The set's finished receives (read-only, received UUID, a valid snapshot name), oldest first.</summary>
+    private static async Task<IReadOnlyList<(SnapshotName Name, ReceivedSubvolume Subvolume)>> CompleteReceivedAsync(
+        ToolRunner tools, LuksSession session, BackupSet set, CancellationToken cancellationToken)
+    {
+        var dir = ReceivedSetDirPath(session, set);
+        var result = new List<(SnapshotName, ReceivedSubvolume)>();
+        if (!Directory.Exists(dir))
+        {
+            return result;
+        }
+
+        foreach (var path in Directory.GetDirectories(dir))
+        {
+            var check = SnapshotName.Check(Path.GetFileName(path));
+            if (check.Value is null)
+            {
+                continue;
+            }
+
+            var facts = await ShowAsync(tools, path, cancellationToken);
+            if (facts.IsComplete)
+            {
+                result.Add((check.Value, facts));
+            }
+        }
+
+        return [.. result.OrderBy(r => r.Item2.ReceivedAt).ThenBy(r => r.Item1.Value, StringComparer.Ordinal)];
+    }
+
+    private static string? ReadLastReceived(string dir)
+    {
+        var path = Path.Combine(dir, LastReceivedFileName);
+        return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+    }
+
+    /// <summary>
+    /// Deletes what a receive killed by SIGKILL left: a subvolume in the set's directory that is
+    /// writable or has no received UUID is never a backup (TESTBED.md); the volume lock guarantees
+    /// no receive is running.
+    /// </summary>
+    private async Task DeleteStalePartialsAsync(ToolRunner tools, string dir, CancellationToken cancellationToken)
+    {
+        foreach (var path in Directory.GetDirectories(dir))
+        {
+            var show = await tools.TryRunAsync(BtrfsArgv.ShowSubvolume(path), ReadOnlyMemory<byte>.Empty, cancellationToken);
+            if (show.IsSuccess && !ReceivedSubvolume.Parse(show.StandardOutput).IsComplete)
+            {
+                log.Warning("deleting {Path}: a partial subvolume left by an interrupted receive", NameText.Printable(path));
+                await DeleteSubvolumeAsync(tools, path);
+            }
+        }
+    }
+
+    private async Task DeleteSubvolumeAsync(ToolRunner tools, string path)
+    {
+        var deleted = await tools.TryRunAsync(BtrfsArgv.DeleteSubvolume(path), ReadOnlyMemory<byte>.Empty, CancellationToken.None);
+        if (!deleted.IsSuccess)
+        {
+            log.Error("could not delete the partial subvolume {Path}: {Error}; the next receive into this set retries", NameText.Printable(path), deleted.StandardErrorTail.Trim());
+        }
+    }
+}
