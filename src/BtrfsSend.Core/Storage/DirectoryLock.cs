@@ -38,8 +38,12 @@ public sealed class DirectoryLock : IDisposable
         var errno = 0;
 
         // A holder that is just finishing releases within moments; only a lock still held after a
-        // short grace period counts as busy. (Seen once under heavy CI load: a lock on a set that
-        // a finished request had released was reported busy for ~50 ms; cause not yet found.)
+        // short grace period counts as busy. Why a released lock can look held for a moment: a flock
+        // belongs to the open file description, and a child forked by ANY thread of this process
+        // (Process.Start elsewhere in the same process) shares it from fork() until its exec()
+        // closes the O_CLOEXEC copy. Under heavy load that window reached ~50 ms in the in-process
+        // test host, where many tests start processes at once. One serve request per process in
+        // production makes it rare there, but the grace period covers both.
         for (var attempt = 0; attempt < GraceAttempts; attempt++)
         {
             if (Native.Flock(fd, Native.LockEx | Native.LockNb) == 0)
