@@ -178,7 +178,7 @@ public sealed partial class ExampleFilesTests(ProgramHelp help)
             invocations.AddRange(CommandLines.In(page.Section("# EXAMPLES"), $"docs/{program}.8.md EXAMPLES", verbs));
         }
 
-        invocations.AddRange(CommandLines.In(string.Join('\n', CodeBlockLines(File.ReadAllText(RepoPaths.Of("README.md")))), "README.md code blocks", verbs));
+        invocations.AddRange(CommandLines.In(string.Join('\n', CodeBlockLines(File.ReadAllText(RepoPaths.Of("README.md")))), "README.md", verbs));
 
         // The restore drill (verify --restore-test --scratch) comes with issue 9's branch; until it is
         // merged, lines that use it are documented ahead of the code. Once verify knows
@@ -199,18 +199,17 @@ public sealed partial class ExampleFilesTests(ProgramHelp help)
     private static IEnumerable<string> CodeBlockLines(string markdown)
     {
         var inBlock = false;
+        // Lines outside code blocks become empty, so reported line numbers are the file's.
         foreach (var line in markdown.Split('\n'))
         {
             if (line.StartsWith("```", StringComparison.Ordinal))
             {
                 inBlock = !inBlock;
+                yield return "";
                 continue;
             }
 
-            if (inBlock)
-            {
-                yield return line;
-            }
+            yield return inBlock ? line : "";
         }
     }
 
