@@ -37,8 +37,11 @@ chmod 0755 "$W"
 USER_NAME=bsdemo$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 SUDOERS=/etc/sudoers.d/btrfs-send-demo-$USER_NAME
 SSHD_PID=
+CHILD=
 teardown() {
   set +e
+  # A producer still running (SIGTERM to this script): let it restart services and clean up first.
+  [ -n "$CHILD" ] && { kill -TERM "$CHILD" 2>/dev/null; wait "$CHILD" 2>/dev/null; }
   [ -n "$SSHD_PID" ] && { pkill -P "$SSHD_PID" 2>/dev/null; kill "$SSHD_PID" 2>/dev/null; wait "$SSHD_PID" 2>/dev/null; }
   [ -d "$W/gnupg" ] && gpgconf --homedir "$W/gnupg" --kill gpg-agent 2>/dev/null
   rm -f "$SUDOERS"
@@ -149,7 +152,11 @@ chmod 0600 "$W/conf/prod.conf"
 run_backup() {
   sleep 1   # snapshot names have one-second resolution
   local t=${EPOCHREALTIME/./}
-  "$PRODUCER" --config "$W/conf/prod.conf" 2> "$W/run.log" || { cat "$W/run.log" >&2; die "btrfs-send-backup run $1 failed"; }
+  # In the background + wait, so that a SIGTERM to this script is handled at once, not after the run.
+  "$PRODUCER" --config "$W/conf/prod.conf" 2> "$W/run.log" &
+  CHILD=$!
+  wait "$CHILD" || { CHILD=; cat "$W/run.log" >&2; die "btrfs-send-backup run $1 failed"; }
+  CHILD=
   local ms=$(( (${EPOCHREALTIME/./} - t) / 1000 ))
   local line
   line=$(grep -o 'backup OK: .*' "$W/run.log" | sed 's/, sha256.*//')
