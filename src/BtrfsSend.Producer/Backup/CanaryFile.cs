@@ -64,6 +64,51 @@ internal sealed class CanaryFile(string sourceDirPath, string relativePath)
     }
 
     /// <summary>
+    /// Reads the canary inside a restored snapshot at <paramref name="snapshotDirPath"/>: its text,
+    /// or null with why not. A symlink anywhere on the way is not followed (the restored tree is
+    /// whatever the source held, and a link could point anywhere on this machine).
+    /// </summary>
+    public static (string? Text, string? Problem) TryRead(string snapshotDirPath, string relativePath)
+    {
+        var dir = snapshotDirPath;
+        foreach (var part in relativePath.Split('/')[..^1])
+        {
+            dir = Path.Combine(dir, part);
+            var info = new DirectoryInfo(dir);
+            if (info.LinkTarget is not null || !info.Exists)
+            {
+                return (null, $"{NameText.Printable(dir)} is {(info.LinkTarget is null ? "missing or not a directory" : "a symbolic link")} in the restored snapshot");
+            }
+        }
+
+        var path = Path.Combine(snapshotDirPath, relativePath);
+        var file = new FileInfo(path);
+        if (file.LinkTarget is not null)
+        {
+            return (null, $"{NameText.Printable(path)} is a symbolic link in the restored snapshot, not the canary");
+        }
+
+        if (!file.Exists)
+        {
+            return (null, $"{NameText.Printable(path)} is missing from the restored snapshot");
+        }
+
+        if (file.Length > MaxBytes)
+        {
+            return (null, $"{NameText.Printable(path)} is {file.Length} bytes, too long to be a canary");
+        }
+
+        try
+        {
+            return (File.ReadAllText(path, Encoding.ASCII), null);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return (null, $"{NameText.Printable(path)} cannot be read: {ex.Message}");
+        }
+    }
+
+    /// <summary>
     /// Every directory between the subvolume and the file must be a real directory, and the file
     /// itself a regular file or absent. (A race with a process replacing a directory by a symlink
     /// in between remains; keep CANARY_FILE where only root writes, e.g. the subvolume's top.)
