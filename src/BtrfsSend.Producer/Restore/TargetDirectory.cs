@@ -24,10 +24,13 @@ internal sealed class TargetDirectory(string dirPath, ToolRunner tools, string o
             throw new PrerequisiteException($"{optionName} {NameText.Printable(DirPath)}: no such directory; create it on a btrfs filesystem first");
         }
 
-        var show = await tools.TryRunAsync(BtrfsArgv.FilesystemShow(DirPath), cancellationToken: cancellationToken);
-        if (!show.IsSuccess)
+        // statfs, as Prerequisites does for SOURCE_TOP: 'btrfs filesystem show' accepts only a
+        // mount point, not a directory inside one.
+        var fsType = await tools.TryRunAsync(["stat", "-f", "-c", "%T", DirPath], cancellationToken: cancellationToken);
+        var type = fsType.StandardOutput.Trim();
+        if (!fsType.IsSuccess || type != "btrfs")
         {
-            throw new PrerequisiteException($"{optionName} {NameText.Printable(DirPath)} is not on a btrfs filesystem (btrfs receive needs one): {show.StandardErrorTail.Trim()}");
+            throw new PrerequisiteException($"{optionName} {NameText.Printable(DirPath)} is not on a btrfs filesystem (it is on '{NameText.Printable(type)}'; btrfs receive needs btrfs)");
         }
     }
 
