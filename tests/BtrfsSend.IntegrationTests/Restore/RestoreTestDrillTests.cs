@@ -1,5 +1,8 @@
+using System.Globalization;
+using System.Text;
 using BtrfsSend.Core.Manifests;
 using BtrfsSend.TestSupport;
+using CliWrap;
 
 namespace BtrfsSend.IntegrationTests.Restore;
 
@@ -147,6 +150,44 @@ public sealed class RestoreTestDrillTests(RestoreWorldFixture fixture)
         Assert.True(drill.ExitCode == 1, drill.Stdout + drill.Stderr);
         Assert.StartsWith($"WARNING: restore test of {RestoreWorld.Set}/{world.Snapshots[0]} (1 links,", drill.Stdout, StringComparison.Ordinal);
         Assert.Contains("no manifest", drill.Stdout, StringComparison.Ordinal);
+        await AssertScratchEmptyAsync(scratch);
+    }
+
+    [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg", "zstd")]
+    public async Task SIGTERM_during_the_second_link_exits_143_and_deletes_the_first_links_subvolume_and_the_subdirectory()
+    {
+        var world = await fixture.WorldAsync();
+        using var dir = new TempDir("rdrillterm");
+        var copy = world.CopySet(dir, world.ZstdSetDirPath);
+        await using var scratch = await BtrfsLoopFixture.CreateAsync("rscratch");
+        // A zstd on PATH that lets link 1 through and parks link 2, so the signal lands mid-restore.
+        var bin = dir.Sub("bin");
+        Directory.CreateDirectory(bin);
+        var first = dir.Sub("zstd-1");
+        var second = dir.Sub("zstd-2");
+        await File.WriteAllTextAsync(Path.Combine(bin, "zstd"), $"#!/bin/sh\nif [ -e {first} ]; then touch {second}; sleep 30; fi\ntouch {first}\nexec /usr/bin/zstd \"$@\"\n");
+        File.SetUnixFileMode(Path.Combine(bin, "zstd"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        var running = Cli.Wrap(ProgramBinaries.Producer)
+            .WithArguments(["verify", "--restore-test", "--set", RestoreWorld.ZstdSet, "--from", copy, "--scratch", scratch.MountDirPath, "--passphrase-file", world.Gpg.PassphraseFilePath])
+            .WithEnvironmentVariables(e => e.Set("PATH", $"{bin}:{Environment.GetEnvironmentVariable("PATH")}"))
+            .WithValidation(CommandResultValidation.None)
+            .WithStandardOutputPipe(PipeTarget.ToStringBuilder(stdout))
+            .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr))
+            .ExecuteAsync();
+        for (var i = 0; i < 1200 && !File.Exists(second) && !running.Task.IsCompleted; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(File.Exists(second), "the drill never reached link 2: " + stdout + stderr);
+        var subdir = Assert.Single(Directory.GetDirectories(scratch.MountDirPath));
+        Assert.Contains(world.ZstdSnapshots[0], Directory.GetDirectories(subdir).Select(Path.GetFileName));
+        await Run.OutAsync("kill", "-TERM", running.ProcessId.ToString(CultureInfo.InvariantCulture));
+        var result = await running;
+
+        Assert.True(result.ExitCode == 143, stdout.ToString() + stderr);
         await AssertScratchEmptyAsync(scratch);
     }
 }
