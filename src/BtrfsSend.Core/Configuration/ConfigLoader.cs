@@ -126,7 +126,7 @@ public static class ConfigLoader
         var compression = r.Choice("COMPRESSION", StreamCompression.None, ("none", StreamCompression.None), ("zstd", StreamCompression.Zstd));
         var preHook = Hook(r, "PRE_SNAPSHOT_HOOK");
         var postHook = Hook(r, "POST_SNAPSHOT_HOOK");
-        var canary = r.AbsolutePath("CANARY_FILE", required: false);
+        var canary = CanaryFile(r);
         var sshOptions = r.Words("SSH_OPTIONS");
         foreach (var option in sshOptions)
         {
@@ -172,6 +172,29 @@ public static class ConfigLoader
             SshOptions = sshOptions,
         };
         return new ConfigResult<ProducerOptions>(options, r.Errors, r.Warnings);
+    }
+
+    /// <summary>CANARY_FILE: a path relative to the source subvolume, inside it; unset or empty = no canary.</summary>
+    private static string? CanaryFile(ConfigReader r)
+    {
+        const string allowed = "a path relative to the source subvolume (e.g. .btrfs-send-canary), without '..', '.' or empty segments, no control characters";
+        var v = r.Text("CANARY_FILE");
+        if (v is null)
+        {
+            return null;
+        }
+
+        var problem = v.StartsWith('/') ? "is absolute"
+            : v.Any(char.IsControl) ? "contains a control character (NUL, newline, ...)"
+            : v.Split('/').Any(s => s is "" or "." or "..") ? "has a '..', '.' or empty segment"
+            : null;
+        if (problem is not null)
+        {
+            r.Error("CANARY_FILE", $"'{NameText.Printable(v)}' {problem}; allowed: {allowed}");
+            return null;
+        }
+
+        return v;
     }
 
     /// <summary>

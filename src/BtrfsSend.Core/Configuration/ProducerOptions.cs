@@ -76,7 +76,11 @@ public sealed record ProducerOptions
     /// <summary>SSH_OPTIONS: extra <c>ssh -o Key=value</c> options (bash array), e.g. a dedicated known_hosts file.</summary>
     public IReadOnlyList<string> SshOptions { get; init; } = [];
 
-    /// <summary>CANARY_FILE: optional absolute path checked to exist in the snapshot.</summary>
+    /// <summary>
+    /// CANARY_FILE: a path relative to the source subvolume (validated: no '..', not absolute, no
+    /// control characters). Before each snapshot the producer writes the snapshot name and a random
+    /// token there; <c>verify --restore-test</c> compares it with the manifest's canary_token. Null = off.
+    /// </summary>
     public string? CanaryFilePath { get; init; }
 
     /// <summary>Encryption the producer will apply, derived from mode and key files.</summary>

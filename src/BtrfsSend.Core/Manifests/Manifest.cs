@@ -47,6 +47,9 @@ public sealed record Manifest
     /// <summary>Declared by the producer: its version string.</summary>
     public string? ProducerVersion { get; init; }
 
+    /// <summary>Declared by the producer: the token it wrote into CANARY_FILE before the snapshot (32 lowercase hex).</summary>
+    public string? CanaryToken { get; init; }
+
     /// <summary>Keys this version does not know, kept in their order so the format can grow.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> UnknownKeys { get; init; } = [];
 
@@ -69,6 +72,7 @@ public sealed record Manifest
         && SnapshotUuid == other.SnapshotUuid
         && ParentUuid == other.ParentUuid
         && ProducerVersion == other.ProducerVersion
+        && CanaryToken == other.CanaryToken
         && UnknownKeys.SequenceEqual(other.UnknownKeys);
 
     public override int GetHashCode() => HashCode.Combine(Set, Snapshot, Kind, Parent, StreamBytes, StreamSha256, ReceivedAtUtc, UnknownKeys.Count);

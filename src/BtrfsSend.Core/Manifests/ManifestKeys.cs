@@ -21,19 +21,24 @@ internal static class ManifestKeys
     public const string SnapshotUuid = "snapshot_uuid";
     public const string ParentUuid = "parent_uuid";
     public const string ProducerVersion = "producer_version";
+    public const string CanaryToken = "canary_token";
 
     public const string ReceivedAtFormat = "yyyy-MM-dd'T'HH:mm:ss'Z'";
 
     public static readonly string[] Known =
     [
         Format, Set, Snapshot, Kind, Parent, StreamFile, StreamBytes, StreamSha256, Encryption,
-        Compression, SendProto, ReceivedAt, Client, SnapshotUuid, ParentUuid, ProducerVersion,
+        Compression, SendProto, ReceivedAt, Client, SnapshotUuid, ParentUuid, ProducerVersion, CanaryToken,
     ];
 
     public static readonly string[] Required =
     [
         Set, Snapshot, Kind, StreamFile, StreamBytes, StreamSha256, Encryption, Compression, SendProto, ReceivedAt, Client,
     ];
+
+    /// <summary>Exactly 32 characters of [0-9a-f]: a canary token, on the wire and in a manifest.</summary>
+    public static bool IsCanaryToken(string? value)
+        => value is { Length: 32 } && value.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'));
 
     public static string Text(StreamKind kind) => kind == StreamKind.Full ? "full" : "incremental";
 

@@ -271,6 +271,12 @@ public static class ManifestReader
         var snapshotUuid = Uuid(ManifestKeys.SnapshotUuid);
         var parentUuid = Uuid(ManifestKeys.ParentUuid);
         var producerVersion = values.TryGetValue(ManifestKeys.ProducerVersion, out var pv) ? pv.Value : null;
+        var canaryToken = Raw(ManifestKeys.CanaryToken);
+        if (canaryToken is not null && !ManifestKeys.IsCanaryToken(canaryToken))
+        {
+            Bad(ManifestKeys.CanaryToken, $"'{NameText.Printable(canaryToken)}' is not a canary token; allowed: exactly 32 lowercase hex digits");
+            canaryToken = null;
+        }
 
         if (kind == StreamKind.Full && values.TryGetValue(ManifestKeys.Parent, out var p))
         {
@@ -320,6 +326,7 @@ public static class ManifestReader
             SnapshotUuid = snapshotUuid,
             ParentUuid = parentUuid,
             ProducerVersion = producerVersion,
+            CanaryToken = canaryToken,
             UnknownKeys = unknown,
         };
     }

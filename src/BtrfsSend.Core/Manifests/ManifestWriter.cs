@@ -44,6 +44,7 @@ public static class ManifestWriter
         Line(ManifestKeys.SnapshotUuid, manifest.SnapshotUuid);
         Line(ManifestKeys.ParentUuid, manifest.ParentUuid);
         Line(ManifestKeys.ProducerVersion, manifest.ProducerVersion);
+        Line(ManifestKeys.CanaryToken, manifest.CanaryToken);
         foreach (var (key, value) in manifest.UnknownKeys)
         {
             Line(key, value);

@@ -8,14 +8,14 @@ namespace BtrfsSend.Core.Protocol;
 /// What the producer declares about a stream and the receiver cannot measure (it stores opaque
 /// encrypted bytes): optional <c>key=value</c> tokens after the fixed ones of <c>receive-stream</c>
 /// and <c>receive</c>, in this fixed order, each at most once:
-/// <c>uuid=&lt;uuid&gt; parent-uuid=&lt;uuid&gt; proto=1|2 compression=none|zstd version=&lt;version&gt;</c>.
+/// <c>uuid=&lt;uuid&gt; parent-uuid=&lt;uuid&gt; proto=1|2 compression=none|zstd version=&lt;version&gt; canary=&lt;32 hex&gt;</c>.
 /// They only fill manifest fields; nothing on the receiver acts on them.
 /// </summary>
 public sealed record StreamDeclaration
 {
-    public const string Rule = "optional tokens in this order: uuid=<lowercase uuid> parent-uuid=<lowercase uuid> proto=1|2 compression=none|zstd version=[0-9A-Za-z.+-]{1,64}";
+    public const string Rule = "optional tokens in this order: uuid=<lowercase uuid> parent-uuid=<lowercase uuid> proto=1|2 compression=none|zstd version=[0-9A-Za-z.+-]{1,64} canary=<32 lowercase hex>";
 
-    private static readonly string[] Keys = ["uuid", "parent-uuid", "proto", "compression", "version"];
+    private static readonly string[] Keys = ["uuid", "parent-uuid", "proto", "compression", "version", "canary"];
 
     public static StreamDeclaration None { get; } = new();
 
@@ -33,6 +33,9 @@ public sealed record StreamDeclaration
 
     /// <summary>The producer's version string.</summary>
     public string? ProducerVersion { get; init; }
+
+    /// <summary>The random token the producer wrote into CANARY_FILE before the snapshot (32 lowercase hex digits).</summary>
+    public string? CanaryToken { get; init; }
 
     /// <summary>The tokens in canonical order (defaults are not rendered).</summary>
     public IEnumerable<string> ToTokens()
@@ -60,6 +63,11 @@ public sealed record StreamDeclaration
         if (ProducerVersion is not null)
         {
             yield return $"version={ProducerVersion}";
+        }
+
+        if (CanaryToken is not null)
+        {
+            yield return $"canary={CanaryToken}";
         }
     }
 
@@ -95,6 +103,7 @@ public sealed record StreamDeclaration
                 "compression" => value is "none" or "zstd"
                     ? (result with { Compression = value == "zstd" ? StreamCompression.Zstd : StreamCompression.None }, null)
                     : (result, "compression must be none or zstd"),
+                "canary" => ManifestKeys.IsCanaryToken(value) ? (result with { CanaryToken = value }, null) : (result, "canary must be exactly 32 lowercase hex digits"),
                 _ => IsVersion(value) ? (result with { ProducerVersion = value }, null) : (result, "version must be [0-9A-Za-z.+-]{1,64}"),
             };
             if (problem is not null)

@@ -63,6 +63,8 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
             throw new ConfigException($"snapshot {snapshot} already exists locally (two runs in the same second?); try again");
         }
 
+        // Before the quiesce window, so the services' stop window does not grow.
+        var canaryToken = WriteCanary(options, source, snapshot, log);
         try
         {
             await new Quiescer(tools, log).RunQuiescedAsync(options.ServicesToQuiesce, options.PreSnapshotHook, options.PostSnapshotHook,
@@ -93,6 +95,7 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
                     ParentUuid = decision.Parent is { } p ? await snapshots.UuidAsync(p, cancellationToken) : null,
                     ProducerVersion = VersionToken(),
                     Compression = options.Compression,
+                    CanaryToken = canaryToken,
                 },
             };
             var sendArgv = BtrfsArgv.Send(snapshots.PathOf(snapshot), decision.Parent is { } parent ? snapshots.PathOf(parent) : null);
@@ -115,6 +118,20 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
 
         await new LocalPruner(snapshots, options.LocalKeep, log).PruneAsync(snapshot, clock.GetUtcNow());
         return 0;
+    }
+
+    /// <summary>Writes CANARY_FILE (when set) into the source for <paramref name="snapshot"/>; returns its token, or null.</summary>
+    internal static string? WriteCanary(ProducerOptions options, string sourceDirPath, SnapshotName snapshot, ILogger log)
+    {
+        if (options.CanaryFilePath is not { } relative)
+        {
+            return null;
+        }
+
+        var canary = new CanaryFile(sourceDirPath, relative);
+        var token = canary.Write(snapshot);
+        log.Information("{Set}: canary for {Snapshot} written to {Path}", options.BackupSet, snapshot, canary.FilePath);
+        return token;
     }
 
     private void PrintDryRun(LocalSnapshots snapshots, SnapshotName snapshot, string source, ParentDecision decision, SnapshotName? previous, DateTimeOffset now)

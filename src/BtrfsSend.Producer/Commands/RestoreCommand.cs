@@ -46,7 +46,7 @@ internal static class RestoreCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var tools = new ToolRunner();
-            var (set, source, keys) = inputs.Resolve(parse, tools, log);
+            var (set, source, keys, _) = inputs.Resolve(parse, tools, log);
             if (parse.GetValue(list))
             {
                 var stored = await source.ListAsync(cancellationToken);

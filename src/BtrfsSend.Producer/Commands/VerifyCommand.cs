@@ -1,4 +1,5 @@
 using System.CommandLine;
+using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Producer.Restore;
@@ -6,22 +7,45 @@ using Serilog;
 
 namespace BtrfsSend.Producer.Commands;
 
-/// <summary><c>verify --set S [--snapshot NAME | --all] [--from PATH | --config FILE] [--passphrase-file F | --key-file F]</c>.</summary>
+/// <summary>
+/// <c>verify --set S [--snapshot NAME | --all] [--from PATH | --config FILE] [--passphrase-file F | --key-file F]</c>,
+/// and the restore drill <c>verify --restore-test --scratch DIR [--snapshot NAME] [--canary-file PATH]</c>.
+/// </summary>
 internal static class VerifyCommand
 {
+    public const string RestoreTestExitCodes =
+        "With --restore-test the exit code is a monitoring (Nagios plugin) code and one line is printed:\n" +
+        "  0 OK        the chain restored and the canary matched the manifest's canary_token\n" +
+        "  1 WARNING   restored, but no canary token to compare (CANARY_FILE unset when the snapshot was made, or no manifest over ssh)\n" +
+        "  2 CRITICAL  the restore failed (broken chain, checksum, wrong key, btrfs receive), or the canary is missing or does not match\n" +
+        "  3 UNKNOWN   the test could not run (scratch DIR missing or not on btrfs, config or key files unusable, unknown snapshot)\n" +
+        "A command-line syntax error still exits 2 before any test runs.";
+
     public static Command Create(ILogger log)
     {
         var inputs = new SourceOptions();
         var snapshot = new Option<string>("--snapshot")
         {
-            Description = "Verify this snapshot's chain. Default: the newest stored snapshot's chain",
+            Description = "Verify (or restore-test) this snapshot's chain. Default: the newest stored snapshot's chain",
             Validators = { r => SourceOptions.CheckName(r, SnapshotName.Check) },
         };
         var all = new Option<bool>("--all") { Description = "Verify every stored stream, and report every broken chain" };
-        var command = new Command("verify", "Decrypt and validate stored streams without receiving them (OpenPGP integrity, send-stream structure and CRC32C of every command); one OK/FAIL line per stream, non-zero exit if any fails");
+        var restoreTest = new Option<bool>("--restore-test")
+        {
+            Description = "Restore drill: receive the chain into a fresh subdirectory of --scratch, compare CANARY_FILE in the restored snapshot with the manifest's canary_token, delete everything it created; Nagios exit codes",
+        };
+        var scratch = new Option<string>("--scratch") { Description = "With --restore-test: a directory on a btrfs filesystem for the temporary restore (it is left as it was)" };
+        var canaryFile = new Option<string>("--canary-file")
+        {
+            Description = $"With --restore-test: the canary's path inside the snapshot. Default: CANARY_FILE from --config, else {RestoreDrill.DefaultCanaryFile}",
+        };
+        var command = new Command("verify", "Decrypt and validate stored streams without receiving them (OpenPGP integrity, send-stream structure and CRC32C of every command); one OK/FAIL line per stream, non-zero exit if any fails.\n\n" + RestoreTestExitCodes);
         inputs.AddTo(command);
         command.Options.Add(snapshot);
         command.Options.Add(all);
+        command.Options.Add(restoreTest);
+        command.Options.Add(scratch);
+        command.Options.Add(canaryFile);
         command.Validators.Add(r =>
         {
             if (r.GetValue(snapshot) is not null && r.GetValue(all))
@@ -31,10 +55,75 @@ internal static class VerifyCommand
         });
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var (set, source, keys) = inputs.Resolve(parse, new ToolRunner(), log);
+            if (parse.GetValue(restoreTest))
+            {
+                return await RestoreTestAsync(parse, inputs, snapshot, all, scratch, canaryFile, log, cancellationToken);
+            }
+
+            if (parse.GetValue(scratch) is not null || parse.GetValue(canaryFile) is not null)
+            {
+                throw new ConfigException("--scratch and --canary-file only go with --restore-test");
+            }
+
+            var (set, source, keys, _) = inputs.Resolve(parse, new ToolRunner(), log);
             var name = parse.GetValue(snapshot) is { } text ? SnapshotName.Parse(text) : null;
             return await new ChainVerifier(source, keys, log).RunAsync(set, name, parse.GetValue(all), Console.Out, cancellationToken);
         });
         return command;
     }
+
+    private static async Task<int> RestoreTestAsync(
+        ParseResult parse,
+        SourceOptions inputs,
+        Option<string> snapshot,
+        Option<bool> all,
+        Option<string> scratch,
+        Option<string> canaryFile,
+        ILogger log,
+        CancellationToken cancellationToken)
+    {
+        string? problem = null;
+        RestoreInputs? resolved = null;
+        if (parse.GetValue(all))
+        {
+            problem = "--restore-test tests one snapshot's chain; give --snapshot NAME (default: the newest), not --all";
+        }
+        else if (parse.GetValue(scratch) is null)
+        {
+            problem = "--restore-test needs --scratch DIR (a directory on a btrfs filesystem)";
+        }
+        else if (parse.GetValue(canaryFile) is { } given && CanaryPathProblem(given) is { } bad)
+        {
+            problem = $"--canary-file '{NameText.Printable(given)}' {bad}; allowed: a path relative to the snapshot without '..', '.' or empty segments";
+        }
+        else
+        {
+            try
+            {
+                resolved = inputs.Resolve(parse, new ToolRunner(), log);
+            }
+            catch (BtrfsSendException ex)
+            {
+                problem = ex.Message;
+            }
+        }
+
+        if (resolved is null)
+        {
+            await Console.Out.WriteLineAsync($"{DrillOutcomeText.Of(DrillOutcome.Unknown)}: restore test could not start: {problem}");
+            return (int)DrillOutcome.Unknown;
+        }
+
+        var tools = new ToolRunner();
+        var canary = parse.GetValue(canaryFile) ?? resolved.CanaryFilePath ?? RestoreDrill.DefaultCanaryFile;
+        var name = parse.GetValue(snapshot) is { } text ? SnapshotName.Parse(text) : null;
+        var drill = new RestoreDrill(resolved.Source, resolved.Keys, tools, canary, log);
+        return await drill.RunAsync(resolved.Set, name, parse.GetValue(scratch)!, Console.Out, cancellationToken);
+    }
+
+    private static string? CanaryPathProblem(string path)
+        => path.StartsWith('/') ? "is absolute"
+            : path.Any(char.IsControl) ? "contains a control character"
+            : path.Split('/').Any(s => s is "" or "." or "..") ? "has a '..', '.' or empty segment"
+            : null;
 }

@@ -106,6 +106,7 @@ internal sealed class RemoteBtrfsRun(ProducerOptions options, ToolRunner tools, 
             throw new ConfigException($"snapshot {snapshot} already exists locally (two runs in the same second?); try again");
         }
 
+        var canaryToken = BackupRun.WriteCanary(options, Prerequisites.SourcePath(options), snapshot, log);
         try
         {
             await new Quiescer(tools, log).RunQuiescedAsync(options.ServicesToQuiesce, options.PreSnapshotHook, options.PostSnapshotHook,
@@ -125,7 +126,8 @@ internal sealed class RemoteBtrfsRun(ProducerOptions options, ToolRunner tools, 
         SendResult result;
         try
         {
-            var request = new ReceiveRequest(options.BackupSet, snapshot, parent);
+            // No manifest in this mode: the receiver accepts the declaration and records nothing; the canary is inside the received snapshot.
+            var request = new ReceiveRequest(options.BackupSet, snapshot, parent) { Declared = new StreamDeclaration { CanaryToken = canaryToken } };
             var sendArgv = BtrfsArgv.Send(snapshots.PathOf(snapshot), parent is null ? null : snapshots.PathOf(parent));
             result = await new RawSendPipeline(receiver).RunAsync(sendArgv, request, cancellationToken);
         }

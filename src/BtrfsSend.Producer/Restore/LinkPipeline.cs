@@ -2,6 +2,7 @@ using BtrfsSend.Core.Btrfs;
 using BtrfsSend.Core.Crypto;
 using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Manifests;
+using BtrfsSend.Core.Streams;
 using BtrfsSend.Producer.Backup;
 using CliWrap;
 
@@ -9,16 +10,24 @@ namespace BtrfsSend.Producer.Restore;
 
 /// <summary>
 /// One link, streaming with bounded memory: stored bytes (checked by the source) → OpenPGP
-/// decryption (MDC) → send-stream validator (structure, CRC32C of every command, END) → either
-/// nowhere (verify) or <c>btrfs receive -e DIR</c>. gpg and this decryptor release plaintext
-/// before the MDC is checked (PERF-NOTES.md trap 3), so the last buffer — which holds the END
-/// command btrfs receive finalizes a subvolume on — is held back until the MDC, the validator
-/// and the source's count/hash/trailer all passed; on any failure btrfs receive is killed, so
-/// it never sees END. The caller still deletes whatever it left behind.
+/// decryption (MDC) → <c>zstd -d</c> when the stream is compressed → send-stream validator
+/// (structure, CRC32C of every command, END) → either nowhere (verify) or
+/// <c>btrfs receive -e DIR</c>. gpg and this decryptor release plaintext before the MDC is
+/// checked (PERF-NOTES.md trap 3), so the last buffer — which holds the END command btrfs receive
+/// finalizes a subvolume on — is held back (<see cref="HoldBackCopy"/>) until the MDC, the
+/// validator, the source's count/hash/trailer and (for zstd) the whole compressed input all
+/// passed; on any failure btrfs receive is killed, so it never sees END. The caller still deletes
+/// whatever it left behind.
 /// </summary>
 internal sealed class LinkPipeline
 {
     internal const int BufferSize = 1024 * 1024;
+
+    /// <summary><c>zstd -d</c> to stdout, quiet: the inverse of <see cref="SendPipeline.ZstdArgv"/>.</summary>
+    internal static readonly string[] ZstdDecompressArgv = ["zstd", "-d", "-q", "-c"];
+
+    /// <summary>The zstd frame magic (0xFD2FB528, little-endian), for links without a manifest (over ssh).</summary>
+    private static readonly byte[] ZstdMagic = [0x28, 0xB5, 0x2F, 0xFD];
 
     /// <summary>Decrypts and validates <paramref name="link"/>; receives it into <paramref name="receiveDirPath"/> unless null.</summary>
     public static async Task<LinkResult> RunAsync(
@@ -29,11 +38,6 @@ internal sealed class LinkPipeline
         IProgress<long>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        if (link.Manifest is { Compression: not StreamCompression.None } manifest)
-        {
-            throw new PrerequisiteException($"{link.StreamFileName} is {ManifestKeys.Text(manifest.Compression)}-compressed, which this version does not restore; decrypt it by hand and pipe it through 'zstd -d' into btrfs receive");
-        }
-
         if (link.Manifest is { Encryption: StreamEncryption.None })
         {
             throw new PrerequisiteException($"{link.StreamFileName} is stored unencrypted (encryption=none); restore it by hand with 'btrfs receive -f FILE DIR'");
@@ -44,28 +48,145 @@ internal sealed class LinkPipeline
         await source.ReadAsync(link, async (stored, token) =>
         {
             using var decrypted = OpenPgpDecryption.Open(stored, keys);
-            await using var validated = SendStreamValidatingStream.ForReading(decrypted, leaveOpen: true);
-            if (receiveDirPath is null)
+            Stream input = decrypted;
+            bool compressed;
+            if (link.Manifest is { } manifest)
             {
-                var buffer = new byte[BufferSize];
-                while (await validated.ReadAsync(buffer, token) > 0)
-                {
-                }
-
-                await stored.EnsureEndAsync(token);
+                compressed = manifest.Compression == StreamCompression.Zstd;
             }
             else
             {
-                await ReceiveAsync(stored, validated, receiveDirPath, token);
+                // Over ssh there is no manifest: the plaintext's first bytes tell zstd from a send stream.
+                var prefix = await PrefixedStream.ReadPrefixAsync(decrypted, ZstdMagic.Length, token);
+                compressed = prefix.AsSpan().SequenceEqual(ZstdMagic);
+                input = new PrefixedStream(prefix, decrypted);
             }
 
-            plaintext = validated.Validator.BytesSeen;
-            commands = validated.Validator.CommandCount;
+            async Task ConsumePlaintextAsync(Stream plain, Func<CancellationToken, Task> endCheck, CancellationToken ct)
+            {
+                await using var validated = SendStreamValidatingStream.ForReading(plain, leaveOpen: true);
+                if (receiveDirPath is null)
+                {
+                    await validated.CopyToAsync(Stream.Null, BufferSize, ct);
+                    await endCheck(ct);
+                }
+                else
+                {
+                    await ReceiveAsync(validated, endCheck, receiveDirPath, ct);
+                }
+
+                plaintext = validated.Validator.BytesSeen;
+                commands = validated.Validator.CommandCount;
+            }
+
+            if (compressed)
+            {
+                await DecompressAsync(input, stored.EnsureEndAsync, ConsumePlaintextAsync, token);
+            }
+            else
+            {
+                await ConsumePlaintextAsync(input, stored.EnsureEndAsync, token);
+            }
         }, progress, cancellationToken);
         return new LinkResult(link, plaintext, commands);
     }
 
-    private static async Task ReceiveAsync(CheckedEndStream stored, SendStreamValidatingStream validated, string dirPath, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <c>zstd -d</c> between the decrypted stream and <paramref name="consume"/>. The end
+    /// check handed to the consumer passes only when zstd's whole input was read and the source's
+    /// end checks (MDC, count, hash) passed; zstd's exit code is checked after.
+    /// </summary>
+    private static async Task DecompressAsync(
+        Stream compressed,
+        Func<CancellationToken, Task> sourceEndCheck,
+        Func<Stream, Func<CancellationToken, Task>, CancellationToken, Task> consume,
+        CancellationToken cancellationToken)
+    {
+        var stderr = new TailBuffer();
+        Exception? failure = null;
+        var fed = false;
+        var consumed = false;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
+        async Task FeedAsync(Stream zstdStdin, CancellationToken _)
+        {
+            try
+            {
+                await compressed.CopyToAsync(zstdStdin, BufferSize, stop.Token);
+                await sourceEndCheck(stop.Token);
+                Volatile.Write(ref fed, true);
+            }
+            catch (Exception ex)
+            {
+                if (ex is not OperationCanceledException)
+                {
+                    failure ??= ex;
+                }
+
+                await stop.CancelAsync();
+            }
+        }
+
+        async Task ConsumeAsync(Stream zstdStdout, CancellationToken _)
+        {
+            try
+            {
+                await consume(zstdStdout, _ => Volatile.Read(ref fed)
+                    ? Task.CompletedTask
+                    : throw new IntegrityException("zstd -d ended its output before the whole compressed stream was read and checked"), stop.Token);
+                consumed = true;
+            }
+            catch (Exception ex)
+            {
+                if (ex is not OperationCanceledException)
+                {
+                    failure ??= ex;
+                }
+
+                await stop.CancelAsync();
+            }
+        }
+
+        int? exit = null;
+        try
+        {
+            var result = await Cli.Wrap(ZstdDecompressArgv[0]).WithArguments(ZstdDecompressArgv.Skip(1))
+                .WithValidation(CommandResultValidation.None)
+                .WithStandardInputPipe(PipeSource.Create(FeedAsync))
+                .WithStandardOutputPipe(PipeTarget.Create(ConsumeAsync))
+                .WithStandardErrorPipe(PipeTarget.Create(stderr.CopyFromAsync))
+                .ExecuteAsync(stop.Token);
+            exit = result.ExitCode;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // We stopped zstd ourselves after a stage failed.
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (failure is SendStreamException && exit is not (null or 0))
+        {
+            // zstd stopped on corrupt input and the validator saw the cut: zstd's reason comes first.
+            throw new ToolFailedException(ZstdDecompressArgv, exit.Value, stderr.Text);
+        }
+
+        if (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+
+        if (exit is not 0)
+        {
+            throw new ToolFailedException(ZstdDecompressArgv, exit ?? -1, stderr.Text);
+        }
+
+        if (!fed || !consumed)
+        {
+            throw new IntegrityException("zstd -d exited before the whole stream went through it");
+        }
+    }
+
+    private static async Task ReceiveAsync(SendStreamValidatingStream validated, Func<CancellationToken, Task> endCheck, string dirPath, CancellationToken cancellationToken)
     {
         var argv = BtrfsArgv.Receive(dirPath, stopAtEnd: true);
         var stderr = new TailBuffer();
@@ -77,28 +198,8 @@ internal sealed class LinkPipeline
         {
             try
             {
-                var held = new byte[BufferSize];
-                var next = new byte[BufferSize];
-                var heldCount = 0;
-                int n;
-                while ((n = await validated.ReadAsync(next, cancellationToken)) > 0)
-                {
-                    if (heldCount > 0)
-                    {
-                        await stdin.WriteAsync(held.AsMemory(0, heldCount), cancellationToken);
-                    }
-
-                    (held, next) = (next, held);
-                    heldCount = n;
-                }
-
-                // The validator returned EOF: END seen, MDC verified. Now the source's own checks.
-                await stored.EnsureEndAsync(cancellationToken);
-                if (heldCount > 0)
-                {
-                    await stdin.WriteAsync(held.AsMemory(0, heldCount), cancellationToken);
-                }
-
+                // The validator returns EOF only after END and the MDC; endCheck adds the source's own checks.
+                await HoldBackCopy.CopyAsync(validated, stdin, endCheck, BufferSize, cancellationToken);
                 fed = true;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)

@@ -3,4 +3,5 @@ using BtrfsSend.Core.Naming;
 namespace BtrfsSend.Producer.Restore;
 
 /// <summary>What restore and verify read from the command line and the config: the set, where the streams are, and what opens them.</summary>
-internal sealed record RestoreInputs(BackupSet Set, IRestoreSource Source, KeyFiles Keys);
+/// <param name="CanaryFilePath">CANARY_FILE from the config when one was read, else null.</param>
+internal sealed record RestoreInputs(BackupSet Set, IRestoreSource Source, KeyFiles Keys, string? CanaryFilePath = null);

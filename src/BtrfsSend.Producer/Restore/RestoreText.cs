@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using BtrfsSend.Core.Manifests;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Producer.Backup;
@@ -38,6 +39,7 @@ internal static class RestoreText
         {
             sb.Append(CultureInfo.InvariantCulture, $"  # first copy these files from BACKUP_ROOT/{set}/ on the backup server into the current directory\n");
             sb.Append("  # and check each with sha256sum against the stream_sha256 in its .manifest\n");
+            sb.Append("  # a stream whose manifest says compression=zstd needs '| zstd -d' between gpg and btrfs receive\n");
         }
 
         sb.Append("  set -o pipefail\n");
@@ -61,7 +63,8 @@ internal static class RestoreText
                 sb.Append(CultureInfo.InvariantCulture, $"  echo {Argv.Quote($"{manifest.StreamSha256}  {file}")} | sha256sum -c\n");
             }
 
-            sb.Append(CultureInfo.InvariantCulture, $"  {keys.ByHandDecrypt(file)} | {Argv.Render(["btrfs", "receive", targetDirPath])}\n");
+            var unzstd = link.Manifest?.Compression == StreamCompression.Zstd ? $" | {Argv.Render(["zstd", "-d"])}" : "";
+            sb.Append(CultureInfo.InvariantCulture, $"  {keys.ByHandDecrypt(file)}{unzstd} | {Argv.Render(["btrfs", "receive", targetDirPath])}\n");
         }
 
         sb.Append("  # if a command fails, delete the subvolume it left in the target (btrfs subvolume delete DIR/NAME) and stop: gpg writes plaintext before its integrity check\n");

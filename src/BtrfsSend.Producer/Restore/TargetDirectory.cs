@@ -10,7 +10,7 @@ namespace BtrfsSend.Producer.Restore;
 /// <c>DIR/&lt;snapshot&gt;</c>, matched to the manifest's <c>snapshot_uuid</c> when known), and
 /// removing what a failed receive left behind.
 /// </summary>
-internal sealed class TargetDirectory(string dirPath, ToolRunner tools)
+internal sealed class TargetDirectory(string dirPath, ToolRunner tools, string optionName = "--to")
 {
     public string DirPath { get; } = Path.GetFullPath(dirPath);
 
@@ -21,13 +21,16 @@ internal sealed class TargetDirectory(string dirPath, ToolRunner tools)
     {
         if (!Directory.Exists(DirPath))
         {
-            throw new PrerequisiteException($"--to {NameText.Printable(DirPath)}: no such directory; create it on a btrfs filesystem first");
+            throw new PrerequisiteException($"{optionName} {NameText.Printable(DirPath)}: no such directory; create it on a btrfs filesystem first");
         }
 
-        var show = await tools.TryRunAsync(BtrfsArgv.FilesystemShow(DirPath), cancellationToken: cancellationToken);
-        if (!show.IsSuccess)
+        // statfs, as Prerequisites does for SOURCE_TOP: 'btrfs filesystem show' accepts only a
+        // mount point, not a directory inside one.
+        var fsType = await tools.TryRunAsync(["stat", "-f", "-c", "%T", DirPath], cancellationToken: cancellationToken);
+        var type = fsType.StandardOutput.Trim();
+        if (!fsType.IsSuccess || type != "btrfs")
         {
-            throw new PrerequisiteException($"--to {NameText.Printable(DirPath)} is not on a btrfs filesystem (btrfs receive needs one): {show.StandardErrorTail.Trim()}");
+            throw new PrerequisiteException($"{optionName} {NameText.Printable(DirPath)} is not on a btrfs filesystem (it is on '{NameText.Printable(type)}'; btrfs receive needs btrfs)");
         }
     }
 

@@ -98,6 +98,7 @@ internal sealed partial class ServeSession
                 SnapshotUuid = request.Declared.SnapshotUuid,
                 ParentUuid = request.Declared.ParentUuid,
                 ProducerVersion = request.Declared.ProducerVersion,
+                CanaryToken = request.Declared.CanaryToken,
             };
             DurableFiles.WriteNew(manifestPath, System.Text.Encoding.UTF8.GetBytes(ManifestWriter.Render(manifest)));
             withdrawOnFailure = false; // committed: from here on it is a backup, whatever happens to the client

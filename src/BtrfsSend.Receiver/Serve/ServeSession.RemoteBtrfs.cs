@@ -6,6 +6,7 @@ using BtrfsSend.Core.Processes;
 using BtrfsSend.Core.Protocol;
 using BtrfsSend.Core.Retention;
 using BtrfsSend.Core.Storage;
+using BtrfsSend.Core.Streams;
 using BtrfsSend.Receiver.Luks;
 using CliWrap;
 
@@ -259,27 +260,8 @@ internal sealed partial class ServeSession
         {
             try
             {
-                var held = new byte[BufferSize];
-                var next = new byte[BufferSize];
-                var heldCount = 0;
-                int n;
-                while ((n = await validated.ReadAsync(next, cancellationToken)) > 0)
-                {
-                    if (heldCount > 0)
-                    {
-                        await receiveStdin.WriteAsync(held.AsMemory(0, heldCount), cancellationToken);
-                    }
-
-                    (held, next) = (next, held);
-                    heldCount = n;
-                }
-
-                // EOF from the validator: END seen, and the BSF1 trailer verified.
-                if (heldCount > 0)
-                {
-                    await receiveStdin.WriteAsync(held.AsMemory(0, heldCount), cancellationToken);
-                }
-
+                // EOF from the validator: END seen, and the BSF1 trailer verified; nothing more to check.
+                await HoldBackCopy.CopyAsync(validated, receiveStdin, _ => Task.CompletedTask, BufferSize, cancellationToken);
                 fed = true;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)

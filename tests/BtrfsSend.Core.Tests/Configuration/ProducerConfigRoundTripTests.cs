@@ -60,7 +60,7 @@ public sealed class ProducerConfigRoundTripTests : IDisposable
             from compression in Gen.Elements(StreamCompression.None, StreamCompression.Zstd)
             from pre in argv.ArrayOf().Select(a => a.Length == 0 ? a : ["/usr/bin/hook", .. a])
             from post in argv.ArrayOf().Select(a => a.Length == 0 ? a : ["/bin/post hook", .. a])
-            from canary in Gen.OneOf(Gen.Constant<string?>(null), PathGen().Select(p => (string?)p))
+            from canary in Gen.OneOf(Gen.Constant<string?>(null), PathGen().Select(p => (string?)p[1..]))
             select new ProducerOptions
             {
                 SourceTopDirPath = top,

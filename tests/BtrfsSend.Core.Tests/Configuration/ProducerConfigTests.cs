@@ -293,7 +293,7 @@ public sealed class ProducerConfigTests : IDisposable
     [Fact]
     public void Hooks_are_argv_arrays()
     {
-        var conf = Conf(SeedFiles.ProdConf + "PRE_SNAPSHOT_HOOK=(/usr/local/bin/flush --all 'a b')\nPOST_SNAPSHOT_HOOK=(/bin/true)\nCOMPRESSION=zstd\nSSH_CIPHER=aes128-gcm@openssh.com\nBACKUP_SSH_PORT=2222\nCANARY_FILE=/etc/hostname\n");
+        var conf = Conf(SeedFiles.ProdConf + "PRE_SNAPSHOT_HOOK=(/usr/local/bin/flush --all 'a b')\nPOST_SNAPSHOT_HOOK=(/bin/true)\nCOMPRESSION=zstd\nSSH_CIPHER=aes128-gcm@openssh.com\nBACKUP_SSH_PORT=2222\nCANARY_FILE=.btrfs-send-canary\n");
 
         var result = ConfigLoader.LoadProducer(conf, None, new Dictionary<string, string?> { ["PASSPHRASE_FILE"] = Secret("p") });
 
@@ -303,6 +303,6 @@ public sealed class ProducerConfigTests : IDisposable
         Assert.Equal(StreamCompression.Zstd, result.Options.Compression);
         Assert.Equal("aes128-gcm@openssh.com", result.Options.SshCipher);
         Assert.Equal(2222, result.Options.SshPort);
-        Assert.Equal("/etc/hostname", result.Options.CanaryFilePath);
+        Assert.Equal(".btrfs-send-canary", result.Options.CanaryFilePath);
     }
 }

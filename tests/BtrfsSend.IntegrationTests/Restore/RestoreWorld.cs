@@ -19,6 +19,8 @@ internal sealed class RestoreWorld : IAsyncDisposable
 {
     public const string Set = "prod-srv/rootfs";
     public const string SeedSet = "seed/gpg";
+    public const string ZstdSet = "prod-srv/zstd";
+    public const string CanaryFile = ".btrfs-send-canary";
 
     private RestoreWorld(BtrfsLoopFixture prod, TempDir dir, SshdFixture sshd, GpgFixture gpg)
     {
@@ -48,6 +50,14 @@ internal sealed class RestoreWorld : IAsyncDisposable
 
     public string ConfigFilePath => Dir.Sub("prod.conf");
 
+    /// <summary>The same source backed up with COMPRESSION=zstd into <see cref="ZstdSet"/>.</summary>
+    public string ZstdConfigFilePath => Dir.Sub("prod-zstd.conf");
+
+    public string ZstdSetDirPath => Path.Combine(StoreDirPath, "prod-srv", "zstd");
+
+    /// <summary>The snapshots in <see cref="ZstdSet"/>: a full and an incremental.</summary>
+    public IReadOnlyList<string> ZstdSnapshots { get; private set; } = [];
+
     /// <summary>The stored snapshots, oldest (the full) first.</summary>
     public IReadOnlyList<string> Snapshots { get; private set; } = [];
 
@@ -69,6 +79,7 @@ internal sealed class RestoreWorld : IAsyncDisposable
         {
             await world.WriteConfigAsync();
             await world.BackUpFourTimesAsync();
+            await world.BackUpZstdTwiceAsync();
             await world.MakeSeedStreamAsync();
             return world;
         }
@@ -98,11 +109,11 @@ internal sealed class RestoreWorld : IAsyncDisposable
         => ProducerAsync(["restore", "--set", Set, "--from", fromDirPath, "--to", toDirPath, "--passphrase-file", Gpg.PassphraseFilePath, .. args]);
 
     /// <summary>A copy of the set's directory (files as the receiver stored them) in <paramref name="into"/>.</summary>
-    public string CopySet(TempDir into)
+    public string CopySet(TempDir into, string? setDirPath = null)
     {
-        var copy = into.Sub("copy-of-rootfs");
+        var copy = into.Sub("copy-of-" + Path.GetFileName(setDirPath ?? SetDirPath));
         Directory.CreateDirectory(copy);
-        foreach (var file in Directory.GetFiles(SetDirPath).Where(f => !f.EndsWith(".lock", StringComparison.Ordinal)))
+        foreach (var file in Directory.GetFiles(setDirPath ?? SetDirPath).Where(f => !f.EndsWith(".lock", StringComparison.Ordinal)))
         {
             var target = Path.Combine(copy, Path.GetFileName(file));
             File.Copy(file, target);
@@ -132,23 +143,29 @@ internal sealed class RestoreWorld : IAsyncDisposable
         Dir.Dispose();
     }
 
-    private Task WriteConfigAsync() => File.WriteAllTextAsync(ConfigFilePath, $"""
+    private async Task WriteConfigAsync()
+    {
+        await File.WriteAllTextAsync(ConfigFilePath, Config(Set, "prod-srv-rootfs", "last-sent") + "CANARY_FILE=" + CanaryFile + "\n");
+        await File.WriteAllTextAsync(ZstdConfigFilePath, Config(ZstdSet, "prod-srv-zstd", "last-sent-zstd") + "COMPRESSION=zstd\nCANARY_FILE=" + CanaryFile + "\n");
+    }
+
+    private string Config(string set, string prefix, string state) => $"""
         SOURCE_TOP={Prod.MountDirPath}
         SOURCE_SUBVOL=@rootfs
         SNAPSHOT_DIR={SnapshotDirPath}
-        SNAPSHOT_PREFIX=prod-srv-rootfs
-        STATE_FILE={Dir.Sub("state", "last-sent")}
+        SNAPSHOT_PREFIX={prefix}
+        STATE_FILE={Dir.Sub("state", state)}
         BACKUP_SSH_TARGET={Sshd.Target}
         BACKUP_SSH_PORT={Sshd.Port.ToString(CultureInfo.InvariantCulture)}
         BACKUP_SSH_IDENTITY_FILE={Sshd.ClientKeyFilePath}
-        BACKUP_SET={Set}
+        BACKUP_SET={set}
         PASSPHRASE_FILE={Gpg.PassphraseFilePath}
         BACKUP_MODE=encrypted-stream
         FULL_INTERVAL_DAYS=32
         SERVICES_TO_QUIESCE=()
         SSH_OPTIONS=(HostKeyAlias={Sshd.HostKeyAlias} StrictHostKeyChecking=yes UserKnownHostsFile={Sshd.KnownHostsFilePath} GlobalKnownHostsFile=/dev/null)
 
-        """);
+        """;
 
     private async Task BackUpFourTimesAsync()
     {
@@ -177,6 +194,21 @@ internal sealed class RestoreWorld : IAsyncDisposable
         await RunAsync();
         Snapshots = Directory.GetFiles(SetDirPath, "*.manifest").Select(f => Path.GetFileNameWithoutExtension(f)).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(4, Snapshots.Count);
+    }
+
+    /// <summary>A full and an incremental with COMPRESSION=zstd (prefix prod-srv-zstd, so local snapshots do not mix).</summary>
+    private async Task BackUpZstdTwiceAsync()
+    {
+        for (var i = 0; i < 2; i++)
+        {
+            await Task.Delay(1100);
+            BtrfsLoopFixture.WriteFile(Path.Combine(RootfsPath, $"var/zstd-{i}.txt"), System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat($"compressible line {i}\n", 50_000))));
+            var run = await ProducerAsync("run", "--config", ZstdConfigFilePath);
+            Assert.True(run.ExitCode == 0, run.Stderr);
+        }
+
+        ZstdSnapshots = Directory.GetFiles(ZstdSetDirPath, "*.manifest").Select(f => Path.GetFileNameWithoutExtension(f)).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(2, ZstdSnapshots.Count);
     }
 
     /// <summary>The first snapshot again, as stock tools would store it: btrfs send | gpg --symmetric, and a manifest.</summary>

@@ -1,0 +1,59 @@
+namespace BtrfsSend.Core.Streams;
+
+/// <summary>
+/// Copies a stream into a consumer that acts on its last bytes (<c>btrfs receive -e</c> finalizes a
+/// subvolume on the END command), holding back the last non-empty read until the source reached
+/// EOF and a check passed. Decryptors and framed readers release data before their end checks
+/// (PERF-NOTES.md trap 3), so without this the consumer could commit a stream that then fails
+/// them. If the source or the check throws, the held bytes are never written and the exception
+/// propagates: the caller kills the consumer. Memory: two buffers, whatever the stream size.
+/// </summary>
+public static class HoldBackCopy
+{
+    public const int DefaultBufferSize = 1024 * 1024;
+
+    /// <summary>
+    /// Copies <paramref name="source"/> to <paramref name="destination"/>; the last read is written
+    /// only after <paramref name="beforeFinalWrite"/> completed without throwing. The check runs
+    /// once, after EOF, also for an empty source. Returns the bytes written.
+    /// </summary>
+    public static async Task<long> CopyAsync(
+        Stream source,
+        Stream destination,
+        Func<CancellationToken, Task> beforeFinalWrite,
+        int bufferSize = DefaultBufferSize,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(beforeFinalWrite);
+        ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 1);
+
+        var held = new byte[bufferSize];
+        var next = new byte[bufferSize];
+        var heldCount = 0;
+        long written = 0;
+        int n;
+        while ((n = await source.ReadAsync(next, cancellationToken)) > 0)
+        {
+            if (heldCount > 0)
+            {
+                await destination.WriteAsync(held.AsMemory(0, heldCount), cancellationToken);
+                written += heldCount;
+            }
+
+            (held, next) = (next, held);
+            heldCount = n;
+        }
+
+        await beforeFinalWrite(cancellationToken);
+        if (heldCount > 0)
+        {
+            await destination.WriteAsync(held.AsMemory(0, heldCount), cancellationToken);
+            written += heldCount;
+        }
+
+        await destination.FlushAsync(cancellationToken);
+        return written;
+    }
+}

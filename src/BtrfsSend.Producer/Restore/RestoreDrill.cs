@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using System.Globalization;
+using BtrfsSend.Core.Btrfs;
+using BtrfsSend.Core.Errors;
+using BtrfsSend.Core.Naming;
+using BtrfsSend.Core.Processes;
+using BtrfsSend.Producer.Backup;
+using Serilog;
+
+namespace BtrfsSend.Producer.Restore;
+
+/// <summary>
+/// <c>verify --restore-test --scratch DIR</c>: restores a snapshot's whole chain (with
+/// <see cref="ChainRestorer"/>, every check included) into a fresh subdirectory of a scratch
+/// btrfs, compares the CANARY_FILE inside the restored snapshot with the manifest's
+/// <c>canary_token</c>, and deletes every subvolume it created (newest first) and the
+/// subdirectory — also after a failure or SIGTERM/SIGINT. Prints one monitoring line; returns
+/// the Nagios code (<see cref="DrillOutcome"/>).
+/// </summary>
+internal sealed class RestoreDrill(IRestoreSource source, KeyFiles keyFiles, ToolRunner tools, string canaryRelativePath, ILogger log)
+{
+    /// <summary>Where the restored snapshot's canary is looked for when neither --canary-file nor the config's CANARY_FILE says.</summary>
+    public const string DefaultCanaryFile = ".btrfs-send-canary";
+
+    private const string SubdirPrefix = "btrfs-send-restore-test-";
+
+    public async Task<int> RunAsync(BackupSet set, SnapshotName? snapshot, string scratchDirPath, TextWriter output, CancellationToken cancellationToken = default)
+    {
+        var (outcome, line) = await TestAsync(set, snapshot, scratchDirPath, cancellationToken);
+        await output.WriteLineAsync($"{DrillOutcomeText.Of(outcome)}: {line}");
+        return (int)outcome;
+    }
+
+    private async Task<(DrillOutcome Outcome, string Line)> TestAsync(BackupSet set, SnapshotName? snapshot, string scratchDirPath, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var scratch = new TargetDirectory(scratchDirPath, tools, "--scratch");
+        IReadOnlyList<RestoreLink> chain;
+        try
+        {
+            await scratch.RequireUsableAsync(cancellationToken);
+            var stored = await source.ListAsync(cancellationToken);
+            if (stored.Count == 0)
+            {
+                return (DrillOutcome.Critical, $"restore test of {set}: no stored streams at {source.Description}");
+            }
+
+            chain = RestorePlan.ChainOf(stored, snapshot, set, source.Description);
+        }
+        catch (IntegrityException ex)
+        {
+            return (DrillOutcome.Critical, $"restore test of {set}: {ex.Message}");
+        }
+        catch (BtrfsSendException ex)
+        {
+            return (DrillOutcome.Unknown, $"restore test of {set} could not start: {ex.Message}");
+        }
+
+        var target = chain[^1];
+        var what = $"{set}/{target.Snapshot}";
+        var subdirPath = Path.Combine(scratch.DirPath, string.Create(CultureInfo.InvariantCulture,
+            $"{SubdirPrefix}{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}"));
+        try
+        {
+            Directory.CreateDirectory(subdirPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return (DrillOutcome.Unknown, $"restore test of {what} could not start: cannot create {NameText.Printable(subdirPath)}: {ex.Message}");
+        }
+
+        (DrillOutcome, string) result;
+        try
+        {
+            result = await RestoreAndCompareAsync(set, target, chain, what, subdirPath, started, cancellationToken);
+        }
+        finally
+        {
+            var leftovers = await CleanUpAsync(subdirPath, chain);
+            if (leftovers is not null)
+            {
+                log.Error("restore test: {Leftovers}", leftovers);
+            }
+        }
+
+        return result;
+    }
+
+    private async Task<(DrillOutcome, string)> RestoreAndCompareAsync(
+        BackupSet set, RestoreLink target, IReadOnlyList<RestoreLink> chain, string what, string subdirPath, long started, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var restorer = new ChainRestorer(source, new TargetDirectory(subdirPath, tools, "--scratch"), keyFiles, log);
+            await restorer.RunAsync(set, target.Snapshot, dryRun: false, TextWriter.Null, cancellationToken);
+        }
+        catch (Exception ex) when (ex is ConfigException or PrerequisiteException)
+        {
+            return (DrillOutcome.Unknown, $"restore test of {what} could not run: {ex.Message}");
+        }
+        catch (BtrfsSendException ex)
+        {
+            return (DrillOutcome.Critical, $"restore test of {what} FAILED: {ex.Message}");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A bug, not a verdict on the backup: monitoring must still get 0..3.
+            log.Error(ex, "restore test of {What}: internal error", what);
+            return (DrillOutcome.Unknown, $"restore test of {what} stopped on an internal error: {NameText.Printable(ex.Message)}");
+        }
+
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var size = ConsoleProgress.HumanBytes(chain.Sum(l => l.Bytes));
+        var summary = string.Create(CultureInfo.InvariantCulture, $"{chain.Count} links, {size}");
+        var expected = target.Manifest?.CanaryToken;
+        var (text, problem) = CanaryFile.TryRead(Path.Combine(subdirPath, target.Snapshot.Value), canaryRelativePath);
+        var canary = text is null ? null : CanaryFile.TryParse(text);
+        if (expected is null)
+        {
+            var why = target.Manifest is null
+                ? $"no manifest at {source.Description} to compare the canary with (restore-test over ssh sees no manifests; use --from with a copy of the set's directory)"
+                : "no canary recorded for this snapshot (CANARY_FILE unset when it was made)";
+            return (DrillOutcome.Warning, string.Create(CultureInfo.InvariantCulture, $"restore test of {what} ({summary}) restored in {seconds:F1} s, but {why}"));
+        }
+
+        if (text is null)
+        {
+            return (DrillOutcome.Critical, $"restore test of {what} ({summary}) restored, but the canary is not there: {problem} (the manifest records canary_token {expected})");
+        }
+
+        if (canary is not { } found)
+        {
+            return (DrillOutcome.Critical, $"restore test of {what} ({summary}) restored, but {canaryRelativePath} in it is not a btrfs-send-backup canary");
+        }
+
+        if (!string.Equals(found.Snapshot, target.Snapshot.Value, StringComparison.Ordinal))
+        {
+            return (DrillOutcome.Critical, $"restore test of {what} ({summary}) restored, but its canary names snapshot {NameText.Printable(found.Snapshot)}: the restored data is not what was snapshotted as {target.Snapshot}");
+        }
+
+        if (!string.Equals(found.Token, expected, StringComparison.Ordinal))
+        {
+            return (DrillOutcome.Critical, $"restore test of {what} ({summary}) restored, but its canary token does not match the manifest's canary_token: the restored data is not the snapshot the producer recorded");
+        }
+
+        return (DrillOutcome.Ok, string.Create(CultureInfo.InvariantCulture, $"restore test of {what} ({summary}) restored and canary matched in {seconds:F1} s"));
+    }
+
+    /// <summary>
+    /// Deletes every subvolume in the subdirectory (the chain's newest first, then anything else),
+    /// then the subdirectory; never cancelled. Returns what could not be removed, or null.
+    /// </summary>
+    private async Task<string?> CleanUpAsync(string subdirPath, IReadOnlyList<RestoreLink> chain)
+    {
+        if (!Directory.Exists(subdirPath))
+        {
+            return null;
+        }
+
+        var rank = chain.Select((l, i) => (l.Snapshot.Value, i)).ToDictionary(p => p.Value, p => p.i, StringComparer.Ordinal);
+        var entries = Directory.EnumerateFileSystemEntries(subdirPath).Select(p => Path.GetFileName(p))
+            .OrderByDescending(n => rank.TryGetValue(n, out var i) ? i : int.MaxValue)
+            .ThenBy(n => n, StringComparer.Ordinal)
+            .ToList();
+        var problems = new List<string>();
+        var scratch = new TargetDirectory(subdirPath, tools, "--scratch");
+        foreach (var name in entries)
+        {
+            var path = Path.Combine(subdirPath, name);
+            if (await scratch.TryShowAsync(path, CancellationToken.None) is null)
+            {
+                problems.Add($"{NameText.Printable(path)} is not a subvolume this test created; left in place");
+                continue;
+            }
+
+            var delete = await tools.TryRunAsync(BtrfsArgv.DeleteSubvolume(path), cancellationToken: CancellationToken.None);
+            if (!delete.IsSuccess)
+            {
+                problems.Add($"{NameText.Printable(path)} could NOT be deleted ({delete.StandardErrorTail.Trim()})");
+            }
+        }
+
+        try
+        {
+            Directory.Delete(subdirPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            problems.Add($"{NameText.Printable(subdirPath)} could not be removed: {ex.Message}");
+        }
+
+        return problems.Count == 0 ? null : $"scratch not clean: {string.Join("; ", problems)}; delete by hand with 'btrfs subvolume delete'";
+    }
+}
