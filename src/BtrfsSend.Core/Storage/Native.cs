@@ -23,6 +23,7 @@ internal static partial class Native
     public const int ONonBlock = 0x800;
     public const int EIntr = 4;
     public const int FSetPipeSize = 1031;
+    public const short PollIn = 0x1;
 
     [LibraryImport("libc", EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int RenameAt2(int oldDirFd, string oldPath, int newDirFd, string newPath, uint flags);
@@ -43,6 +44,9 @@ internal static partial class Native
     /// <summary>fcntl(2) with an int argument (F_SETPIPE_SZ and the like).</summary>
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     public static partial int Fcntl(int fd, int command, int argument);
+
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+    public static partial int Poll(ref PollFd fds, nuint count, int timeoutMs);
 
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     public static partial int Fsync(int fd);
@@ -85,5 +89,14 @@ internal static partial class Native
         public int Spare3;
         public int Spare4;
         public int Spare5;
+    }
+
+    /// <summary>struct pollfd.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
     }
 }

@@ -59,8 +59,8 @@ internal static class ServeCommand
             var sessionLog = ReceiverConfig.WithLogFile(log, options);
             try
             {
-                await using var stdin = Console.OpenStandardInput();
                 EnlargeStdinPipe();
+                await using var stdin = new StdinStream(0);
                 var session = new ServeSession(options, clientName, stdin, stdout, sessionLog, clock);
                 return await session.RunAsync(raw, cancellationToken);
             }

@@ -79,7 +79,7 @@ internal sealed partial class ServeSession
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var (bytes, sha256, encryption) = ReceiveToTemp(tempPath, cancellationToken);
+            var (bytes, sha256, encryption) = await ReceiveToTempAsync(tempPath, cancellationToken);
             DurableFiles.Commit(tempPath, streamPath);
             withdrawOnFailure = true;
             var manifest = new Manifest
@@ -122,22 +122,22 @@ internal sealed partial class ServeSession
 
     /// <summary>
     /// The hot path, one pass per byte: BSF1 reader (framing + SHA-256) → one reused 1 MiB buffer,
-    /// filled by plain synchronous reads (an async read of a pipe costs a thread-pool hop each, and
-    /// sshd hands over 32–64 KiB at a time) → one write(2) per full buffer into the temp file
-    /// (FileStream without its own buffer). Returns only after a verified trailer and an fsync.
+    /// filled by as many reads as it takes (sshd hands over 32–64 KiB at a time) → one synchronous
+    /// write(2) per full buffer into the temp file (FileStream without its own buffer; an async write
+    /// to a regular file is a thread-pool hop per call). Reads stay async so that SIGTERM's token
+    /// reaches a stalled read. Returns only after a verified trailer and an fsync.
     /// </summary>
-    private (long Bytes, string Sha256, StreamEncryption Encryption) ReceiveToTemp(string tempPath, CancellationToken cancellationToken)
+    private async Task<(long Bytes, string Sha256, StreamEncryption Encryption)> ReceiveToTempAsync(string tempPath, CancellationToken cancellationToken)
     {
-        using var reader = new Bsf1Reader(stdin, options.MaxStreamSize, leaveOpen: true);
-        using var temp = DurableFiles.CreateTemp(tempPath);
+        await using var reader = new Bsf1Reader(stdin, options.MaxStreamSize, leaveOpen: true);
+        await using var temp = DurableFiles.CreateTemp(tempPath);
         var buffer = new byte[BufferSize];
         byte? first = null;
         while (true)
         {
-            cancellationToken.ThrowIfCancellationRequested();
             var filled = 0;
             int n;
-            while (filled < buffer.Length && (n = reader.Read(buffer.AsSpan(filled))) > 0)
+            while (filled < buffer.Length && (n = await reader.ReadAsync(buffer.AsMemory(filled), cancellationToken)) > 0)
             {
                 filled += n;
             }
