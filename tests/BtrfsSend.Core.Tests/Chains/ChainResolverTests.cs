@@ -38,7 +38,7 @@ public sealed class ChainResolverTests
         var closure = resolver.AncestorClosure([$"c-{count - 1:D5}", "c-00003"]);
 
         Assert.Equal(count / 2, broken.Count);
-        Assert.All(broken, b => Assert.Equal((ChainBreak.MissingParent, $"c-{count / 2:D5}", "c-missing"), (b.Kind, b.At, b.Missing)));
+        Assert.All(broken, b => Assert.Equal((ChainBreak.MissingParent, $"c-{count / 2:D5}", "c-missing"), (b.Break, b.At, b.Missing)));
         Assert.Equal($"c-{count / 2:D5}", broken[0].Snapshot);
         Assert.Equal(count / 2 + 4, closure.Snapshots.Count);
         Assert.Equal([$"c-{count - 1:D5}"], closure.Broken.Select(b => b.Snapshot));
