@@ -12,8 +12,8 @@
 #                                       else a Release build of src/BtrfsSend.Receiver
 #   BENCH_NO_DOC=1                      print the section only, do not write docs/benchmarks.md
 #
-# Writes the section between the "bench-store.sh" marker comments of docs/benchmarks.md (and
-# nothing else) and prints it.
+# Writes the "Store scale and receiver start-up" section of docs/benchmarks.md (its heading through
+# the "bench-store.sh: end" marker comment; nothing else) and prints it.
 set -Eeuo pipefail
 export LC_ALL=C
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -129,8 +129,10 @@ secmet() { awk -v a="$1" 'BEGIN{ if (a < 2) print "met"; else print "**MISSED**"
 mib() { awk -v k="$1" 'BEGIN{printf "%.1f", k/1024}'; }
 out=$W/section.md
 {
-  echo "<!-- bench-store.sh: begin (this section is rewritten by scripts/bench-store.sh; edit the script, not the text) -->"
+  # Heading first: scripts/bench.sh replaces its own sections up to the next "## " heading, so a
+  # marker above this heading would be swallowed by a rewrite of the section before it.
   echo "## Store scale and receiver start-up"
+  echo "<!-- bench-store.sh: begin (this section is rewritten by scripts/bench-store.sh; edit the script, not the text) -->"
   echo
   echo "Run by \`scripts/bench-store.sh $N\` on $(date -u +%Y-%m-%d) ($(nproc) cores, $(uname -r), load average at the start $LOAD_START, at the end $LOAD_END;" \
        "**the machine is shared with other jobs**, so wall times are noisy and CPU seconds are the steadier figure)."
@@ -179,7 +181,7 @@ if [ -z "${BENCH_NO_DOC:-}" ]; then
   [ -f "$doc" ] || printf '# Benchmarks\n' > "$doc"
   awk -v section="$out" '
     BEGIN { while ((getline line < section) > 0) text = text line "\n" }
-    /^<!-- bench-store.sh: begin/ { skipping = 1; if (!done) { printf "%s", text; done = 1 }; next }
+    /^## Store scale and receiver start-up$/ || /^<!-- bench-store.sh: begin/ { if (!skipping) { skipping = 1; if (!done) { printf "%s", text; done = 1 } }; next }
     skipping && /^<!-- bench-store.sh: end/ { skipping = 0; next }
     !skipping { print }
     END { if (!done) printf "\n%s", text }
