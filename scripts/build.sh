@@ -5,6 +5,8 @@
 #   scripts/build.sh [--framework-dependent]
 #
 # --framework-dependent publishes small apphost builds that need the .NET 10 runtime instead.
+# The receiver is published ReadyToRun (its csproj sets PublishReadyToRun): it starts once per
+# ssh connection, so start-up counts (docs/benchmarks.md, "Store scale and receiver start-up").
 set -Eeuo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 mode=(--self-contained -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true)

@@ -15,6 +15,10 @@ public static class ManifestReader
 
     public const int MaxValueLength = 4096;
 
+    private static readonly System.Buffers.SearchValues<char> KeyChars = System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789_");
+
+    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Decodes <paramref name="bytes"/> as strict UTF-8 (no BOM) and parses them.</summary>
@@ -57,49 +61,57 @@ public static class ManifestReader
             return Fail($"{sourceName}: manifest is empty; allowed: first line '{Manifest.FormatLine}'");
         }
 
-        var lines = text.Split('\n');
-        if (lines[^1].Length != 0)
+        // Lines are walked as spans (no Split, no per-line strings): a store holds thousands of
+        // manifests and list/prune/check read them all on every run.
+        var newlines = text.AsSpan().Count('\n');
+        var endsWithNewline = text[^1] == '\n';
+        if (!endsWithNewline)
         {
-            errors.Add($"{sourceName}:{lines.Length}: last line has no newline (truncated?); allowed: every line ends with '\\n'");
+            errors.Add($"{sourceName}:{newlines + 1}: last line has no newline (truncated?); allowed: every line ends with '\\n'");
         }
 
-        var count = lines[^1].Length == 0 ? lines.Length - 1 : lines.Length;
-        var values = new Dictionary<string, (string Value, int Line)>(StringComparer.Ordinal);
+        var count = endsWithNewline ? newlines : newlines + 1;
+        var values = new Dictionary<string, (string Value, int Line)>(ManifestKeys.Known.Length, StringComparer.Ordinal);
         var unknown = new List<KeyValuePair<string, string>>();
+        var rest = text.AsSpan();
         for (var i = 0; i < count; i++)
         {
             var lineNo = i + 1;
-            var line = lines[i];
+            var end = rest.IndexOf('\n');
+            var line = end < 0 ? rest : rest[..end];
+            rest = end < 0 ? [] : rest[(end + 1)..];
             string Where() => $"{sourceName}:{lineNo}";
             if (i == 0)
             {
-                if (line != Manifest.FormatLine)
+                if (!line.SequenceEqual(Manifest.FormatLine))
                 {
                     errors.Add(line.StartsWith("format=", StringComparison.Ordinal)
-                        ? $"{Where()}: unsupported format '{NameText.Printable(line[7..])}'; allowed: '{Manifest.FormatLine}'"
-                        : $"{Where()}: first line is '{NameText.Printable(line)}'; allowed: exactly '{Manifest.FormatLine}'");
+                        ? $"{Where()}: unsupported format '{NameText.Printable(line[7..].ToString())}'; allowed: '{Manifest.FormatLine}'"
+                        : $"{Where()}: first line is '{NameText.Printable(line.ToString())}'; allowed: exactly '{Manifest.FormatLine}'");
                     return new ManifestParseResult(null, errors);
                 }
 
                 continue;
             }
 
-            var eq = line.IndexOf('=', StringComparison.Ordinal);
+            var eq = line.IndexOf('=');
             if (eq < 0)
             {
-                errors.Add($"{Where()}: '{NameText.Printable(line)}' is not key=value; allowed: key [a-z0-9_]+, '=', value");
+                errors.Add($"{Where()}: '{NameText.Printable(line.ToString())}' is not key=value; allowed: key [a-z0-9_]+, '=', value");
                 continue;
             }
 
-            var key = line[..eq];
-            var value = line[(eq + 1)..];
-            if (key.Length == 0 || !key.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_'))
+            var keySpan = line[..eq];
+            var valueSpan = line[(eq + 1)..];
+            if (keySpan.IsEmpty || keySpan.ContainsAnyExcept(KeyChars))
             {
-                errors.Add($"{Where()}: key '{NameText.Printable(key)}' is not allowed; allowed: [a-z0-9_]+");
+                errors.Add($"{Where()}: key '{NameText.Printable(keySpan.ToString())}' is not allowed; allowed: [a-z0-9_]+");
                 continue;
             }
 
-            var valueProblem = ValueProblem(value);
+            var knownKey = KnownKey(keySpan);
+            var key = knownKey ?? keySpan.ToString();
+            var valueProblem = ValueProblem(valueSpan);
             if (valueProblem is not null)
             {
                 errors.Add($"{Where()}: {key}: {valueProblem}");
@@ -113,8 +125,9 @@ public static class ManifestReader
                 continue;
             }
 
+            var value = valueSpan.ToString();
             values[key] = (value, lineNo);
-            if (!ManifestKeys.Known.Contains(key))
+            if (knownKey is null)
             {
                 unknown.Add(new(key, value));
             }
@@ -189,7 +202,7 @@ public static class ManifestReader
         long? bytes = null;
         if (Raw(ManifestKeys.StreamBytes) is { } bytesText)
         {
-            if (bytesText.Length is > 0 and <= 19 && bytesText.All(char.IsAsciiDigit) && (bytesText == "0" || bytesText[0] != '0')
+            if (bytesText.Length is > 0 and <= 19 && !bytesText.AsSpan().ContainsAnyExceptInRange('0', '9') && (bytesText == "0" || bytesText[0] != '0')
                 && long.TryParse(bytesText, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
             {
                 bytes = n;
@@ -201,7 +214,7 @@ public static class ManifestReader
         }
 
         var sha = Raw(ManifestKeys.StreamSha256);
-        if (sha is not null && !(sha.Length == 64 && sha.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'))))
+        if (sha is not null && !(sha.Length == 64 && !sha.AsSpan().ContainsAnyExcept(LowerHex)))
         {
             Bad(ManifestKeys.StreamSha256, $"'{NameText.Printable(sha)}' is not a SHA-256; allowed: 64 lowercase hex digits");
             sha = null;
@@ -331,19 +344,44 @@ public static class ManifestReader
         };
     }
 
-    internal static bool IsUuid(string s) =>
-        s.Length == 36
-        && s.Select((c, i) => i is 8 or 13 or 18 or 23 ? c == '-' : c is (>= '0' and <= '9') or (>= 'a' and <= 'f')).All(ok => ok);
+    internal static bool IsUuid(string s)
+    {
+        if (s.Length != 36)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < s.Length; i++)
+        {
+            var ok = i is 8 or 13 or 18 or 23 ? s[i] == '-' : char.IsAsciiHexDigitLower(s[i]) || char.IsAsciiDigit(s[i]);
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>Why <paramref name="value"/> cannot be a manifest value, or null.</summary>
-    internal static string? ValueProblem(string value)
+    internal static string? ValueProblem(string value) => ValueProblem(value.AsSpan());
+
+    /// <inheritdoc cref="ValueProblem(string)"/>
+    internal static string? ValueProblem(ReadOnlySpan<char> value)
     {
         if (value.Length > MaxValueLength)
         {
             return $"value is {value.Length} characters long; allowed: at most {MaxValueLength}";
         }
 
-        for (var i = 0; i < value.Length; i++)
+        // Printable ASCII, the usual case, needs no closer look.
+        var i = value.IndexOfAnyExceptInRange(' ', '~');
+        if (i < 0)
+        {
+            return null;
+        }
+
+        for (; i < value.Length; i++)
         {
             var c = value[i];
             if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
@@ -354,7 +392,21 @@ public static class ManifestReader
 
             if (char.IsControl(c) || char.IsSurrogate(c) || c is '\u2028' or '\u2029' or '\uFEFF')
             {
-                return $"value '{NameText.Printable(value)}' contains {NameText.Describe(c)}; allowed: printable UTF-8 without control characters";
+                return $"value '{NameText.Printable(value.ToString())}' contains {NameText.Describe(c)}; allowed: printable UTF-8 without control characters";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The known key equal to <paramref name="key"/> (so known keys cost no string), or null.</summary>
+    private static string? KnownKey(ReadOnlySpan<char> key)
+    {
+        foreach (var known in ManifestKeys.Known)
+        {
+            if (key.SequenceEqual(known))
+            {
+                return known;
             }
         }
 

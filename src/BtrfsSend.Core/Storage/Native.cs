@@ -20,6 +20,10 @@ internal static partial class Native
     public const int ORdWr = 2;
     public const int OCreat = 0x40;
     public const int ONoFollow = 0x20000;
+    public const int ONonBlock = 0x800;
+    public const int EIntr = 4;
+    public const int FSetPipeSize = 1031;
+    public const short PollIn = 0x1;
 
     [LibraryImport("libc", EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int RenameAt2(int oldDirFd, string oldPath, int newDirFd, string newPath, uint flags);
@@ -33,6 +37,16 @@ internal static partial class Native
     /// <summary>open(2) with a mode: the variadic int travels in the same register as a fixed one on x86-64 and arm64 Linux.</summary>
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int OpenWithMode(string path, int flags, int mode);
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, Span<byte> buffer, nint count);
+
+    /// <summary>fcntl(2) with an int argument (F_SETPIPE_SZ and the like).</summary>
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int command, int argument);
+
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+    public static partial int Poll(ref PollFd fds, nuint count, int timeoutMs);
 
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     public static partial int Fsync(int fd);
@@ -75,5 +89,14 @@ internal static partial class Native
         public int Spare3;
         public int Spare4;
         public int Spare5;
+    }
+
+    /// <summary>struct pollfd.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
     }
 }

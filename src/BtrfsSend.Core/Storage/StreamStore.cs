@@ -1,3 +1,5 @@
+using System.IO.Enumeration;
+using System.Runtime.InteropServices;
 using BtrfsSend.Core.Manifests;
 using BtrfsSend.Core.Naming;
 
@@ -10,6 +12,9 @@ namespace BtrfsSend.Core.Storage;
 /// </summary>
 public sealed class StreamStore(string rootDirPath)
 {
+    /// <summary>Manifest reads in flight at once: enough to overlap syscalls, few enough for a busy server.</summary>
+    private const int MaxReadParallelism = 4;
+
     /// <summary>The per-set lock file (flock) held by every writer of the set.</summary>
     public const string LockFileName = ".lock";
 
@@ -25,6 +30,9 @@ public sealed class StreamStore(string rootDirPath)
     /// <summary>
     /// Reads a directory holding one set's files wherever it is (a copy of <c>BACKUP_ROOT/&lt;set&gt;/</c>
     /// on a USB disk, say), as strictly as <see cref="Read"/>: manifests must name <paramref name="set"/>.
+    /// One directory enumeration (which also gives each stream file's size, see
+    /// <see cref="StoredStream.StreamFileBytes"/>); manifests are read and parsed in parallel over a
+    /// small bounded degree, each with one open and one read into a reused buffer.
     /// </summary>
     public static SetContents ReadDirectory(string dirPath, BackupSet set)
     {
@@ -40,55 +48,66 @@ public sealed class StreamStore(string rootDirPath)
             return new SetContents(set, dir, streams, problems, orphans, temps) { NamesInUse = names };
         }
 
-        var streamFiles = new Dictionary<string, string>(StringComparer.Ordinal);
-        var manifests = new List<(StoredFileName Name, string Path)>();
-        foreach (var path in Directory.EnumerateFiles(dir))
+        var streamFiles = new Dictionary<string, long>(StringComparer.Ordinal);
+        var manifests = new List<(SnapshotName Snapshot, string Path)>();
+        foreach (var (fileName, length) in EnumerateFiles(dir))
         {
-            var fileName = Path.GetFileName(path);
             if (fileName.StartsWith(DurableFiles.TempPrefix, StringComparison.Ordinal))
             {
-                temps.Add(path);
+                temps.Add(Path.Combine(dir, fileName));
+                continue;
+            }
+
+            if (length >= 0)
+            {
+                // A stream file's name is checked only if no manifest claims it (below): a claimed
+                // one equals the stream_file its valid manifest derived from a valid snapshot name.
+                streamFiles[fileName] = length;
                 continue;
             }
 
             var stored = StoredFileName.TryParse(fileName);
-            if (stored is null)
+            if (stored is { IsManifest: true })
             {
-                continue; // .lock and anything else that is not ours
+                names.Add(stored.Snapshot.Value);
+                manifests.Add((stored.Snapshot, Path.Combine(dir, fileName)));
             }
 
-            names.Add(stored.Snapshot.Value);
-            if (stored.IsManifest)
-            {
-                manifests.Add((stored, path));
-            }
-            else
-            {
-                streamFiles[fileName] = path;
-            }
+            // Anything else (.lock, files that are not ours) is ignored.
         }
 
+        manifests.Sort((a, b) => string.CompareOrdinal(a.Snapshot.Value, b.Snapshot.Value));
+        var read = ReadManifests(manifests, set);
         var claimed = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (name, path) in manifests.OrderBy(m => m.Name.Snapshot.Value, StringComparer.Ordinal))
+        for (var i = 0; i < manifests.Count; i++)
         {
-            var manifest = ReadManifest(path, set, name.Snapshot, problems);
+            var path = manifests[i].Path;
+            var (manifest, problem) = read[i];
             if (manifest is null)
             {
+                problems.Add(problem!);
                 continue;
             }
 
             claimed.Add(manifest.StreamFile);
-            if (!streamFiles.TryGetValue(manifest.StreamFile, out var streamPath))
+            if (!streamFiles.TryGetValue(manifest.StreamFile, out var streamBytes))
             {
                 problems.Add($"{path}: its stream file {manifest.StreamFile} is missing");
                 continue;
             }
 
-            streams.Add(new StoredStream(manifest, path, streamPath));
+            streams.Add(new StoredStream(manifest, path, Path.Combine(dir, manifest.StreamFile)) { StreamFileBytes = streamBytes });
         }
 
-        orphans.AddRange(streamFiles.Where(kv => !claimed.Contains(kv.Key)).Select(kv => kv.Value).Order(StringComparer.Ordinal));
-        streams.Sort((a, b) => string.CompareOrdinal(a.Manifest.Snapshot.Value, b.Manifest.Snapshot.Value));
+        foreach (var fileName in streamFiles.Keys.Where(name => !claimed.Contains(name)).Order(StringComparer.Ordinal))
+        {
+            if (StoredFileName.TryParse(fileName) is { } stored)
+            {
+                names.Add(stored.Snapshot.Value);
+                orphans.Add(Path.Combine(dir, fileName));
+            }
+        }
+
         return new SetContents(set, dir, streams, problems, orphans, temps) { NamesInUse = names };
     }
 
@@ -139,46 +158,124 @@ public sealed class StreamStore(string rootDirPath)
         }
     }
 
-    private static Manifest? ReadManifest(string path, BackupSet set, SnapshotName snapshot, List<string> problems)
+    /// <summary>
+    /// The files (not directories) in <paramref name="dir"/>, hidden ones included, with the size of
+    /// files named like stream files (one stat each, from the enumeration itself; -1 for every other file).
+    /// </summary>
+    private static List<(string Name, long Length)> EnumerateFiles(string dir)
     {
-        byte[] bytes;
-        try
+        // AttributesToSkip = 0: temp files start with a dot, which .NET calls hidden.
+        var options = new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false };
+        var entries = new FileSystemEnumerable<(string Name, long Length)>(dir, static (ref FileSystemEntry entry) =>
         {
-            using var file = File.OpenRead(path);
-            if (file.Length > ManifestReader.MaxBytes)
+            var name = entry.FileName.ToString();
+            var isStream = name.EndsWith(StoredFileName.FullSuffix, StringComparison.Ordinal)
+                || name.EndsWith(StoredFileName.IncrementalSuffix, StringComparison.Ordinal);
+            return (name, isStream ? entry.Length : -1);
+        }, options)
+        {
+            ShouldIncludePredicate = static (ref FileSystemEntry entry) => !entry.IsDirectory,
+        };
+        return entries.ToList();
+    }
+
+    /// <summary>Reads and checks every manifest; result i belongs to <paramref name="manifests"/>[i].</summary>
+    private static (Manifest? Manifest, string? Problem)[] ReadManifests(List<(SnapshotName Snapshot, string Path)> manifests, BackupSet set)
+    {
+        var results = new (Manifest?, string?)[manifests.Count];
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Clamp(Environment.ProcessorCount, 1, MaxReadParallelism) };
+        Parallel.For(0, manifests.Count, parallel,
+            () => new byte[ManifestReader.MaxBytes + 1],
+            (i, _, buffer) =>
             {
-                problems.Add($"{path}: manifest is {file.Length} bytes, more than {ManifestReader.MaxBytes}");
-                return null;
-            }
+                results[i] = ReadManifest(manifests[i].Path, set, manifests[i].Snapshot, buffer);
+                return buffer;
+            },
+            static _ => { });
+        return results;
+    }
 
-            bytes = new byte[file.Length];
-            file.ReadExactly(bytes);
-        }
-        catch (IOException ex)
+    private static (Manifest? Manifest, string? Problem) ReadManifest(string path, BackupSet set, SnapshotName snapshot, byte[] buffer)
+    {
+        var length = ReadAtMost(path, buffer, out var error);
+        if (error is not null)
         {
-            problems.Add($"{path}: cannot read: {ex.Message}");
-            return null;
-        }
-        catch (UnauthorizedAccessException ex)
-        {
-            problems.Add($"{path}: cannot read: {ex.Message}");
-            return null;
+            return (null, $"{path}: cannot read: {error}");
         }
 
-        var parsed = ManifestReader.Parse(bytes, path);
+        if (length > ManifestReader.MaxBytes)
+        {
+            return (null, $"{path}: manifest is more than {ManifestReader.MaxBytes} bytes");
+        }
+
+        var parsed = ManifestReader.Parse(buffer.AsSpan(0, length), path);
         if (!parsed.IsValid)
         {
-            problems.Add($"{path}: {string.Join("; ", parsed.Errors)}");
-            return null;
+            return (null, $"{path}: {string.Join("; ", parsed.Errors)}");
         }
 
         var manifest = parsed.Manifest!;
         if (manifest.Set != set || manifest.Snapshot != snapshot)
         {
-            problems.Add($"{path}: manifest says set '{manifest.Set}' snapshot '{manifest.Snapshot}', but the file is {set}/{snapshot}.manifest");
-            return null;
+            return (null, $"{path}: manifest says set '{manifest.Set}' snapshot '{manifest.Snapshot}', but the file is {set}/{snapshot}.manifest");
         }
 
-        return manifest;
+        return (manifest, null);
+    }
+
+    /// <summary>
+    /// Reads up to <paramref name="buffer"/>'s length from the start of <paramref name="path"/> with
+    /// plain open/read/close (no FileStream, no advisory flock: thousands of manifests are read per
+    /// listing). O_NONBLOCK so that a FIFO planted under a manifest's name reads as empty instead
+    /// of hanging the reader; it changes nothing for regular files.
+    /// </summary>
+    private static int ReadAtMost(string path, byte[] buffer, out string? error)
+    {
+        error = null;
+        var fd = Native.Open(path, Native.ORdOnly | Native.OCloexec | Native.ONonBlock);
+        if (fd < 0)
+        {
+            error = Native.ErrorText(Marshal.GetLastPInvokeError());
+            return 0;
+        }
+
+        try
+        {
+            var total = 0;
+            while (total < buffer.Length)
+            {
+                var n = Native.Read(fd, buffer.AsSpan(total), buffer.Length - total);
+                if (n < 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno == Native.EIntr)
+                    {
+                        continue;
+                    }
+
+                    error = Native.ErrorText(errno);
+                    return 0;
+                }
+
+                if (n == 0)
+                {
+                    break;
+                }
+
+                total += (int)n;
+                if (total < buffer.Length)
+                {
+                    // Linux returns a short read from a regular file only at its end; a committed
+                    // manifest is complete before its rename. Saves the read(2) that would return 0.
+                    break;
+                }
+            }
+
+            return total;
+        }
+        finally
+        {
+            Native.Close(fd);
+        }
     }
 }

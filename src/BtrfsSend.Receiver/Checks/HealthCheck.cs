@@ -100,6 +100,13 @@ internal sealed class HealthCheck(ReceiverOptions options, TimeProvider clock)
             findings.Add(new CheckFinding(CheckStatus.Critical, set.Value, $"chain broken: {broken.Message}"));
         }
 
+        // From the directory listing alone (no data read): a stream file cut short or grown since it
+        // was committed is as broken as a missing one. --verify-data also re-hashes the content.
+        foreach (var resized in contents.Streams.Where(s => s.IsResized))
+        {
+            findings.Add(new CheckFinding(CheckStatus.Critical, set.Value, $"{resized.StreamFilePath} is {resized.StreamFileBytes} bytes, its manifest says {resized.Manifest.StreamBytes}"));
+        }
+
         foreach (var orphan in contents.OrphanFilePaths)
         {
             findings.Add(new CheckFinding(CheckStatus.Warning, set.Value, $"stream file without a manifest (an interrupted commit?): {orphan}"));

@@ -32,6 +32,8 @@ internal static class ListCommand
                 sets = store.DiscoverSets();
             }
 
+            // One buffered writer instead of Console.Out (which flushes every line: one write(2) per stream).
+            using var output = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 64 * 1024) { AutoFlush = false };
             var rows = new List<Dictionary<string, object?>>();
             foreach (var s in sets)
             {
@@ -60,16 +62,17 @@ internal static class ListCommand
                     }
                     else
                     {
-                        Console.Out.WriteLine($"{s} {new ListEntryLine(m.Snapshot, m.Kind == StreamKind.Incremental, m.Parent, m.StreamBytes, m.ReceivedAtUtc).Render()}");
+                        output.WriteLine($"{s} {new ListEntryLine(m.Snapshot, m.Kind == StreamKind.Incremental, m.Parent, m.StreamBytes, m.ReceivedAtUtc).Render()}");
                     }
                 }
             }
 
             if (parse.GetValue(json))
             {
-                Console.Out.WriteLine(JsonSerializer.Serialize(rows, JsonOptions.Indented));
+                output.WriteLine(JsonSerializer.Serialize(rows, JsonOptions.Indented));
             }
 
+            output.Flush();
             return Task.FromResult(0);
         });
         return list;

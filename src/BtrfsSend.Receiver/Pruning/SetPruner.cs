@@ -55,11 +55,12 @@ internal sealed class SetPruner(StreamStore store, RetentionPolicy policy, ILogg
             log.Warning("set {Set}: {Problem}", set, problem);
         }
 
+        var bySnapshot = contents.Streams.ToDictionary(s => s.Manifest.Snapshot.Value, StringComparer.Ordinal);
         if (dryRun)
         {
             output.WriteLine($"# set {set}: policy {Describe(policy)}");
             output.Write(plan.Render());
-            var wouldFree = plan.Deleted.Sum(d => contents.Streams.First(s => s.Manifest.Snapshot.Value == d.Id).Manifest.StreamBytes);
+            var wouldFree = plan.Deleted.Sum(d => bySnapshot[d.Id].Manifest.StreamBytes);
             output.WriteLine($"# set {set}: would keep {plan.Kept.Count()}, delete {plan.Deleted.Count()}, free {wouldFree} bytes (dry run: nothing deleted)");
             return new PruneOutcome(set.Value, plan.Kept.Count(), plan.Deleted.Count(), wouldFree, null);
         }
@@ -68,7 +69,7 @@ internal sealed class SetPruner(StreamStore store, RetentionPolicy policy, ILogg
         var deleted = 0;
         foreach (var decision in plan.Deleted)
         {
-            var stream = contents.Streams.First(s => s.Manifest.Snapshot.Value == decision.Id);
+            var stream = bySnapshot[decision.Id];
             File.Delete(stream.StreamFilePath);
             File.Delete(stream.ManifestFilePath);
             freed += stream.Manifest.StreamBytes;

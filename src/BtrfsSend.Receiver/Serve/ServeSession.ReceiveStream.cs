@@ -121,29 +121,40 @@ internal sealed partial class ServeSession
         }
     }
 
+    /// <summary>
+    /// The hot path, one pass per byte: BSF1 reader (framing + SHA-256) → one reused 1 MiB buffer,
+    /// filled by as many reads as it takes (sshd hands over 32–64 KiB at a time) → one synchronous
+    /// write(2) per full buffer into the temp file (FileStream without its own buffer; an async write
+    /// to a regular file is a thread-pool hop per call). Reads stay async so that SIGTERM's token
+    /// reaches a stalled read. Returns only after a verified trailer and an fsync.
+    /// </summary>
     private async Task<(long Bytes, string Sha256, StreamEncryption Encryption)> ReceiveToTempAsync(string tempPath, CancellationToken cancellationToken)
     {
         await using var reader = new Bsf1Reader(stdin, options.MaxStreamSize, leaveOpen: true);
         await using var temp = DurableFiles.CreateTemp(tempPath);
         var buffer = new byte[BufferSize];
-        var first = new byte[1];
-        var sawFirst = false;
-        int n;
-        while ((n = await reader.ReadAsync(buffer, cancellationToken)) > 0)
+        byte? first = null;
+        while (true)
         {
-            if (!sawFirst)
+            var filled = 0;
+            int n;
+            while (filled < buffer.Length && (n = await reader.ReadAsync(buffer.AsMemory(filled), cancellationToken)) > 0)
             {
-                first[0] = buffer[0];
-                sawFirst = true;
+                filled += n;
             }
 
-            await temp.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
+            if (filled == 0)
+            {
+                break;
+            }
+
+            first ??= buffer[0];
+            temp.Write(buffer, 0, filled);
         }
 
         // Read returned 0: the trailer's count and SHA-256 matched what arrived.
-        await temp.FlushAsync(cancellationToken);
         temp.Flush(flushToDisk: true);
-        return (reader.PayloadBytes, reader.Sha256Hex, sawFirst ? SniffEncryption(first[0]) : StreamEncryption.None);
+        return (reader.PayloadBytes, reader.Sha256Hex, first is { } b ? SniffEncryption(b) : StreamEncryption.None);
     }
 
     /// <summary>

@@ -63,6 +63,41 @@ public sealed class ChainResolverPropertyTests
                 .SequenceEqual(kept.Order(StringComparer.Ordinal), StringComparer.Ordinal);
         }));
 
+    /// <summary>
+    /// BrokenChains and AncestorClosure share one memo of breaks per call (to stay linear); each
+    /// break they report must still read exactly as ChainOf's own walk for that snapshot, cycles included.
+    /// </summary>
+    [Property(MaxTest = 300)]
+    public Property Broken_chains_and_the_closure_report_exactly_what_ChainOf_reports() =>
+        Prop.ForAll(Sets, links => Prop.ForAll(Gen.SubListOf(links.Select(l => l.Snapshot).ToArray()).ToArbitrary(), keep =>
+        {
+            var resolver = new ChainResolver(links);
+            var expected = links.Select(l => resolver.ChainOf(l.Snapshot)).OfType<BrokenChain>().OrderBy(b => b.Snapshot, StringComparer.Ordinal).ToList();
+            var expectedForKeep = keep.Distinct().Order(StringComparer.Ordinal).Select(resolver.ChainOf).OfType<BrokenChain>().ToList();
+            return resolver.BrokenChains().SequenceEqual(expected)
+                && resolver.AncestorClosure(keep).Broken.SequenceEqual(expectedForKeep);
+        }));
+
+    /// <summary>The closure is exactly the union of the links each kept snapshot's chain walks through.</summary>
+    [Property(MaxTest = 300)]
+    public Property The_ancestor_closure_is_the_union_of_the_kept_chains() =>
+        Prop.ForAll(Sets, links => Prop.ForAll(Gen.SubListOf(links.Select(l => l.Snapshot).ToArray()).ToArbitrary(), keep =>
+        {
+            var resolver = new ChainResolver(links);
+            var byName = links.ToDictionary(l => l.Snapshot, StringComparer.Ordinal);
+            var expected = new SortedSet<string>(StringComparer.Ordinal);
+            foreach (var k in keep)
+            {
+                // Follow parents while stored, visiting each link once (a cycle ends the walk).
+                for (var at = k; at is not null && byName.TryGetValue(at, out var link) && expected.Add(at);)
+                {
+                    at = link.IsIncremental ? link.Parent : null;
+                }
+            }
+
+            return resolver.AncestorClosure(keep).Snapshots.SequenceEqual(expected);
+        }));
+
     private static ChainLink[] Build(int[] parents)
     {
         var names = parents.Select((_, i) => $"s-{i:D2}").ToArray();

@@ -22,6 +22,28 @@ public sealed class ChainResolverTests
 
     private static readonly ChainResolver Resolver = new(Set);
 
+    /// <summary>
+    /// One full and 19,999 incrementals on it: walking every chain separately would be quadratic
+    /// (2·10⁸ steps); the memoised walk is linear and iterative, so this also cannot overflow the stack.
+    /// </summary>
+    [Fact]
+    public void A_twenty_thousand_link_chain_resolves_broken_chains_and_closure_in_one_linear_pass()
+    {
+        const int count = 20_000;
+        var links = Enumerable.Range(0, count).Select(i => i == 0 ? Full("c-00000") : Incr($"c-{i:D5}", $"c-{i - 1:D5}")).ToList();
+        links[count / 2] = Incr($"c-{count / 2:D5}", "c-missing");
+        var resolver = new ChainResolver(links);
+
+        var broken = resolver.BrokenChains();
+        var closure = resolver.AncestorClosure([$"c-{count - 1:D5}", "c-00003"]);
+
+        Assert.Equal(count / 2, broken.Count);
+        Assert.All(broken, b => Assert.Equal((ChainBreak.MissingParent, $"c-{count / 2:D5}", "c-missing"), (b.Break, b.At, b.Missing)));
+        Assert.Equal($"c-{count / 2:D5}", broken[0].Snapshot);
+        Assert.Equal(count / 2 + 4, closure.Snapshots.Count);
+        Assert.Equal([$"c-{count - 1:D5}"], closure.Broken.Select(b => b.Snapshot));
+    }
+
     [Fact]
     public void The_chain_of_an_incremental_runs_from_its_full_to_itself()
     {

@@ -196,6 +196,24 @@ public sealed class HealthCheckTests : IDisposable
     }
 
     [Fact]
+    public void A_stream_file_cut_short_after_its_commit_is_CRITICAL_without_verify_data()
+    {
+        var (full, _) = FreshChain();
+        File.SetUnixFileMode(full.StreamFilePath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        using (var file = File.OpenWrite(full.StreamFilePath))
+        {
+            file.SetLength(999);
+        }
+
+        var report = Check();
+
+        Assert.Equal(CheckStatus.Critical, report.Status);
+        var finding = Assert.Single(report.Findings);
+        Assert.Equal($"{full.StreamFilePath} is 999 bytes, its manifest says 1000", finding.Message);
+        Assert.Equal(0, Assert.Single(report.Sets).Verified);
+    }
+
+    [Fact]
     public void A_stale_temp_file_is_a_WARNING_and_is_never_counted_as_a_stream()
     {
         FreshChain();
