@@ -127,7 +127,7 @@ internal sealed class RemoteBtrfsRun(ProducerOptions options, ToolRunner tools, 
         {
             var request = new ReceiveRequest(options.BackupSet, snapshot, parent);
             var sendArgv = BtrfsArgv.Send(snapshots.PathOf(snapshot), parent is null ? null : snapshots.PathOf(parent));
-            result = await new RawSendPipeline(receiver).RunAsync(sendArgv, request, cancellationToken);
+            result = await new SendPipeline(receiver, log).RunAsync(sendArgv, request, keys: null, cancellationToken: cancellationToken);
         }
         catch
         {
