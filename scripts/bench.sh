@@ -2,11 +2,12 @@
 # scripts/bench.sh — the whole pipeline against the shell pipeline it replaces (issue 11).
 # Run as root. Everything lives in a temp dir inside a private mount namespace and is torn down
 # on exit (also on Ctrl-C / SIGTERM); the set-up (loop btrfs, private sshd on 127.0.0.1, ingest
-# user, sudo forced command) is the one scripts/demo.sh uses.
+# user, sudo forced command) is scripts/lib/testbed.sh, shared with scripts/demo.sh.
 #
 #   BENCH_SIZE      source subvolume size (default 2G; half incompressible, half text, many
 #                   small files plus a few large ones); the incremental changes ~10% of it
-#   BENCH_BIG_SIZE  second, incompressible source for peak RSS at a larger stream (default 8G)
+#   BENCH_BIG_SIZE  second, incompressible source for peak RSS at a larger stream (default 8G;
+#                   0 skips that run, e.g. for a quick BENCH_SIZE=512M BENCH_BIG_SIZE=0 check)
 #   BENCH_REPEAT    runs per row, best taken by wall time (default 3)
 #   BENCH_MANIFESTS synthetic manifests for the store-scale rows (default 20000)
 #   BENCH_SSH_CIPHER  ssh -c for every row, ours included (default: ssh's default)
@@ -21,19 +22,9 @@ ROOT=$(cd "$(dirname "$SELF")/.." && pwd)
 log() { printf '[bench %(%T)T] %s\n' -1 "$*" >&2; }
 die() { log "FAILED: $*"; exit 1; }
 
-if [ -z "${BENCH_INNER:-}" ]; then
-  [ "$(id -u)" = 0 ] || die "run as root (loop mounts, sshd, sudo, useradd)"
-  missing=0
-  for c in mkfs.btrfs btrfs losetup unshare /usr/sbin/sshd ssh ssh-keygen sudo visudo gpg python3 /usr/bin/time numfmt; do
-    command -v "$c" >/dev/null 2>&1 || [ -x "$c" ] || missing=1
-  done
-  if [ $missing = 1 ]; then
-    log "installing btrfs-progs openssh-server openssh-client sudo gnupg time python3"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq btrfs-progs openssh-server openssh-client sudo gnupg util-linux time python3 >/dev/null
-  fi
-  exec unshare --mount --propagation private env BENCH_INNER=1 "$SELF" "$@"
-fi
+# The test bed (private mount namespace, loop btrfs, ingest user, sudo, sshd): scripts/lib/testbed.sh.
+. "$ROOT/scripts/lib/testbed.sh"
+testbed_enter bench python3 /usr/bin/time numfmt -- "$@"
 
 SIZE=${BENCH_SIZE:-2G}
 BIG=${BENCH_BIG_SIZE:-8G}
@@ -43,50 +34,18 @@ SIZE_B=$(numfmt --from=iec "$SIZE")
 BIG_B=$(numfmt --from=iec "$BIG")
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
-W=$(mktemp -d /tmp/btrfs-send-bench.XXXXXX)
-chmod 0755 "$W"
-USER_NAME=bsbench$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
-SUDOERS=/etc/sudoers.d/btrfs-send-bench-$USER_NAME
-SSHD_PID=
-teardown() {
-  set +e
-  [ -n "$SSHD_PID" ] && { pkill -P "$SSHD_PID" 2>/dev/null; kill "$SSHD_PID" 2>/dev/null; wait "$SSHD_PID" 2>/dev/null; }
-  [ -d "$W/gnupg" ] && gpgconf --homedir "$W/gnupg" --kill gpg-agent 2>/dev/null
-  rm -f "$SUDOERS"
-  if id "$USER_NAME" >/dev/null 2>&1; then
-    for _ in $(seq 30); do pgrep -u "$USER_NAME" >/dev/null || break; sleep 0.1; done
-    userdel "$USER_NAME" 2>/dev/null
-  fi
-  for m in $(findmnt -rn -o TARGET | grep "^$W/" | sort -r); do umount "$m" 2>/dev/null || umount -l "$m"; done
-  for img in "$W"/*.img; do
-    [ -e "$img" ] || continue
-    for d in $(losetup -n -O NAME -j "$img"); do losetup -d "$d" 2>/dev/null; done
-  done
-  if [ -z "$(findmnt -rn -o TARGET | grep "^$W/")" ]; then rm -rf --one-file-system "$W"; fi
-}
-trap 'rc=$?; trap - EXIT; teardown; exit $rc' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+testbed_init bench
 
 T0=${EPOCHREALTIME/./}
 log "BENCH_SIZE=$SIZE BENCH_BIG_SIZE=$BIG BENCH_REPEAT=$REPS BENCH_MANIFESTS=$NMAN; load average $LOAD_START"
-log "building (Release)"
-dotnet build "$ROOT/BtrfsSend.sln" -c Release --nologo -v q >/dev/null
-PRODUCER=$ROOT/src/BtrfsSend.Producer/bin/Release/net10.0/btrfs-send-backup
-RECEIVER=$ROOT/src/BtrfsSend.Receiver/bin/Release/net10.0/btrfs-backup-receive
+testbed_build
 VERSION=$("$PRODUCER" --version)
 
-mkfs_mount() {
-  truncate -s "$2" "$W/$1.img"
-  mkfs.btrfs -q -f -L "bench-$1" "$W/$1.img" >/dev/null
-  mkdir -p "$W/$1"
-  mount -o loop "$W/$1.img" "$W/$1"
-}
 GiB=$((1 << 30))
 log "loop-mounted btrfs (sparse images under $W)"
-mkfs_mount prod $(( SIZE_B * 2 + BIG_B * 11 / 10 + GiB ))
-mkfs_mount backup $(( SIZE_B * 6 + BIG_B * 11 / 10 + GiB ))
-mkfs_mount restore $(( SIZE_B * 3 + GiB ))
+testbed_mkfs prod $(( SIZE_B * 2 + BIG_B * 11 / 10 + GiB ))
+testbed_mkfs backup $(( SIZE_B * 6 + BIG_B * 11 / 10 + GiB ))
+testbed_mkfs restore $(( SIZE_B * 3 + GiB ))
 mkdir -p "$W/prod/@backup-snapshots" "$W/prod/bench" "$W/backup/btrfs-send-backups" "$W/usage" "$W/bin"
 
 # ---------- data ----------
@@ -160,11 +119,7 @@ python3 "$W/bin/gen.py" full "$W/prod/@src" "$SIZE_B" >&2
 sync
 
 # ---------- backup server: ingest user, receiver behind a usage wrapper, sink keys ----------
-install -d -m 0700 "$W/ssh" "$W/gnupg" "$W/conf"
-install -d -m 0755 "$W/home" /run/sshd
-for k in host client sink trivial; do ssh-keygen -q -t ed25519 -N '' -f "$W/ssh/$k"; done
-echo "bench-sshd $(cut -d' ' -f1,2 "$W/ssh/host.pub")" > "$W/ssh/known_hosts"
-useradd --system --no-create-home --home-dir "$W/home" --shell /bin/sh --password '*' "$USER_NAME"
+testbed_ingest bench-sshd "$W/backup/btrfs-send-backups" client sink trivial
 install -d -m 0755 -o "$USER_NAME" "$W/backup/sink" "$W/usage/sink"
 install -m 0644 -o "$USER_NAME" /dev/null "$W/usage/sink/sink.log"
 # The receiver runs exactly as in production (sudo, forced command, --client pin); the wrapper only
@@ -179,40 +134,11 @@ cat > "$W/bin/sink" <<SH
 exec /usr/bin/time -a -o $W/usage/sink/sink.log -f '%e %U %S %M' sh -c 'cat > $W/backup/sink/out'
 SH
 chmod 0755 "$W/bin/recv" "$W/bin/sink"
-cat > "$W/conf/receiver.conf" <<CONF
-BACKUP_ROOT=$W/backup/btrfs-send-backups
-KEEP_DAILY=7
-KEEP_WEEKLY=4
-KEEP_MONTHLY=12
-MIN_FREE_SPACE=16M
-CONF
-{
-  printf 'restrict,command="sudo -n %s serve --config %s --client bench -- \\"$SSH_ORIGINAL_COMMAND\\"" %s\n' \
-    "$W/bin/recv" "$W/conf/receiver.conf" "$(cat "$W/ssh/client.pub")"
-  printf 'restrict,command="%s" %s\n' "$W/bin/sink" "$(cat "$W/ssh/sink.pub")"
-  printf 'restrict,command="/bin/true" %s\n' "$(cat "$W/ssh/trivial.pub")"
-} > "$W/home/authorized_keys"
-chmod 0644 "$W/home/authorized_keys"
-printf '%s ALL=(root) NOPASSWD: %s serve *\n' "$USER_NAME" "$W/bin/recv" > "$W/ssh/sudoers"
-visudo -cqf "$W/ssh/sudoers"
-install -m 0440 "$W/ssh/sudoers" "$SUDOERS"
-cat > "$W/ssh/sshd_config" <<CONF
-ListenAddress 127.0.0.1
-HostKey $W/ssh/host
-PidFile $W/ssh/sshd.pid
-UsePAM no
-AuthorizedKeysFile $W/home/authorized_keys
-AllowUsers $USER_NAME
-AuthenticationMethods publickey
-ClientAliveInterval 5
-ClientAliveCountMax 3
-CONF
-PORT=$(comm -23 <(seq 22400 22499 | sort) <(ss -Htan | awk '{print $4}' | sed 's/.*://' | sort -u) | head -n 1)
-/usr/sbin/sshd -D -E "$W/ssh/sshd.log" -f "$W/ssh/sshd_config" -p "$PORT" &
-SSHD_PID=$!
-for _ in $(seq 100); do grep -q "Server listening" "$W/ssh/sshd.log" 2>/dev/null && break; sleep 0.05; done
+testbed_receiver_key client "$W/bin/recv" bench
+testbed_forced_key sink "$W/bin/sink"
+testbed_forced_key trivial /bin/true
+testbed_sshd 22400
 
-( umask 077; head -c 48 /dev/urandom | base64 -w0 > "$W/conf/passphrase"; echo >> "$W/conf/passphrase" )
 CIPHER_LINE=
 [ -n "${BENCH_SSH_CIPHER:-}" ] && CIPHER_LINE="SSH_CIPHER=$BENCH_SSH_CIPHER"
 write_conf() {  # name subvol set
@@ -323,16 +249,19 @@ diff -rq "$W/prod/@backup-snapshots/$I3" "$W/restore/$I3" >/dev/null || die "res
 clear_restore
 
 # ---------- peak RSS at a larger stream ----------
-log "peak RSS: a $BIG incompressible source"
-btrfs subvolume create "$W/prod/@big" >/dev/null
-python3 "$W/bin/gen.py" big "$W/prod/@big" "$BIG_B" >&2
-sync
-write_conf big @big bench/big
-measure "$PRODUCER" run --config "$W/conf/big.conf"
-BIG_WALL=$WALL BIG_CPU=$(awk -v u="$USR" -v s="$SYS" 'BEGIN{printf "%.2f", u+s}') BIG_RSS=$RSS BIG_RRSS=$RRSS
-BIG_STORED=$(stat -c %s "$W/backup/btrfs-send-backups/bench/big/$(cat "$W/state/big").full.btrfs.gpg")
-rm -f "$W/backup/btrfs-send-backups/bench/big/"*   # free the space; the run's numbers are kept
-btrfs subvolume delete "$W/prod/@big" >/dev/null
+BIG_WALL=— BIG_CPU=— BIG_RSS=0 BIG_RRSS=0 BIG_STORED=0
+if [ "$BIG_B" -gt 0 ]; then
+  log "peak RSS: a $BIG incompressible source"
+  btrfs subvolume create "$W/prod/@big" >/dev/null
+  python3 "$W/bin/gen.py" big "$W/prod/@big" "$BIG_B" >&2
+  sync
+  write_conf big @big bench/big
+  measure "$PRODUCER" run --config "$W/conf/big.conf"
+  BIG_WALL=$WALL BIG_CPU=$(awk -v u="$USR" -v s="$SYS" 'BEGIN{printf "%.2f", u+s}') BIG_RSS=$RSS BIG_RRSS=$RRSS
+  BIG_STORED=$(stat -c %s "$W/backup/btrfs-send-backups/bench/big/$(cat "$W/state/big").full.btrfs.gpg")
+  rm -f "$W/backup/btrfs-send-backups/bench/big/"*   # free the space; the run's numbers are kept
+  btrfs subvolume delete "$W/prod/@big" >/dev/null
+fi
 
 # ---------- store scale ----------
 log "store scale: $NMAN synthetic manifests in bench/scale"
@@ -466,10 +395,10 @@ out=$W/section.md
   echo "| stream | producer peak RSS MiB | receiver peak RSS MiB | wall s | producer-side CPU s |"
   echo "|---|---:|---:|---:|---:|"
   echo "| full, $SIZE mixed (best run above) | $(mib "${B_RSS[full_ours]}") | $(mib "${B_RRSS[full_ours]}") | ${B_WALL[full_ours]} | ${B_CPU[full_ours]} |"
-  echo "| full, $BIG incompressible (one run, stored $BIG_STORED bytes) | $(mib "$BIG_RSS") | $(mib "$BIG_RRSS") | $BIG_WALL | $BIG_CPU |"
+  [ "$BIG_B" -gt 0 ] && echo "| full, $BIG incompressible (one run, stored $BIG_STORED bytes) | $(mib "$BIG_RSS") | $(mib "$BIG_RRSS") | $BIG_WALL | $BIG_CPU |"
   echo "| restore of the $SIZE chain | $(mib "${B_RSS[restore_ours]}") | — | ${B_WALL[restore_ours]} | ${B_CPU[restore_ours]} |"
   echo
-  echo "Target (< 100 MiB for producer and receiver whatever the stream size): $(rssmet "$(( ${B_RSS[full_ours]} > BIG_RSS ? ${B_RSS[full_ours]} : BIG_RSS ))" "$(( ${B_RRSS[full_ours]} > BIG_RRSS ? ${B_RRSS[full_ours]} : BIG_RRSS ))") (sizes run: $SIZE and $BIG)."
+  echo "Target (< 100 MiB for producer and receiver whatever the stream size): $(rssmet "$(( ${B_RSS[full_ours]} > BIG_RSS ? ${B_RSS[full_ours]} : BIG_RSS ))" "$(( ${B_RRSS[full_ours]} > BIG_RRSS ? ${B_RRSS[full_ours]} : BIG_RRSS ))") (sizes run: $SIZE$( [ "$BIG_B" -gt 0 ] && echo " and $BIG" || echo "; the large run was skipped (BENCH_BIG_SIZE=0)"))."
   echo
   echo "## Store scale"
   echo

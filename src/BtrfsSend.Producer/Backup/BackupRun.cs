@@ -23,6 +23,7 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
 {
     public async Task<int> RunAsync(bool dryRun, CancellationToken cancellationToken = default)
     {
+        var phases = new RunPhases();
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.LockFilePath))!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         using var runLock = DirectoryLock.Acquire(options.LockFilePath, $"the backup of {options.BackupSet}");
 
@@ -36,13 +37,28 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
             ? EncryptionKeys.FromPublicKeyFile(recipient)
             : EncryptionKeys.FromPassphraseFile(options.PassphraseFilePath ?? throw new ConfigException("PASSPHRASE_FILE or RECIPIENT_KEY_FILE is required in encrypted-stream mode"));
 
-        var hello = await receiver.HelloAsync(cancellationToken);
-        if (!hello.Supports(HelloLine.EncryptedStreamMode))
+        phases.Done("lock+prerequisites+keys");
+        // hello and list are read-only on the receiver: both ssh connections run at once (each
+        // pays sshd + sudo + receiver start-up). hello's failure is the one reported.
+        var listing = receiver.ListAsync(options.BackupSet, cancellationToken);
+        HelloLine hello;
+        try
         {
-            throw new PrerequisiteException($"the receiver ({hello.Render()}) does not serve encrypted-stream mode");
+            hello = await receiver.HelloAsync(cancellationToken);
+            if (!hello.Supports(HelloLine.EncryptedStreamMode))
+            {
+                throw new PrerequisiteException($"the receiver ({hello.Render()}) does not serve encrypted-stream mode");
+            }
+        }
+        catch
+        {
+            await Task.WhenAny(listing); // let it finish; its own failure is secondary
+            _ = listing.Exception;
+            throw;
         }
 
-        var remote = await receiver.ListAsync(options.BackupSet, cancellationToken);
+        var remote = await listing;
+        phases.Done("hello+list");
         var snapshots = new LocalSnapshots(options.SnapshotDirPath, options.SnapshotPrefix, tools);
         var state = new StateFile(options.StateFilePath);
         var previous = state.Read();
@@ -82,15 +98,18 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
             throw;
         }
 
+        phases.Done("snapshot");
         SendResult result;
         try
         {
+            var snapshotUuid = snapshots.UuidAsync(snapshot, cancellationToken);
+            var parentUuid = decision.Parent is { } p ? snapshots.UuidAsync(p, cancellationToken) : Task.FromResult<string?>(null);
             var request = new ReceiveStreamRequest(options.BackupSet, snapshot, decision.IsIncremental, decision.Parent)
             {
                 Declared = new StreamDeclaration
                 {
-                    SnapshotUuid = await snapshots.UuidAsync(snapshot, cancellationToken),
-                    ParentUuid = decision.Parent is { } p ? await snapshots.UuidAsync(p, cancellationToken) : null,
+                    SnapshotUuid = await snapshotUuid,
+                    ParentUuid = await parentUuid,
                     ProducerVersion = VersionToken(),
                     Compression = options.Compression,
                 },
@@ -106,6 +125,7 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
             throw;
         }
 
+        phases.Done("send");
         state.Write(snapshot);
         log.Information(
             "backup OK: set {Set} {Kind} {Snapshot}{Parent}, {Plain} bytes sent as {Stored} encrypted bytes in {Seconds:F1} s ({Rate:F1} MiB/s), sha256 {Sha}",
@@ -114,6 +134,8 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
             result.Duration.TotalSeconds, result.PlaintextBytes / 1048576.0 / Math.Max(result.Duration.TotalSeconds, 1e-3), result.StoredSha256);
 
         await new LocalPruner(snapshots, options.LocalKeep, log).PruneAsync(snapshot, clock.GetUtcNow());
+        phases.Done("state+local prune");
+        log.Information("run phases: {Phases}", phases.Render());
         return 0;
     }
 
