@@ -11,6 +11,10 @@
 #   BENCH_REPEAT    runs per row, best taken by wall time (default 3)
 #   BENCH_MANIFESTS synthetic manifests for the store-scale rows (default 20000)
 #   BENCH_SSH_CIPHER  ssh -c for every row, ours included (default: ssh's default)
+#   BENCH_PROFILE   1 (default when perf is installed): one more full run of ours under
+#                   `perf record` (JIT symbols via DOTNET_PerfMapEnabled), reported by process/thread and symbol
+#   BENCH_BASELINE  another build's btrfs-send-backup (e.g. of the previous commit), run as extra
+#                   rows "baseline" next to ours (same receiver, same data) to measure a change
 #
 # Writes the "Pipeline: ours vs the shell pipeline", "Peak RSS", "Store scale" and "Receiver
 # start-up" sections of docs/benchmarks.md (replacing those sections only) and prints them.
@@ -217,6 +221,23 @@ ours_full_prep() { sleep 1; rm -f "$W/state/data"; }
 best_of full_ours ours_full_prep "$PRODUCER" run --config "$W/conf/data.conf"
 grep -o 'backup OK: .*' "$W/usage/stderr" | sed 's/, sha256.*//' >&2 || true
 F3=$(cat "$W/state/data")
+PROFILE=${BENCH_PROFILE:-$(command -v perf >/dev/null 2>&1 && echo 1 || echo 0)}
+if [ "$PROFILE" = 1 ]; then
+  log "full: one more run of ours under perf record (producer side: .NET threads, btrfs send, ssh client)"
+  ours_full_prep
+  maps_before=$(ls /tmp/perf-*.map 2>/dev/null || true)
+  DOTNET_PerfMapEnabled=1 perf record -q -F 499 -o "$W/usage/perf.data" -- "$PRODUCER" run --config "$W/conf/data.conf" 2> "$W/usage/perf.err" \
+    || { cat "$W/usage/perf.err" >&2; die "the profiled run failed"; }
+  perf report -i "$W/usage/perf.data" --stdio --sort comm,dso 2>/dev/null | grep -E '^ +[0-9]' | head -n 14 > "$W/usage/perf-comm.txt" || true
+  perf report -i "$W/usage/perf.data" --stdio --sort sym 2>/dev/null | grep -E '^ +[0-9]' | head -n 25 | cut -c1-150 > "$W/usage/perf-sym.txt" || true
+  for m in $(ls /tmp/perf-*.map 2>/dev/null || true); do grep -qxF "$m" <<< "$maps_before" || rm -f "$m"; done
+  rm -f "$W/usage/perf.data"
+fi
+if [ -n "${BENCH_BASELINE:-}" ]; then
+  log "full: baseline $BENCH_BASELINE"
+  best_of full_base ours_full_prep "$BENCH_BASELINE" run --config "$W/conf/data.conf"
+  echo "$F3" > "$W/state/data"
+fi
 SET_DIR=$W/backup/btrfs-send-backups/bench/data
 OURS_FULL_STORED=$(stat -c %s "$SET_DIR/$F3.full.btrfs.gpg")
 
@@ -238,6 +259,12 @@ best_of incr_ours ours_incr_prep "$PRODUCER" run --config "$W/conf/data.conf"
 grep -o 'backup OK: .*' "$W/usage/stderr" | sed 's/, sha256.*//' >&2 || true
 grep -q "incremental" "$W/usage/stderr" || die "ours incremental run was not incremental"
 I3=$(cat "$W/state/data")
+if [ -n "${BENCH_BASELINE:-}" ]; then
+  log "incremental: baseline $BENCH_BASELINE"
+  best_of incr_base ours_incr_prep "$BENCH_BASELINE" run --config "$W/conf/data.conf"
+  grep -q "incremental" "$W/usage/stderr" || die "baseline incremental run was not incremental"
+  echo "$I3" > "$W/state/data"
+fi
 
 # ---------- restore ----------
 log "restore: ours vs gpg --decrypt | btrfs receive, chain $F3 + $I3"
@@ -352,11 +379,13 @@ out=$W/section.md
   row full_gpg 'full: seed `btrfs send \| gpg --symmetric --cipher-algo AES256 \| ssh`' "$FULL_BYTES" ""
   row full_gpgnone 'full: tuned, `--compress-algo none`' "$FULL_BYTES" ""
   row full_ours 'full: **ours** `btrfs-send-backup run` → receiver' "$FULL_BYTES" "$(ratio "${B_WALL[full_ours]}" "${B_WALL[full_gpgnone]}") tuned, $(ratio "${B_WALL[full_ours]}" "${B_WALL[full_gpg]}") seed"
+  [ -n "${BENCH_BASELINE:-}" ] && row full_base 'full: baseline build (BENCH_BASELINE)' "$FULL_BYTES" "$(ratio "${B_WALL[full_base]}" "${B_WALL[full_gpgnone]}") tuned"
   row incr_null 'incr: limit `btrfs send -p > /dev/null`' "$INCR_BYTES" ""
   row incr_ssh 'incr: limit `btrfs send -p \| ssh cat`' "$INCR_BYTES" ""
   row incr_gpg 'incr: seed gpg defaults' "$INCR_BYTES" ""
   row incr_gpgnone 'incr: tuned, `--compress-algo none`' "$INCR_BYTES" ""
   row incr_ours 'incr: **ours**' "$INCR_BYTES" "$(ratio "${B_WALL[incr_ours]}" "${B_WALL[incr_gpgnone]}") tuned, $(ratio "${B_WALL[incr_ours]}" "${B_WALL[incr_gpg]}") seed"
+  [ -n "${BENCH_BASELINE:-}" ] && row incr_base 'incr: baseline build (BENCH_BASELINE)' "$INCR_BYTES" "$(ratio "${B_WALL[incr_base]}" "${B_WALL[incr_gpgnone]}") tuned"
   row restore_gpg 'restore: `gpg --decrypt \| btrfs receive`, per link' "$((FULL_BYTES + INCR_BYTES))" ""
   row restore_ours 'restore: **ours** `btrfs-send-backup restore --from`' "$((FULL_BYTES + INCR_BYTES))" "$(ratio "${B_WALL[restore_ours]}" "${B_WALL[restore_gpg]}")"
   echo
@@ -378,6 +407,28 @@ out=$W/section.md
        "The limit row \`btrfs send | ssh cat\` took ${B_WALL[full_ssh]} s (the tuned pipeline ${B_WALL[full_gpgnone]} s): loopback ssh, with client and sshd on the same 2 cores, is in every row that crosses it." \
        "Far side CPU: the receiver hashes (SHA-256), validates framing, writes and fsyncs into btrfs (${B_RCPU[full_ours]} s for the full) where \`cat > file\` only copies (${B_RCPU[full_gpgnone]} s) — both on the same 2 cores as the producer."
   echo
+  gib() { awk -v c="$1" -v b="$2" 'BEGIN{printf "%.1f", c/(b/1073741824)}'; }
+  echo "CPU seconds per GiB of send stream, full (near = producer side, far = forced command): limit \`btrfs send | ssh cat\` $(gib "${B_CPU[full_ssh]}" "$FULL_BYTES") near + $(gib "${B_RCPU[full_ssh]}" "$FULL_BYTES") far;" \
+       "tuned gpg $(gib "${B_CPU[full_gpgnone]}" "$FULL_BYTES") + $(gib "${B_RCPU[full_gpgnone]}" "$FULL_BYTES");" \
+       "ours $(gib "${B_CPU[full_ours]}" "$FULL_BYTES") + $(gib "${B_RCPU[full_ours]}" "$FULL_BYTES")$( [ -n "${BENCH_BASELINE:-}" ] && echo "; baseline build $(gib "${B_CPU[full_base]}" "$FULL_BYTES") + $(gib "${B_RCPU[full_base]}" "$FULL_BYTES")")."
+  echo
+  echo "Run phases of ours (the producer's own \`run phases\` line): full: $(grep -o 'run phases: .*' "$W/usage/best-full_ours.err" | cut -d: -f2- || true);" \
+       "incremental: $(grep -o 'run phases: .*' "$W/usage/best-incr_ours.err" | cut -d: -f2- || true)."
+  echo
+  if [ "$PROFILE" = 1 ] && [ -s "$W/usage/perf-comm.txt" ]; then
+    echo "Profile of one more full run of ours (\`perf record -F 499\`, producer process tree only: the .NET threads, \`btrfs send\` (its CPU is mostly kernel), the ssh client; sshd and the receiver are not in it). Share of samples by thread name and object:"
+    echo
+    echo '```text'
+    cat "$W/usage/perf-comm.txt"
+    echo '```'
+    echo
+    echo "Top symbols:"
+    echo
+    echo '```text'
+    cat "$W/usage/perf-sym.txt"
+    echo '```'
+    echo
+  fi
   echo "Producer log of the best full run (timestamps show the stages):"
   echo
   echo '```text'
