@@ -16,7 +16,7 @@ public static partial class PipeCapacity
     private const int SetPipeSize = 1031;
     private const int GetPipeSize = 1032;
 
-    /// <summary>Asks for <paramref name="bytes"/> of pipe buffer behind <paramref name="stream"/>; returns the size the pipe has afterwards, or 0 when it is not a pipe.</summary>
+    /// <summary>Asks for <paramref name="bytes"/> of pipe buffer behind <paramref name="stream"/>; never shrinks it. Returns the size the pipe has afterwards, or 0 when it is not a pipe.</summary>
     public static int TryEnlarge(Stream stream, int bytes = Streaming)
     {
         if (stream is not PipeStream pipe)
@@ -24,9 +24,16 @@ public static partial class PipeCapacity
             return 0;
         }
 
+        // F_SETPIPE_SZ may also shrink: only ever grow (both ends share one buffer).
         var fd = (int)pipe.SafePipeHandle.DangerousGetHandle();
+        var current = Math.Max(Fcntl(fd, GetPipeSize, 0), 0);
+        if (current >= bytes)
+        {
+            return current;
+        }
+
         var size = Fcntl(fd, SetPipeSize, bytes);
-        return size > 0 ? size : Math.Max(Fcntl(fd, GetPipeSize, 0), 0);
+        return size > 0 ? size : current;
     }
 
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
