@@ -12,7 +12,7 @@
 #   BENCH_MANIFESTS synthetic manifests for the store-scale rows (default 20000)
 #   BENCH_SSH_CIPHER  ssh -c for every row, ours included (default: ssh's default)
 #   BENCH_PROFILE   1 (default when perf is installed): one more full run of ours under
-#                   `perf record` (JIT symbols via DOTNET_PerfMapEnabled), reported by process/thread and symbol
+#                   `perf record` (JIT symbols via DOTNET_PerfMapEnabled, W^X off so perf sees them), reported by process/thread and symbol
 #   BENCH_BASELINE  another build's btrfs-send-backup (e.g. of the previous commit), run as extra
 #                   rows "baseline" next to ours (same receiver, same data) to measure a change
 #
@@ -226,7 +226,7 @@ if [ "$PROFILE" = 1 ]; then
   log "full: one more run of ours under perf record (producer side: .NET threads, btrfs send, ssh client)"
   ours_full_prep
   maps_before=$(ls /tmp/perf-*.map 2>/dev/null || true)
-  DOTNET_PerfMapEnabled=1 perf record -q -F 499 -o "$W/usage/perf.data" -- "$PRODUCER" run --config "$W/conf/data.conf" 2> "$W/usage/perf.err" \
+  DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 perf record -q -F 499 -o "$W/usage/perf.data" -- "$PRODUCER" run --config "$W/conf/data.conf" 2> "$W/usage/perf.err" \
     || { cat "$W/usage/perf.err" >&2; die "the profiled run failed"; }
   perf report -i "$W/usage/perf.data" --stdio --sort comm,dso 2>/dev/null | grep -E '^ +[0-9]' | head -n 14 > "$W/usage/perf-comm.txt" || true
   perf report -i "$W/usage/perf.data" --stdio --sort sym 2>/dev/null | grep -E '^ +[0-9]' | head -n 25 | cut -c1-150 > "$W/usage/perf-sym.txt" || true

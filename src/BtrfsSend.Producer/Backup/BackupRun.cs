@@ -27,24 +27,36 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.LockFilePath))!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         using var runLock = DirectoryLock.Acquire(options.LockFilePath, $"the backup of {options.BackupSet}");
 
-        await new Prerequisites(tools).CheckAsync(options, cancellationToken);
+        var checks = new Prerequisites(tools).CheckAsync(options, cancellationToken);
         if (options.Mode == BackupMode.RemoteBtrfs)
         {
+            await checks;
             return await new RemoteBtrfs.RemoteBtrfsRun(options, tools, receiver, log, clock).RunAsync(dryRun, cancellationToken);
         }
 
-        var keys = options.RecipientKeyFilePath is { } recipient
-            ? EncryptionKeys.FromPublicKeyFile(recipient)
-            : EncryptionKeys.FromPassphraseFile(options.PassphraseFilePath ?? throw new ConfigException("PASSPHRASE_FILE or RECIPIENT_KEY_FILE is required in encrypted-stream mode"));
+        EncryptionKeys keys;
+        try
+        {
+            keys = options.RecipientKeyFilePath is { } recipient
+                ? EncryptionKeys.FromPublicKeyFile(recipient)
+                : EncryptionKeys.FromPassphraseFile(options.PassphraseFilePath ?? throw new ConfigException("PASSPHRASE_FILE or RECIPIENT_KEY_FILE is required in encrypted-stream mode"));
+        }
+        catch
+        {
+            await checks; // a failed prerequisite is reported first, as when the checks ran alone
+            throw;
+        }
 
-        phases.Done("lock+prerequisites+keys");
-        // hello and list are read-only on the receiver: both ssh connections run at once (each
-        // pays sshd + sudo + receiver start-up). hello's failure is the one reported.
+        // The local checks and the receiver's hello and list (read-only there) run at once: each ssh
+        // connection pays sshd + sudo + receiver start-up. Failures are reported in the order the
+        // steps had when they ran one after the other: prerequisites, then hello, then list.
+        var greeting = receiver.HelloAsync(cancellationToken);
         var listing = receiver.ListAsync(options.BackupSet, cancellationToken);
         HelloLine hello;
         try
         {
-            hello = await receiver.HelloAsync(cancellationToken);
+            await checks;
+            hello = await greeting;
             if (!hello.Supports(HelloLine.EncryptedStreamMode))
             {
                 throw new PrerequisiteException($"the receiver ({hello.Render()}) does not serve encrypted-stream mode");
@@ -52,13 +64,13 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         }
         catch
         {
-            await Task.WhenAny(listing); // let it finish; its own failure is secondary
-            _ = listing.Exception;
+            // Let both ssh connections end before reporting; their own failures are secondary.
+            await Task.WhenAll(greeting, listing).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             throw;
         }
 
         var remote = await listing;
-        phases.Done("hello+list");
+        phases.Done("lock+prerequisites+hello+list");
         var snapshots = new LocalSnapshots(options.SnapshotDirPath, options.SnapshotPrefix, tools);
         var state = new StateFile(options.StateFilePath);
         var previous = state.Read();
