@@ -2,14 +2,19 @@
 # scripts/bench.sh — the whole pipeline against the shell pipeline it replaces (issue 11).
 # Run as root. Everything lives in a temp dir inside a private mount namespace and is torn down
 # on exit (also on Ctrl-C / SIGTERM); the set-up (loop btrfs, private sshd on 127.0.0.1, ingest
-# user, sudo forced command) is the one scripts/demo.sh uses.
+# user, sudo forced command) is scripts/lib/testbed.sh, shared with scripts/demo.sh.
 #
 #   BENCH_SIZE      source subvolume size (default 2G; half incompressible, half text, many
 #                   small files plus a few large ones); the incremental changes ~10% of it
-#   BENCH_BIG_SIZE  second, incompressible source for peak RSS at a larger stream (default 8G)
+#   BENCH_BIG_SIZE  second, incompressible source for peak RSS at a larger stream (default 8G;
+#                   0 skips that run, e.g. for a quick BENCH_SIZE=512M BENCH_BIG_SIZE=0 check)
 #   BENCH_REPEAT    runs per row, best taken by wall time (default 3)
 #   BENCH_MANIFESTS synthetic manifests for the store-scale rows (default 20000)
 #   BENCH_SSH_CIPHER  ssh -c for every row, ours included (default: ssh's default)
+#   BENCH_PROFILE   1 (default when perf is installed): one more full run of ours under
+#                   `perf record` (JIT symbols via DOTNET_PerfMapEnabled, W^X off so perf sees them), reported by process/thread and symbol
+#   BENCH_BASELINE  another build's btrfs-send-backup (e.g. of the previous commit), run as extra
+#                   rows "baseline" next to ours (same receiver, same data) to measure a change
 #
 # Writes the "Pipeline: ours vs the shell pipeline", "Peak RSS", "Store scale" and "Receiver
 # start-up" sections of docs/benchmarks.md (replacing those sections only) and prints them.
@@ -21,19 +26,9 @@ ROOT=$(cd "$(dirname "$SELF")/.." && pwd)
 log() { printf '[bench %(%T)T] %s\n' -1 "$*" >&2; }
 die() { log "FAILED: $*"; exit 1; }
 
-if [ -z "${BENCH_INNER:-}" ]; then
-  [ "$(id -u)" = 0 ] || die "run as root (loop mounts, sshd, sudo, useradd)"
-  missing=0
-  for c in mkfs.btrfs btrfs losetup unshare /usr/sbin/sshd ssh ssh-keygen sudo visudo gpg python3 /usr/bin/time numfmt; do
-    command -v "$c" >/dev/null 2>&1 || [ -x "$c" ] || missing=1
-  done
-  if [ $missing = 1 ]; then
-    log "installing btrfs-progs openssh-server openssh-client sudo gnupg time python3"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq btrfs-progs openssh-server openssh-client sudo gnupg util-linux time python3 >/dev/null
-  fi
-  exec unshare --mount --propagation private env BENCH_INNER=1 "$SELF" "$@"
-fi
+# The test bed (private mount namespace, loop btrfs, ingest user, sudo, sshd): scripts/lib/testbed.sh.
+. "$ROOT/scripts/lib/testbed.sh"
+testbed_enter bench python3 /usr/bin/time numfmt -- "$@"
 
 SIZE=${BENCH_SIZE:-2G}
 BIG=${BENCH_BIG_SIZE:-8G}
@@ -43,50 +38,18 @@ SIZE_B=$(numfmt --from=iec "$SIZE")
 BIG_B=$(numfmt --from=iec "$BIG")
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
-W=$(mktemp -d /tmp/btrfs-send-bench.XXXXXX)
-chmod 0755 "$W"
-USER_NAME=bsbench$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
-SUDOERS=/etc/sudoers.d/btrfs-send-bench-$USER_NAME
-SSHD_PID=
-teardown() {
-  set +e
-  [ -n "$SSHD_PID" ] && { pkill -P "$SSHD_PID" 2>/dev/null; kill "$SSHD_PID" 2>/dev/null; wait "$SSHD_PID" 2>/dev/null; }
-  [ -d "$W/gnupg" ] && gpgconf --homedir "$W/gnupg" --kill gpg-agent 2>/dev/null
-  rm -f "$SUDOERS"
-  if id "$USER_NAME" >/dev/null 2>&1; then
-    for _ in $(seq 30); do pgrep -u "$USER_NAME" >/dev/null || break; sleep 0.1; done
-    userdel "$USER_NAME" 2>/dev/null
-  fi
-  for m in $(findmnt -rn -o TARGET | grep "^$W/" | sort -r); do umount "$m" 2>/dev/null || umount -l "$m"; done
-  for img in "$W"/*.img; do
-    [ -e "$img" ] || continue
-    for d in $(losetup -n -O NAME -j "$img"); do losetup -d "$d" 2>/dev/null; done
-  done
-  if [ -z "$(findmnt -rn -o TARGET | grep "^$W/")" ]; then rm -rf --one-file-system "$W"; fi
-}
-trap 'rc=$?; trap - EXIT; teardown; exit $rc' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+testbed_init bench
 
 T0=${EPOCHREALTIME/./}
 log "BENCH_SIZE=$SIZE BENCH_BIG_SIZE=$BIG BENCH_REPEAT=$REPS BENCH_MANIFESTS=$NMAN; load average $LOAD_START"
-log "building (Release)"
-dotnet build "$ROOT/BtrfsSend.sln" -c Release --nologo -v q >/dev/null
-PRODUCER=$ROOT/src/BtrfsSend.Producer/bin/Release/net10.0/btrfs-send-backup
-RECEIVER=$ROOT/src/BtrfsSend.Receiver/bin/Release/net10.0/btrfs-backup-receive
+testbed_build
 VERSION=$("$PRODUCER" --version)
 
-mkfs_mount() {
-  truncate -s "$2" "$W/$1.img"
-  mkfs.btrfs -q -f -L "bench-$1" "$W/$1.img" >/dev/null
-  mkdir -p "$W/$1"
-  mount -o loop "$W/$1.img" "$W/$1"
-}
 GiB=$((1 << 30))
 log "loop-mounted btrfs (sparse images under $W)"
-mkfs_mount prod $(( SIZE_B * 2 + BIG_B * 11 / 10 + GiB ))
-mkfs_mount backup $(( SIZE_B * 6 + BIG_B * 11 / 10 + GiB ))
-mkfs_mount restore $(( SIZE_B * 3 + GiB ))
+testbed_mkfs prod $(( SIZE_B * 2 + BIG_B * 11 / 10 + GiB ))
+testbed_mkfs backup $(( SIZE_B * 6 + BIG_B * 11 / 10 + GiB ))
+testbed_mkfs restore $(( SIZE_B * 3 + GiB ))
 mkdir -p "$W/prod/@backup-snapshots" "$W/prod/bench" "$W/backup/btrfs-send-backups" "$W/usage" "$W/bin"
 
 # ---------- data ----------
@@ -160,11 +123,7 @@ python3 "$W/bin/gen.py" full "$W/prod/@src" "$SIZE_B" >&2
 sync
 
 # ---------- backup server: ingest user, receiver behind a usage wrapper, sink keys ----------
-install -d -m 0700 "$W/ssh" "$W/gnupg" "$W/conf"
-install -d -m 0755 "$W/home" /run/sshd
-for k in host client sink trivial; do ssh-keygen -q -t ed25519 -N '' -f "$W/ssh/$k"; done
-echo "bench-sshd $(cut -d' ' -f1,2 "$W/ssh/host.pub")" > "$W/ssh/known_hosts"
-useradd --system --no-create-home --home-dir "$W/home" --shell /bin/sh --password '*' "$USER_NAME"
+testbed_ingest bench-sshd "$W/backup/btrfs-send-backups" client sink trivial
 install -d -m 0755 -o "$USER_NAME" "$W/backup/sink" "$W/usage/sink"
 install -m 0644 -o "$USER_NAME" /dev/null "$W/usage/sink/sink.log"
 # The receiver runs exactly as in production (sudo, forced command, --client pin); the wrapper only
@@ -179,40 +138,11 @@ cat > "$W/bin/sink" <<SH
 exec /usr/bin/time -a -o $W/usage/sink/sink.log -f '%e %U %S %M' sh -c 'cat > $W/backup/sink/out'
 SH
 chmod 0755 "$W/bin/recv" "$W/bin/sink"
-cat > "$W/conf/receiver.conf" <<CONF
-BACKUP_ROOT=$W/backup/btrfs-send-backups
-KEEP_DAILY=7
-KEEP_WEEKLY=4
-KEEP_MONTHLY=12
-MIN_FREE_SPACE=16M
-CONF
-{
-  printf 'restrict,command="sudo -n %s serve --config %s --client bench -- \\"$SSH_ORIGINAL_COMMAND\\"" %s\n' \
-    "$W/bin/recv" "$W/conf/receiver.conf" "$(cat "$W/ssh/client.pub")"
-  printf 'restrict,command="%s" %s\n' "$W/bin/sink" "$(cat "$W/ssh/sink.pub")"
-  printf 'restrict,command="/bin/true" %s\n' "$(cat "$W/ssh/trivial.pub")"
-} > "$W/home/authorized_keys"
-chmod 0644 "$W/home/authorized_keys"
-printf '%s ALL=(root) NOPASSWD: %s serve *\n' "$USER_NAME" "$W/bin/recv" > "$W/ssh/sudoers"
-visudo -cqf "$W/ssh/sudoers"
-install -m 0440 "$W/ssh/sudoers" "$SUDOERS"
-cat > "$W/ssh/sshd_config" <<CONF
-ListenAddress 127.0.0.1
-HostKey $W/ssh/host
-PidFile $W/ssh/sshd.pid
-UsePAM no
-AuthorizedKeysFile $W/home/authorized_keys
-AllowUsers $USER_NAME
-AuthenticationMethods publickey
-ClientAliveInterval 5
-ClientAliveCountMax 3
-CONF
-PORT=$(comm -23 <(seq 22400 22499 | sort) <(ss -Htan | awk '{print $4}' | sed 's/.*://' | sort -u) | head -n 1)
-/usr/sbin/sshd -D -E "$W/ssh/sshd.log" -f "$W/ssh/sshd_config" -p "$PORT" &
-SSHD_PID=$!
-for _ in $(seq 100); do grep -q "Server listening" "$W/ssh/sshd.log" 2>/dev/null && break; sleep 0.05; done
+testbed_receiver_key client "$W/bin/recv" bench
+testbed_forced_key sink "$W/bin/sink"
+testbed_forced_key trivial /bin/true
+testbed_sshd 22400
 
-( umask 077; head -c 48 /dev/urandom | base64 -w0 > "$W/conf/passphrase"; echo >> "$W/conf/passphrase" )
 CIPHER_LINE=
 [ -n "${BENCH_SSH_CIPHER:-}" ] && CIPHER_LINE="SSH_CIPHER=$BENCH_SSH_CIPHER"
 write_conf() {  # name subvol set
@@ -291,6 +221,23 @@ ours_full_prep() { sleep 1; rm -f "$W/state/data"; }
 best_of full_ours ours_full_prep "$PRODUCER" run --config "$W/conf/data.conf"
 grep -o 'backup OK: .*' "$W/usage/stderr" | sed 's/, sha256.*//' >&2 || true
 F3=$(cat "$W/state/data")
+PROFILE=${BENCH_PROFILE:-$(command -v perf >/dev/null 2>&1 && echo 1 || echo 0)}
+if [ "$PROFILE" = 1 ]; then
+  log "full: one more run of ours under perf record (producer side: .NET threads, btrfs send, ssh client)"
+  ours_full_prep
+  maps_before=$(ls /tmp/perf-*.map 2>/dev/null || true)
+  DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 perf record -q -F 499 -o "$W/usage/perf.data" -- "$PRODUCER" run --config "$W/conf/data.conf" 2> "$W/usage/perf.err" \
+    || { cat "$W/usage/perf.err" >&2; die "the profiled run failed"; }
+  perf report -i "$W/usage/perf.data" --stdio --sort comm,dso 2>/dev/null | grep -E '^ +[0-9]' | head -n 14 > "$W/usage/perf-comm.txt" || true
+  perf report -i "$W/usage/perf.data" --stdio --sort sym 2>/dev/null | grep -E '^ +[0-9]' | head -n 25 | cut -c1-150 > "$W/usage/perf-sym.txt" || true
+  for m in $(ls /tmp/perf-*.map 2>/dev/null || true); do grep -qxF "$m" <<< "$maps_before" || rm -f "$m"; done
+  rm -f "$W/usage/perf.data"
+fi
+if [ -n "${BENCH_BASELINE:-}" ]; then
+  log "full: baseline $BENCH_BASELINE"
+  best_of full_base ours_full_prep "$BENCH_BASELINE" run --config "$W/conf/data.conf"
+  echo "$F3" > "$W/state/data"
+fi
 SET_DIR=$W/backup/btrfs-send-backups/bench/data
 OURS_FULL_STORED=$(stat -c %s "$SET_DIR/$F3.full.btrfs.gpg")
 
@@ -312,6 +259,12 @@ best_of incr_ours ours_incr_prep "$PRODUCER" run --config "$W/conf/data.conf"
 grep -o 'backup OK: .*' "$W/usage/stderr" | sed 's/, sha256.*//' >&2 || true
 grep -q "incremental" "$W/usage/stderr" || die "ours incremental run was not incremental"
 I3=$(cat "$W/state/data")
+if [ -n "${BENCH_BASELINE:-}" ]; then
+  log "incremental: baseline $BENCH_BASELINE"
+  best_of incr_base ours_incr_prep "$BENCH_BASELINE" run --config "$W/conf/data.conf"
+  grep -q "incremental" "$W/usage/stderr" || die "baseline incremental run was not incremental"
+  echo "$I3" > "$W/state/data"
+fi
 
 # ---------- restore ----------
 log "restore: ours vs gpg --decrypt | btrfs receive, chain $F3 + $I3"
@@ -323,16 +276,19 @@ diff -rq "$W/prod/@backup-snapshots/$I3" "$W/restore/$I3" >/dev/null || die "res
 clear_restore
 
 # ---------- peak RSS at a larger stream ----------
-log "peak RSS: a $BIG incompressible source"
-btrfs subvolume create "$W/prod/@big" >/dev/null
-python3 "$W/bin/gen.py" big "$W/prod/@big" "$BIG_B" >&2
-sync
-write_conf big @big bench/big
-measure "$PRODUCER" run --config "$W/conf/big.conf"
-BIG_WALL=$WALL BIG_CPU=$(awk -v u="$USR" -v s="$SYS" 'BEGIN{printf "%.2f", u+s}') BIG_RSS=$RSS BIG_RRSS=$RRSS
-BIG_STORED=$(stat -c %s "$W/backup/btrfs-send-backups/bench/big/$(cat "$W/state/big").full.btrfs.gpg")
-rm -f "$W/backup/btrfs-send-backups/bench/big/"*   # free the space; the run's numbers are kept
-btrfs subvolume delete "$W/prod/@big" >/dev/null
+BIG_WALL=— BIG_CPU=— BIG_RSS=0 BIG_RRSS=0 BIG_STORED=0
+if [ "$BIG_B" -gt 0 ]; then
+  log "peak RSS: a $BIG incompressible source"
+  btrfs subvolume create "$W/prod/@big" >/dev/null
+  python3 "$W/bin/gen.py" big "$W/prod/@big" "$BIG_B" >&2
+  sync
+  write_conf big @big bench/big
+  measure "$PRODUCER" run --config "$W/conf/big.conf"
+  BIG_WALL=$WALL BIG_CPU=$(awk -v u="$USR" -v s="$SYS" 'BEGIN{printf "%.2f", u+s}') BIG_RSS=$RSS BIG_RRSS=$RRSS
+  BIG_STORED=$(stat -c %s "$W/backup/btrfs-send-backups/bench/big/$(cat "$W/state/big").full.btrfs.gpg")
+  rm -f "$W/backup/btrfs-send-backups/bench/big/"*   # free the space; the run's numbers are kept
+  btrfs subvolume delete "$W/prod/@big" >/dev/null
+fi
 
 # ---------- store scale ----------
 log "store scale: $NMAN synthetic manifests in bench/scale"
@@ -423,11 +379,13 @@ out=$W/section.md
   row full_gpg 'full: seed `btrfs send \| gpg --symmetric --cipher-algo AES256 \| ssh`' "$FULL_BYTES" ""
   row full_gpgnone 'full: tuned, `--compress-algo none`' "$FULL_BYTES" ""
   row full_ours 'full: **ours** `btrfs-send-backup run` → receiver' "$FULL_BYTES" "$(ratio "${B_WALL[full_ours]}" "${B_WALL[full_gpgnone]}") tuned, $(ratio "${B_WALL[full_ours]}" "${B_WALL[full_gpg]}") seed"
+  [ -n "${BENCH_BASELINE:-}" ] && row full_base 'full: baseline build (BENCH_BASELINE)' "$FULL_BYTES" "$(ratio "${B_WALL[full_base]}" "${B_WALL[full_gpgnone]}") tuned"
   row incr_null 'incr: limit `btrfs send -p > /dev/null`' "$INCR_BYTES" ""
   row incr_ssh 'incr: limit `btrfs send -p \| ssh cat`' "$INCR_BYTES" ""
   row incr_gpg 'incr: seed gpg defaults' "$INCR_BYTES" ""
   row incr_gpgnone 'incr: tuned, `--compress-algo none`' "$INCR_BYTES" ""
   row incr_ours 'incr: **ours**' "$INCR_BYTES" "$(ratio "${B_WALL[incr_ours]}" "${B_WALL[incr_gpgnone]}") tuned, $(ratio "${B_WALL[incr_ours]}" "${B_WALL[incr_gpg]}") seed"
+  [ -n "${BENCH_BASELINE:-}" ] && row incr_base 'incr: baseline build (BENCH_BASELINE)' "$INCR_BYTES" "$(ratio "${B_WALL[incr_base]}" "${B_WALL[incr_gpgnone]}") tuned"
   row restore_gpg 'restore: `gpg --decrypt \| btrfs receive`, per link' "$((FULL_BYTES + INCR_BYTES))" ""
   row restore_ours 'restore: **ours** `btrfs-send-backup restore --from`' "$((FULL_BYTES + INCR_BYTES))" "$(ratio "${B_WALL[restore_ours]}" "${B_WALL[restore_gpg]}")"
   echo
@@ -449,6 +407,28 @@ out=$W/section.md
        "The limit row \`btrfs send | ssh cat\` took ${B_WALL[full_ssh]} s (the tuned pipeline ${B_WALL[full_gpgnone]} s): loopback ssh, with client and sshd on the same 2 cores, is in every row that crosses it." \
        "Far side CPU: the receiver hashes (SHA-256), validates framing, writes and fsyncs into btrfs (${B_RCPU[full_ours]} s for the full) where \`cat > file\` only copies (${B_RCPU[full_gpgnone]} s) — both on the same 2 cores as the producer."
   echo
+  gib() { awk -v c="$1" -v b="$2" 'BEGIN{printf "%.1f", c/(b/1073741824)}'; }
+  echo "CPU seconds per GiB of send stream, full (near = producer side, far = forced command): limit \`btrfs send | ssh cat\` $(gib "${B_CPU[full_ssh]}" "$FULL_BYTES") near + $(gib "${B_RCPU[full_ssh]}" "$FULL_BYTES") far;" \
+       "tuned gpg $(gib "${B_CPU[full_gpgnone]}" "$FULL_BYTES") + $(gib "${B_RCPU[full_gpgnone]}" "$FULL_BYTES");" \
+       "ours $(gib "${B_CPU[full_ours]}" "$FULL_BYTES") + $(gib "${B_RCPU[full_ours]}" "$FULL_BYTES")$( [ -n "${BENCH_BASELINE:-}" ] && echo "; baseline build $(gib "${B_CPU[full_base]}" "$FULL_BYTES") + $(gib "${B_RCPU[full_base]}" "$FULL_BYTES")")."
+  echo
+  echo "Run phases of ours (the producer's own \`run phases\` line): full: $(grep -o 'run phases: .*' "$W/usage/best-full_ours.err" | cut -d: -f2- || true);" \
+       "incremental: $(grep -o 'run phases: .*' "$W/usage/best-incr_ours.err" | cut -d: -f2- || true)."
+  echo
+  if [ "$PROFILE" = 1 ] && [ -s "$W/usage/perf-comm.txt" ]; then
+    echo "Profile of one more full run of ours (\`perf record -F 499\`, producer process tree only: the .NET threads, \`btrfs send\` (its CPU is mostly kernel), the ssh client; sshd and the receiver are not in it). Share of samples by thread name and object:"
+    echo
+    echo '```text'
+    cat "$W/usage/perf-comm.txt"
+    echo '```'
+    echo
+    echo "Top symbols:"
+    echo
+    echo '```text'
+    cat "$W/usage/perf-sym.txt"
+    echo '```'
+    echo
+  fi
   echo "Producer log of the best full run (timestamps show the stages):"
   echo
   echo '```text'
@@ -466,10 +446,10 @@ out=$W/section.md
   echo "| stream | producer peak RSS MiB | receiver peak RSS MiB | wall s | producer-side CPU s |"
   echo "|---|---:|---:|---:|---:|"
   echo "| full, $SIZE mixed (best run above) | $(mib "${B_RSS[full_ours]}") | $(mib "${B_RRSS[full_ours]}") | ${B_WALL[full_ours]} | ${B_CPU[full_ours]} |"
-  echo "| full, $BIG incompressible (one run, stored $BIG_STORED bytes) | $(mib "$BIG_RSS") | $(mib "$BIG_RRSS") | $BIG_WALL | $BIG_CPU |"
+  [ "$BIG_B" -gt 0 ] && echo "| full, $BIG incompressible (one run, stored $BIG_STORED bytes) | $(mib "$BIG_RSS") | $(mib "$BIG_RRSS") | $BIG_WALL | $BIG_CPU |"
   echo "| restore of the $SIZE chain | $(mib "${B_RSS[restore_ours]}") | — | ${B_WALL[restore_ours]} | ${B_CPU[restore_ours]} |"
   echo
-  echo "Target (< 100 MiB for producer and receiver whatever the stream size): $(rssmet "$(( ${B_RSS[full_ours]} > BIG_RSS ? ${B_RSS[full_ours]} : BIG_RSS ))" "$(( ${B_RRSS[full_ours]} > BIG_RRSS ? ${B_RRSS[full_ours]} : BIG_RRSS ))") (sizes run: $SIZE and $BIG)."
+  echo "Target (< 100 MiB for producer and receiver whatever the stream size): $(rssmet "$(( ${B_RSS[full_ours]} > BIG_RSS ? ${B_RSS[full_ours]} : BIG_RSS ))" "$(( ${B_RRSS[full_ours]} > BIG_RRSS ? ${B_RRSS[full_ours]} : BIG_RRSS ))") (sizes run: $SIZE$( [ "$BIG_B" -gt 0 ] && echo " and $BIG" || echo "; the large run was skipped (BENCH_BIG_SIZE=0)"))."
   echo
   echo "## Store scale"
   echo

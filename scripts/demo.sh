@@ -17,68 +17,21 @@ ROOT=$(cd "$(dirname "$SELF")/.." && pwd)
 log() { printf '[demo %(%T)T] %s\n' -1 "$*" >&2; }
 die() { log "FAILED: $*"; exit 1; }
 
-if [ -z "${DEMO_INNER:-}" ]; then
-  [ "$(id -u)" = 0 ] || die "run as root (loop mounts, sshd, sudo, useradd)"
-  missing=0
-  for c in mkfs.btrfs btrfs losetup unshare /usr/sbin/sshd ssh ssh-keygen sudo visudo gpg; do
-    command -v "$c" >/dev/null 2>&1 || [ -x "$c" ] || missing=1
-  done
-  if [ $missing = 1 ]; then
-    log "installing btrfs-progs openssh-server openssh-client sudo gnupg"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq btrfs-progs openssh-server openssh-client sudo gnupg util-linux >/dev/null
-  fi
-  # Private mount namespace: our mounts are invisible to others and vanish with us, even on SIGKILL.
-  exec unshare --mount --propagation private env DEMO_INNER=1 "$SELF" "$@"
-fi
-
-W=$(mktemp -d /tmp/btrfs-send-demo.XXXXXX)
-chmod 0755 "$W"
-USER_NAME=bsdemo$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
-SUDOERS=/etc/sudoers.d/btrfs-send-demo-$USER_NAME
-SSHD_PID=
-CHILD=
-teardown() {
-  set +e
-  # A producer still running (SIGTERM to this script): let it restart services and clean up first.
-  [ -n "$CHILD" ] && { kill -TERM "$CHILD" 2>/dev/null; wait "$CHILD" 2>/dev/null; }
-  [ -n "$SSHD_PID" ] && { pkill -P "$SSHD_PID" 2>/dev/null; kill "$SSHD_PID" 2>/dev/null; wait "$SSHD_PID" 2>/dev/null; }
-  [ -d "$W/gnupg" ] && gpgconf --homedir "$W/gnupg" --kill gpg-agent 2>/dev/null
-  rm -f "$SUDOERS"
-  if id "$USER_NAME" >/dev/null 2>&1; then
-    for _ in $(seq 30); do pgrep -u "$USER_NAME" >/dev/null || break; sleep 0.1; done
-    userdel "$USER_NAME" 2>/dev/null
-  fi
-  for m in $(findmnt -rn -o TARGET | grep "^$W/" | sort -r); do umount "$m" 2>/dev/null || umount -l "$m"; done
-  for img in "$W"/*.img; do
-    [ -e "$img" ] || continue
-    for d in $(losetup -n -O NAME -j "$img"); do losetup -d "$d" 2>/dev/null; done
-  done
-  if [ -z "$(findmnt -rn -o TARGET | grep "^$W/")" ]; then rm -rf --one-file-system "$W"; fi
-}
-trap 'rc=$?; trap - EXIT; teardown; exit $rc' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# The test bed (private mount namespace, loop btrfs, ingest user, sudo, sshd): scripts/lib/testbed.sh.
+. "$ROOT/scripts/lib/testbed.sh"
+testbed_enter demo -- "$@"
+testbed_init demo
 
 t0=${EPOCHREALTIME/./}
-log "building (Release)"
-dotnet build "$ROOT/BtrfsSend.sln" -c Release --nologo -v q >/dev/null
-PRODUCER=$ROOT/src/BtrfsSend.Producer/bin/Release/net10.0/btrfs-send-backup
-RECEIVER=$ROOT/src/BtrfsSend.Receiver/bin/Release/net10.0/btrfs-backup-receive
+testbed_build
 log "btrfs-send-backup $("$PRODUCER" --version)"
 t1=${EPOCHREALTIME/./}   # the issue's budget (under 60 s) counts from here, after the build
 SUMMARY=()
 
-mkfs_mount() {
-  truncate -s "$2" "$W/$1.img"
-  mkfs.btrfs -q -f -L "demo-$1" "$W/$1.img" >/dev/null
-  mkdir -p "$W/$1"
-  mount -o loop "$W/$1.img" "$W/$1"
-}
 log "loop-mounted btrfs: prod, backup, restore (under $W)"
-mkfs_mount prod 512M
-mkfs_mount backup 512M
-mkfs_mount restore 512M
+testbed_mkfs prod 512M
+testbed_mkfs backup 512M
+testbed_mkfs restore 512M
 btrfs subvolume create "$W/prod/@rootfs" >/dev/null
 mkdir -p "$W/prod/@backup-snapshots" "$W/backup/btrfs-send-backups"
 R=$W/prod/@rootfs
@@ -93,43 +46,11 @@ truncate -s 20M "$R/var/sparse.img"
 chown 1234:5678 "$R/etc/hostname"
 
 log "backup-srv: ingest user $USER_NAME, sudo pinned to 'serve', private sshd on 127.0.0.1"
-install -d -m 0700 "$W/ssh" "$W/gnupg" "$W/conf"
-install -d -m 0755 "$W/home" /run/sshd
-ssh-keygen -q -t ed25519 -N '' -f "$W/ssh/host"
-ssh-keygen -q -t ed25519 -N '' -f "$W/ssh/client"
-echo "demo-sshd $(cut -d' ' -f1,2 "$W/ssh/host.pub")" > "$W/ssh/known_hosts"
-useradd --system --no-create-home --home-dir "$W/home" --shell /bin/sh --password '*' "$USER_NAME"
-cat > "$W/conf/receiver.conf" <<CONF
-BACKUP_ROOT=$W/backup/btrfs-send-backups
-KEEP_DAILY=7
-KEEP_WEEKLY=4
-KEEP_MONTHLY=12
-MIN_FREE_SPACE=16M
-CONF
-printf 'restrict,command="sudo -n %s serve --config %s --client prod-srv -- \\"$SSH_ORIGINAL_COMMAND\\"" %s\n' \
-  "$RECEIVER" "$W/conf/receiver.conf" "$(cat "$W/ssh/client.pub")" > "$W/home/authorized_keys"
-chmod 0644 "$W/home/authorized_keys"
-printf '%s ALL=(root) NOPASSWD: %s serve *\n' "$USER_NAME" "$RECEIVER" > "$W/ssh/sudoers"
-visudo -cqf "$W/ssh/sudoers"
-install -m 0440 "$W/ssh/sudoers" "$SUDOERS"
-cat > "$W/ssh/sshd_config" <<CONF
-ListenAddress 127.0.0.1
-HostKey $W/ssh/host
-PidFile $W/ssh/sshd.pid
-UsePAM no
-AuthorizedKeysFile $W/home/authorized_keys
-AllowUsers $USER_NAME
-AuthenticationMethods publickey
-ClientAliveInterval 5
-ClientAliveCountMax 3
-CONF
-PORT=$(comm -23 <(seq 22300 22399 | sort) <(ss -Htan | awk '{print $4}' | sed 's/.*://' | sort -u) | head -n 1)
-/usr/sbin/sshd -D -E "$W/ssh/sshd.log" -f "$W/ssh/sshd_config" -p "$PORT" &
-SSHD_PID=$!
-for _ in $(seq 100); do grep -q "Server listening" "$W/ssh/sshd.log" 2>/dev/null && break; sleep 0.05; done
+testbed_ingest demo-sshd "$W/backup/btrfs-send-backups" client
+testbed_receiver_key client "$RECEIVER" prod-srv
+testbed_sshd 22300
 
 log "prod-srv: passphrase file and prod.conf (the seed's keys)"
-( umask 077; head -c 48 /dev/urandom | base64 -w0 > "$W/conf/passphrase"; echo >> "$W/conf/passphrase" )
 cat > "$W/conf/prod.conf" <<CONF
 SOURCE_TOP=$W/prod
 SOURCE_SUBVOL=@rootfs

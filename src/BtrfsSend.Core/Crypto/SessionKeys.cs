@@ -12,7 +12,8 @@ namespace BtrfsSend.Core.Crypto;
 
 /// <summary>
 /// Session keys: S2K derivation, public-key session packets for encryption, and their
-/// decryption. The primitives (S2K, RSA PKCS#1, X25519, AES key wrap) are BouncyCastle's.
+/// decryption. The primitives (S2K, RSA PKCS#1, X25519, AES key wrap) are BouncyCastle's, except the
+/// iterated+salted S2K, which runs on .NET's hashes (<see cref="IteratedS2k"/>).
 /// </summary>
 internal static class SessionKeys
 {
@@ -37,7 +38,8 @@ internal static class SessionKeys
     public static (byte[] Packet, byte[] SessionKey) CreateForPassphrase(byte[] passphrase, byte s2kCount)
     {
         var salt = RandomNumberGenerator.GetBytes(8);
-        var key = Derive(passphrase, Aes256, new S2k(HashAlgorithmTag.Sha256, salt, s2kCount));
+        var key = IteratedS2k.TryDerive(passphrase, HashAlgorithmTag.Sha256, salt, s2kCount, KeyLength(Aes256))
+            ?? Derive(passphrase, Aes256, new S2k(HashAlgorithmTag.Sha256, salt, s2kCount));
         byte[] body = [4, Aes256, 3, (byte)HashAlgorithmTag.Sha256, .. salt, s2kCount];
         return ([0xC0 | PacketHeader.SymmetricKeySession, (byte)body.Length, .. body], key);
     }
@@ -119,7 +121,8 @@ internal static class SessionKeys
                 throw new OpenPgpException(OpenPgpFailure.Unsupported, $"S2K specifier {body[2]} in the session key packet");
         }
 
-        var key = Derive(passphrase, algorithm, s2k);
+        var key = (body[2] == 3 ? IteratedS2k.TryDerive(passphrase, hash, body.AsSpan(4, 8), body[12], keyLength) : null)
+            ?? Derive(passphrase, algorithm, s2k);
         if (end == body.Length)
         {
             return (algorithm, key);

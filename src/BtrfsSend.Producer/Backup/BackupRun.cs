@@ -23,26 +23,54 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
 {
     public async Task<int> RunAsync(bool dryRun, CancellationToken cancellationToken = default)
     {
+        var phases = new RunPhases();
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.LockFilePath))!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         using var runLock = DirectoryLock.Acquire(options.LockFilePath, $"the backup of {options.BackupSet}");
 
-        await new Prerequisites(tools).CheckAsync(options, cancellationToken);
+        var checks = new Prerequisites(tools).CheckAsync(options, cancellationToken);
         if (options.Mode == BackupMode.RemoteBtrfs)
         {
+            await checks;
             return await new RemoteBtrfs.RemoteBtrfsRun(options, tools, receiver, log, clock).RunAsync(dryRun, cancellationToken);
         }
 
-        var keys = options.RecipientKeyFilePath is { } recipient
-            ? EncryptionKeys.FromPublicKeyFile(recipient)
-            : EncryptionKeys.FromPassphraseFile(options.PassphraseFilePath ?? throw new ConfigException("PASSPHRASE_FILE or RECIPIENT_KEY_FILE is required in encrypted-stream mode"));
-
-        var hello = await receiver.HelloAsync(cancellationToken);
-        if (!hello.Supports(HelloLine.EncryptedStreamMode))
+        EncryptionKeys keys;
+        try
         {
-            throw new PrerequisiteException($"the receiver ({hello.Render()}) does not serve encrypted-stream mode");
+            keys = options.RecipientKeyFilePath is { } recipient
+                ? EncryptionKeys.FromPublicKeyFile(recipient)
+                : EncryptionKeys.FromPassphraseFile(options.PassphraseFilePath ?? throw new ConfigException("PASSPHRASE_FILE or RECIPIENT_KEY_FILE is required in encrypted-stream mode"));
+        }
+        catch
+        {
+            await checks; // a failed prerequisite is reported first, as when the checks ran alone
+            throw;
         }
 
-        var remote = await receiver.ListAsync(options.BackupSet, cancellationToken);
+        // The local checks and the receiver's hello and list (read-only there) run at once: each ssh
+        // connection pays sshd + sudo + receiver start-up. Failures are reported in the order the
+        // steps had when they ran one after the other: prerequisites, then hello, then list.
+        var greeting = receiver.HelloAsync(cancellationToken);
+        var listing = receiver.ListAsync(options.BackupSet, cancellationToken);
+        HelloLine hello;
+        try
+        {
+            await checks;
+            hello = await greeting;
+            if (!hello.Supports(HelloLine.EncryptedStreamMode))
+            {
+                throw new PrerequisiteException($"the receiver ({hello.Render()}) does not serve encrypted-stream mode");
+            }
+        }
+        catch
+        {
+            // Let both ssh connections end before reporting; their own failures are secondary.
+            await Task.WhenAll(greeting, listing).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
+
+        var remote = await listing;
+        phases.Done("lock+prerequisites+hello+list");
         var snapshots = new LocalSnapshots(options.SnapshotDirPath, options.SnapshotPrefix, tools);
         var state = new StateFile(options.StateFilePath);
         var previous = state.Read();
@@ -84,15 +112,18 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
             throw;
         }
 
+        phases.Done("snapshot");
         SendResult result;
         try
         {
+            var snapshotUuid = snapshots.UuidAsync(snapshot, cancellationToken);
+            var parentUuid = decision.Parent is { } p ? snapshots.UuidAsync(p, cancellationToken) : Task.FromResult<string?>(null);
             var request = new ReceiveStreamRequest(options.BackupSet, snapshot, decision.IsIncremental, decision.Parent)
             {
                 Declared = new StreamDeclaration
                 {
-                    SnapshotUuid = await snapshots.UuidAsync(snapshot, cancellationToken),
-                    ParentUuid = decision.Parent is { } p ? await snapshots.UuidAsync(p, cancellationToken) : null,
+                    SnapshotUuid = await snapshotUuid,
+                    ParentUuid = await parentUuid,
                     ProducerVersion = VersionToken(),
                     Compression = options.Compression,
                     CanaryToken = canaryToken,
@@ -109,6 +140,7 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
             throw;
         }
 
+        phases.Done("send");
         state.Write(snapshot);
         log.Information(
             "backup OK: set {Set} {Kind} {Snapshot}{Parent}, {Plain} bytes sent as {Stored} encrypted bytes in {Seconds:F1} s ({Rate:F1} MiB/s), sha256 {Sha}",
@@ -117,6 +149,8 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
             result.Duration.TotalSeconds, result.PlaintextBytes / 1048576.0 / Math.Max(result.Duration.TotalSeconds, 1e-3), result.StoredSha256);
 
         await new LocalPruner(snapshots, options.LocalKeep, log).PruneAsync(snapshot, clock.GetUtcNow());
+        phases.Done("state+local prune");
+        log.Information("run phases: {Phases}", phases.Render());
         return 0;
     }
 

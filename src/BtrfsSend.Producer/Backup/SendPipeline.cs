@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Text;
 using BtrfsSend.Core.Btrfs;
@@ -14,14 +15,20 @@ namespace BtrfsSend.Producer.Backup;
 
 /// <summary>
 /// One streaming pipeline with bounded memory:
-/// <c>btrfs send</c> → send-stream validator → OpenPGP encryption → BSF1 framing + SHA-256 →
-/// <c>ssh ... -- "receive-stream ..."</c>. The BSF1 trailer — the only thing that lets the
-/// receiver commit — goes out only after <c>btrfs send</c> exited 0, the validator saw END and
-/// the encryptor wrote its MDC (PERF-NOTES.md trap 2). Every stage's failure is recorded by the
-/// stage itself and checked after the processes ended, because CliWrap swallows a broken pipe
-/// on a child's stdin (trap 1). Success is only the receiver's <c>OK</c> line matching the bytes
-/// and SHA-256 this side framed.
+/// <c>btrfs send</c> → send-stream validator → [zstd] → [OpenPGP encryption] → BSF1 framing + SHA-256 →
+/// <c>ssh ... -- "receive-stream ..."</c> (encrypted-stream mode) or <c>"receive ..."</c>
+/// (remote-btrfs mode, no encryption: the stream lands in the LUKS volume on the backup server).
+/// The BSF1 trailer — the only thing that lets the receiver commit — goes out only after
+/// <c>btrfs send</c> exited 0, the validator saw END and the encryptor wrote its MDC
+/// (PERF-NOTES.md trap 2). Every stage's failure is recorded by the stage itself and checked
+/// after the processes ended, because CliWrap swallows a broken pipe on a child's stdin (trap 1).
+/// Success is only the receiver's <c>OK</c> line matching the bytes and SHA-256 this side framed.
 /// </summary>
+/// <remarks>
+/// Plumbing, for CPU per GiB: the child pipes are enlarged to 1 MiB, and each copy stage is one
+/// synchronous loop on its own thread (1 MiB pooled buffer; validate, encrypt, frame and write to
+/// ssh's stdin all happen in that loop), instead of an async hop per 64 KiB pipe read.
+/// </remarks>
 internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
 {
     internal const int BufferSize = 1024 * 1024;
@@ -29,14 +36,29 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
     /// <summary>zstd level 3 on all cores, quiet, to stdout: the format <c>zstd -d</c> reads.</summary>
     internal static readonly string[] ZstdArgv = ["zstd", "-q", "-c", "-3", "-T0"];
 
+    /// <summary>
+    /// Runs the pipeline for <paramref name="request"/>, a <see cref="ReceiveStreamRequest"/> with
+    /// <paramref name="keys"/> (encrypted-stream mode) or a <see cref="ReceiveRequest"/> without (remote-btrfs).
+    /// </summary>
     public async Task<SendResult> RunAsync(
         IReadOnlyList<string> sendArgv,
-        ReceiveStreamRequest request,
-        EncryptionKeys keys,
+        Request request,
+        EncryptionKeys? keys,
         StreamCompression compression = StreamCompression.None,
         IProgress<long>? progress = null,
         CancellationToken cancellationToken = default)
     {
+        if (request is not (ReceiveStreamRequest or ReceiveRequest))
+        {
+            throw new ArgumentException($"the send pipeline carries receive-stream or receive, not {request.Verb}", nameof(request));
+        }
+
+        if (keys is null && compression != StreamCompression.None)
+        {
+            throw new ArgumentException("compression applies only to encrypted streams", nameof(compression));
+        }
+
+        var nothingStored = keys is null ? "nothing was received" : "the receiver committed nothing";
         var started = Stopwatch.GetTimestamp();
         var sshArgv = receiver.Ssh.For(request.ToCommandLine());
         var sshStdout = new StringBuilder();
@@ -53,37 +75,55 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
         var feedStarted = false;
         var feedDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        // The first failure wins; stages on other threads record theirs here.
+        void Fail(Exception ex) => Interlocked.CompareExchange(ref stageFailure, ex, null);
+
+        // One copy stage: a synchronous loop on a dedicated thread. A failure (bad stream, broken
+        // pipe to the receiver) stops btrfs send, so no trailer is sent.
+        Task PumpAsync(Stream source, Stream destination, bool countsPlaintext)
+        {
+            PipeCapacity.TryEnlarge(source);
+            return Task.Factory.StartNew(
+                () =>
+                {
+                    var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+                    try
+                    {
+                        int n;
+                        while ((n = source.Read(buffer, 0, BufferSize)) > 0)
+                        {
+                            destination.Write(buffer, 0, n);
+                            if (countsPlaintext)
+                            {
+                                plaintext += n;
+                                progress?.Report(plaintext);
+                            }
+                        }
+                    }
+                    catch (Exception ex)
+                    {
+                        Fail(ex);
+                        sendCancel.Cancel();
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }
+                },
+                CancellationToken.None,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default);
+        }
+
         // btrfs send → validator → sink. True when btrfs send exited 0 and the validator saw a clean END.
         async Task<bool> SendValidatedAsync(Stream sink)
         {
             await using var validated = SendStreamValidatingStream.ForWriting(sink, leaveOpen: true);
-
-            async Task CopyAsync(Stream sendStdout, CancellationToken token)
-            {
-                var buffer = new byte[BufferSize];
-                try
-                {
-                    int n;
-                    while ((n = await sendStdout.ReadAsync(buffer, token)) > 0)
-                    {
-                        await validated.WriteAsync(buffer.AsMemory(0, n), token);
-                        plaintext += n;
-                        progress?.Report(plaintext);
-                    }
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    // A bad stream, or the receiver went away: stop btrfs send, send no trailer.
-                    stageFailure ??= ex;
-                    await sendCancel.CancelAsync();
-                }
-            }
-
             try
             {
                 var send = await Cli.Wrap(sendArgv[0]).WithArguments(sendArgv.Skip(1))
                     .WithValidation(CommandResultValidation.None)
-                    .WithStandardOutputPipe(PipeTarget.Create(CopyAsync))
+                    .WithStandardOutputPipe(PipeTarget.Create((sendStdout, _) => PumpAsync(sendStdout, validated, countsPlaintext: true)))
                     .WithStandardErrorPipe(PipeTarget.Create(sendStderr.CopyFromAsync))
                     .ExecuteAsync(sendCancel.Token);
                 sendExit = send.ExitCode;
@@ -101,7 +141,7 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
 
             if (sendExit != 0)
             {
-                stageFailure = new ToolFailedException(sendArgv, sendExit ?? -1, sendStderr.Text);
+                Fail(new ToolFailedException(sendArgv, sendExit ?? -1, sendStderr.Text));
                 return false;
             }
 
@@ -112,7 +152,7 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                stageFailure ??= ex;
+                Fail(ex);
                 return false;
             }
         }
@@ -127,24 +167,17 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
             {
                 var zstd = await Cli.Wrap(ZstdArgv[0]).WithArguments(ZstdArgv.Skip(1))
                     .WithValidation(CommandResultValidation.None)
-                    .WithStandardInputPipe(PipeSource.Create(async (zstdStdin, _) => sendOk = await SendValidatedAsync(zstdStdin)))
-                    .WithStandardOutputPipe(PipeTarget.Create(async (zstdStdout, token) =>
+                    .WithStandardInputPipe(PipeSource.Create(async (zstdStdin, _) =>
                     {
-                        try
-                        {
-                            await zstdStdout.CopyToAsync(encrypted, BufferSize, token);
-                        }
-                        catch (Exception ex) when (ex is not OperationCanceledException)
-                        {
-                            stageFailure ??= ex;
-                            await sendCancel.CancelAsync();
-                        }
+                        PipeCapacity.TryEnlarge(zstdStdin);
+                        sendOk = await SendValidatedAsync(zstdStdin);
                     }))
+                    .WithStandardOutputPipe(PipeTarget.Create((zstdStdout, _) => PumpAsync(zstdStdout, encrypted, countsPlaintext: false)))
                     .WithStandardErrorPipe(PipeTarget.Create(zstdStderr.CopyFromAsync))
                     .ExecuteAsync(sendCancel.Token);
                 if (zstd.ExitCode != 0)
                 {
-                    stageFailure ??= new ToolFailedException(ZstdArgv, zstd.ExitCode, zstdStderr.Text);
+                    Fail(new ToolFailedException(ZstdArgv, zstd.ExitCode, zstdStderr.Text));
                 }
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && stageFailure is not null)
@@ -160,17 +193,23 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
             feedStarted = true;
             try
             {
+                PipeCapacity.TryEnlarge(sshStdin);
                 await using var framed = new Bsf1Writer(sshStdin, leaveOpen: true);
-                await using var encrypted = await OpenPgpEncryption.CreateAsync(framed, keys, cancellationToken);
+                await using var encrypted = keys is null ? null : await OpenPgpEncryption.CreateAsync(framed, keys, cancellationToken);
+                Stream sink = encrypted is null ? framed : encrypted;
                 var complete = compression == StreamCompression.Zstd
-                    ? await SendCompressedAsync(encrypted)
-                    : await SendValidatedAsync(encrypted);
+                    ? await SendCompressedAsync(sink)
+                    : await SendValidatedAsync(sink);
                 if (!complete || stageFailure is not null)
                 {
                     return;
                 }
 
-                await encrypted.FinishAsync(cancellationToken);
+                if (encrypted is not null)
+                {
+                    await encrypted.FinishAsync(cancellationToken);
+                }
+
                 await framed.CompleteAsync(cancellationToken);
                 storedBytes = framed.PayloadBytes;
                 storedSha = framed.Sha256Hex;
@@ -178,7 +217,7 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                stageFailure ??= ex;
+                Fail(ex);
             }
             finally
             {
@@ -203,7 +242,7 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
             // or it keeps the snapshot busy and deleting it fails with EPERM ("send may be in progress").
             if (feedStarted && !feedDone.Task.IsCompleted)
             {
-                stageFailure ??= new IOException("the receiver's end closed before the whole stream was sent");
+                Fail(new IOException("the receiver's end closed before the whole stream was sent"));
                 await sendCancel.CancelAsync();
                 await feedDone.Task;
             }
@@ -212,35 +251,36 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
         // A receiver that refused before reading (exists, busy, ...) breaks our pipe: its answer is the real reason.
         // But when a stage of ours failed first (bad send stream, btrfs send died), the receiver's
         // "truncated" is only the consequence of our stopping: report our own failure.
-        if (stageFailure is null or IOException && ResponseLine.Parse(ReceiverClient.LastLine(sshStdout.ToString())).Value is ErrLine)
+        var stdout = sshStdout.ToString();
+        if (stageFailure is null or IOException && ResponseLine.Parse(ReceiverClient.LastLine(stdout)).Value is ErrLine)
         {
-            receiver.ThrowIfFailed(ssh.ExitCode, sshStdout.ToString(), sshStderr.Text, request);
+            receiver.ThrowIfFailed(ssh.ExitCode, stdout, sshStderr.Text, request);
         }
 
         if (stageFailure is not null)
         {
-            var receiverSaid = ReceiverClient.LastLine(sshStdout.ToString());
+            var receiverSaid = ReceiverClient.LastLine(stdout);
             throw stageFailure switch
             {
                 SendStreamException bad => new IntegrityException(
-                    $"btrfs send produced a bad stream ({bad.Message}); no trailer was sent, so the receiver committed nothing", bad),
+                    $"btrfs send produced a bad stream ({bad.Message}); no trailer was sent, so {nothingStored}", bad),
                 BtrfsSendException known when known is not ToolFailedException => new TransferFailedException(
-                    $"{known.Message}; no trailer was sent, so the receiver committed nothing (it said: {(receiverSaid.Length > 0 ? receiverSaid : "nothing")})", known),
-                ToolFailedException tool => new TransferFailedException($"{tool.Message}; no trailer was sent, so the receiver committed nothing", tool),
+                    $"{known.Message}; no trailer was sent, so {nothingStored} (it said: {(receiverSaid.Length > 0 ? receiverSaid : "nothing")})", known),
+                ToolFailedException tool => new TransferFailedException($"{tool.Message}; no trailer was sent, so {nothingStored}", tool),
                 IOException io => new TransferFailedException(
                     $"the connection to the receiver broke while sending ({io.Message}); receiver said: {(receiverSaid.Length > 0 ? receiverSaid : "nothing")}; ssh: {Tail(sshStderr.Text)}; nothing was committed", io),
                 _ => new TransferFailedException($"the send pipeline failed: {stageFailure.Message}; nothing was committed", stageFailure),
             };
         }
 
-        receiver.ThrowIfFailed(ssh.ExitCode, sshStdout.ToString(), sshStderr.Text, request);
+        receiver.ThrowIfFailed(ssh.ExitCode, stdout, sshStderr.Text, request);
         if (!trailerSent)
         {
             throw new TransferFailedException("the stream ended without a trailer (a stage stopped early); nothing was committed");
         }
 
-        var answer = ResponseLine.Parse(ReceiverClient.LastLine(sshStdout.ToString())).Value as OkLine
-            ?? throw new TransferFailedException($"the receiver exited 0 but did not answer OK ('{Core.Naming.NameText.Printable(ReceiverClient.LastLine(sshStdout.ToString()))}'); the backup is not recorded as done");
+        var answer = ResponseLine.Parse(ReceiverClient.LastLine(stdout)).Value as OkLine
+            ?? throw new TransferFailedException($"the receiver exited 0 but did not answer OK ('{Core.Naming.NameText.Printable(ReceiverClient.LastLine(stdout))}'); the backup is not recorded as done");
         if (!answer.Matches(storedSha!, storedBytes))
         {
             throw new IntegrityException($"the receiver stored {answer.Bytes} bytes with SHA-256 {answer.Sha256Hex}, but {storedBytes} bytes with SHA-256 {storedSha} were sent; the backup is not recorded as done");
