@@ -51,6 +51,9 @@ public static class BtrfsArgv
     /// <summary><c>btrfs subvolume list -o PATH</c>: subvolumes below PATH.</summary>
     public static string[] ListSubvolumesBelow(string path) => [Btrfs, "subvolume", "list", "-o", path];
 
-    /// <summary><c>btrfs filesystem show --raw PATH</c>: fails when PATH is not on btrfs.</summary>
-    public static string[] FilesystemShow(string path) => [Btrfs, "filesystem", "show", "--raw", path];
+    /// <summary>
+    /// <c>btrfs inspect-internal rootid PATH</c>: fails when PATH is not on btrfs. Unlike
+    /// <c>btrfs filesystem show PATH</c>, it accepts any directory on btrfs, not only a mount point.
+    /// </summary>
+    public static string[] RootId(string path) => [Btrfs, "inspect-internal", "rootid", path];
 }

@@ -24,7 +24,7 @@ internal sealed class TargetDirectory(string dirPath, ToolRunner tools)
             throw new PrerequisiteException($"--to {NameText.Printable(DirPath)}: no such directory; create it on a btrfs filesystem first");
         }
 
-        var show = await tools.TryRunAsync(BtrfsArgv.FilesystemShow(DirPath), cancellationToken: cancellationToken);
+        var show = await tools.TryRunAsync(BtrfsArgv.RootId(DirPath), cancellationToken: cancellationToken);
         if (!show.IsSuccess)
         {
             throw new PrerequisiteException($"--to {NameText.Printable(DirPath)} is not on a btrfs filesystem (btrfs receive needs one): {show.StandardErrorTail.Trim()}");

@@ -17,7 +17,7 @@ public sealed class BtrfsArgvTests
         { BtrfsArgv.GetReadOnly("/m/x"), "btrfs|property|get|-ts|/m/x|ro" },
         { BtrfsArgv.SetReadOnly("/m/x", false), "btrfs|property|set|-ts|/m/x|ro|false" },
         { BtrfsArgv.ListSubvolumesBelow("/m"), "btrfs|subvolume|list|-o|/m" },
-        { BtrfsArgv.FilesystemShow("/m"), "btrfs|filesystem|show|--raw|/m" },
+        { BtrfsArgv.RootId("/m/restore"), "btrfs|inspect-internal|rootid|/m/restore" },
     };
 
     [Theory]

@@ -53,13 +53,19 @@ public sealed class HostileClientTests(FaultWorldFixture fixture)
         // A name far in the future would be "the newest" forever; one far in the past could slip
         // under retention. Both full and as an incremental on the real latest backup.
         string[] forged = [Name(DateTime.UtcNow.AddHours(25)), "prod-srv-rootfs-20991231T235959Z", Name(DateTime.UtcNow.AddHours(-25)), "prod-srv-rootfs-19700101T000000Z"];
+        // As an incremental, a past name is refused even earlier: its parent would be newer than itself.
         foreach (var name in forged)
         {
-            foreach (var command in new[] { $"receive-stream {FaultWorld.Set} {name} full", $"receive-stream {FaultWorld.Set} {name} incremental {latest}" })
+            var isPast = string.CompareOrdinal(name, latest) < 0;
+            foreach (var (command, code) in new[]
+            {
+                ($"receive-stream {FaultWorld.Set} {name} full", "clock-skew"),
+                ($"receive-stream {FaultWorld.Set} {name} incremental {latest}", isPast ? "bad-parent" : "clock-skew"),
+            })
             {
                 var outcome = await world.StartHostileClient(command, Framed(payload)).Completion;
                 Assert.True(outcome.ExitCode == 5, $"{command}: {outcome}");
-                Assert.StartsWith("ERR clock-skew ", Assert.Single(outcome.Lines), StringComparison.Ordinal);
+                Assert.StartsWith($"ERR {code} ", Assert.Single(outcome.Lines), StringComparison.Ordinal);
             }
         }
 
@@ -79,12 +85,13 @@ public sealed class HostileClientTests(FaultWorldFixture fixture)
         var neverStored = $"prod-srv-rootfs-{DateTime.UtcNow.AddMinutes(-31).ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}";
         var payload = RandomNumberGenerator.GetBytes(256 * 1024);
 
-        // A parent stored only in another set, the snapshot itself, and a plausible name that was never stored.
-        foreach (var parent in new[] { otherSetsSnapshot, name, neverStored })
+        // A parent stored only in another set, the snapshot itself (both fail the grammar's parent
+        // rule: same prefix, strictly older), and a plausible older name that was never stored.
+        foreach (var (parent, code) in new[] { (otherSetsSnapshot, "bad-parent"), (name, "bad-parent"), (neverStored, "missing-parent") })
         {
             var outcome = await world.StartHostileClient($"receive-stream {FaultWorld.Set} {name} incremental {parent}", Framed(payload)).Completion;
             Assert.True(outcome.ExitCode == 5, $"parent {parent}: {outcome}");
-            Assert.StartsWith("ERR missing-parent ", Assert.Single(outcome.Lines), StringComparison.Ordinal);
+            Assert.StartsWith($"ERR {code} ", Assert.Single(outcome.Lines), StringComparison.Ordinal);
         }
 
         world.AssertNothingChanged(before);
