@@ -130,14 +130,12 @@ internal sealed class FaultWorld : IAsyncDisposable
     {
         // Snapshot names have one-second resolution: never start two runs in the same second.
         await Task.Delay(1100);
-        Trace("run start");
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
         var result = await World.Producer(["run", "--config", configFilePath ?? World.ConfigFilePath])
             .WithStandardOutputPipe(PipeTarget.ToStringBuilder(stdout))
             .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr))
             .ExecuteAsync();
-        Trace("run end");
         return (result.ExitCode, stdout.ToString(), stderr.ToString());
     }
 
@@ -313,9 +311,7 @@ internal sealed class FaultWorld : IAsyncDisposable
 
     private async Task VerifyAllAsync(string configFilePath, string set, StoreState now)
     {
-        Trace("verify start");
         var verify = await World.Producer(["verify", "--all", "--config", configFilePath]).ExecuteBufferedAsync();
-        Trace("verify end");
         var stored = now.Manifests.Count(m => m.StartsWith(set + "/", StringComparison.Ordinal));
         var lines = verify.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.True(verify.ExitCode == 0, $"verify --all of {set} exited {verify.ExitCode}: {verify.StandardOutput} {verify.StandardError}");
@@ -328,9 +324,7 @@ internal sealed class FaultWorld : IAsyncDisposable
         var latest = File.ReadAllText(World.StateFilePath).Trim();
         var into = Target.PathOf("restore");
         Directory.CreateDirectory(into);
-        Trace("restore start");
         var restore = await World.Producer(["restore", "--config", World.ConfigFilePath, "--set", Set, "--latest", "--to", into]).ExecuteBufferedAsync();
-        Trace("restore end");
         Assert.True(restore.ExitCode == 0, $"restore --latest exited {restore.ExitCode}: {restore.StandardError}");
         await RestoreWorld.AssertReceivedCopyOfAsync(Path.Combine(World.SnapshotDirPath, latest), Path.Combine(into, latest));
     }
@@ -358,8 +352,6 @@ internal sealed class FaultWorld : IAsyncDisposable
         var broken = new ChainResolver(links).BrokenChains();
         Assert.True(broken.Count == 0, $"broken chains in {set}: {string.Join("; ", broken.Select(b => b.Message))}");
     }
-
-    internal static void Trace(string what) => File.AppendAllText("/tmp/h10f-trace.log", $"{DateTime.UtcNow:HH:mm:ss.fff} {what}\n");
 
     private static bool IsTemp(string relativePath) => Path.GetFileName(relativePath).StartsWith(".tmp-", StringComparison.Ordinal);
 
