@@ -102,9 +102,13 @@ mem=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (with uncommitted changes)" || true)
-ss_k="yes"
-[ -r "/boot/config-$(uname -r)" ] && ! grep -q '^CONFIG_INET_DIAG_DESTROY=y' "/boot/config-$(uname -r)" && ss_k="no (CONFIG_INET_DIAG_DESTROY is not set)"
-[ -r /proc/config.gz ] && ! zcat /proc/config.gz | grep -q '^CONFIG_INET_DIAG_DESTROY=y' && ss_k="no (CONFIG_INET_DIAG_DESTROY is not set)"
+# Read the whole config into a variable: "zcat | grep -q" fails under pipefail when grep exits early.
+kconfig=$( (zcat /proc/config.gz 2>/dev/null || cat "/boot/config-$(uname -r)" 2>/dev/null) || true)
+case "$kconfig" in
+  "") ss_k="unknown (no kernel config found; the reset case shows it)" ;;
+  *CONFIG_INET_DIAG_DESTROY=y*) ss_k="yes (CONFIG_INET_DIAG_DESTROY=y)" ;;
+  *) ss_k="no (CONFIG_INET_DIAG_DESTROY is not set)" ;;
+esac
 
 if [ "$elapsed" -le 180 ]; then
   budget_note="within it"
