@@ -33,7 +33,7 @@ public sealed class SshCall
     public static SshCall Start(SshdFixture sshd, string remoteCommand, Func<Stream, CancellationToken, Task>? writeStdin = null)
     {
         ArgumentNullException.ThrowIfNull(sshd);
-        var argv = sshd.SshArgv(remoteCommand);
+        string[] argv = [.. sshd.Launcher, .. sshd.SshArgv(remoteCommand)];
         var stdout = new MemoryStream();
         var stderr = new StringBuilder();
         var task = Cli.Wrap(argv[0])

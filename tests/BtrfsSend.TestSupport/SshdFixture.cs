@@ -24,12 +24,13 @@ public sealed class SshdFixture : IAsyncDisposable
     private CommandTask<CommandResult>? _sshd;
     private bool _userCreated;
 
-    private SshdFixture(TempDir dir, string userName, string programPath, IReadOnlyList<string> serveArgs)
+    private SshdFixture(TempDir dir, string userName, string programPath, IReadOnlyList<string> serveArgs, IReadOnlyList<string> launcher)
     {
         _dir = dir;
         UserName = userName;
         ProgramPath = programPath;
         ServeArgs = serveArgs;
+        Launcher = launcher;
         SudoersFilePath = Path.Combine(SudoersDir, SudoersPrefix + userName);
     }
 
@@ -38,6 +39,12 @@ public sealed class SshdFixture : IAsyncDisposable
     public string ProgramPath { get; }
 
     public IReadOnlyList<string> ServeArgs { get; }
+
+    /// <summary>
+    /// An argv prefix that sshd is started under and every client must be started under too,
+    /// e.g. <c>nsenter --net=/run/netns/NAME --</c> for a private network namespace; empty = none.
+    /// </summary>
+    public IReadOnlyList<string> Launcher { get; }
 
     public int Port { get; private set; }
 
@@ -72,13 +79,15 @@ public sealed class SshdFixture : IAsyncDisposable
     /// <summary>
     /// Starts sshd with a forced command running <paramref name="programPath"/> through sudo.
     /// <paramref name="serveArgs"/> go between <c>serve</c> and <c>--</c> (e.g. --config, --client).
+    /// <paramref name="launcher"/> is an argv prefix sshd runs under (see <see cref="Launcher"/>).
     /// </summary>
-    public static async Task<SshdFixture> StartAsync(string programPath, IReadOnlyList<string>? serveArgs = null, CancellationToken cancellationToken = default)
+    public static async Task<SshdFixture> StartAsync(string programPath, IReadOnlyList<string>? serveArgs = null,
+        IReadOnlyList<string>? launcher = null, CancellationToken cancellationToken = default)
     {
         Prerequisites.Require(needsRoot: true, "/usr/sbin/sshd", "ssh", "ssh-keygen", "sudo", "visudo", "useradd", "userdel");
         await CleanStaleAsync();
         var userName = "bst" + Guid.NewGuid().ToString("N")[..9];
-        var fixture = new SshdFixture(new TempDir("sshd"), userName, Path.GetFullPath(programPath), serveArgs ?? []);
+        var fixture = new SshdFixture(new TempDir("sshd"), userName, Path.GetFullPath(programPath), serveArgs ?? [], launcher ?? []);
         try
         {
             await fixture.SetUpAsync();
@@ -174,8 +183,9 @@ public sealed class SshdFixture : IAsyncDisposable
             Port = FreePort();
             await File.WriteAllTextAsync(LogFilePath, "", cancellationToken);
             var port = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            _sshd = Cli.Wrap("/usr/sbin/sshd")
-                .WithArguments(["-D", "-E", LogFilePath, "-f", _dir.Sub("ssh", "sshd_config"), "-p", port])
+            string[] argv = [.. Launcher, "/usr/sbin/sshd", "-D", "-E", LogFilePath, "-f", _dir.Sub("ssh", "sshd_config"), "-p", port];
+            _sshd = Cli.Wrap(argv[0])
+                .WithArguments(argv.Skip(1))
                 .WithValidation(CommandResultValidation.None)
                 .ExecuteAsync(_stop.Token);
             for (var i = 0; i < 200; i++)

@@ -50,7 +50,4 @@ public static class BtrfsArgv
 
     /// <summary><c>btrfs subvolume list -o PATH</c>: subvolumes below PATH.</summary>
     public static string[] ListSubvolumesBelow(string path) => [Btrfs, "subvolume", "list", "-o", path];
-
-    /// <summary><c>btrfs filesystem show --raw PATH</c>: fails when PATH is not on btrfs.</summary>
-    public static string[] FilesystemShow(string path) => [Btrfs, "filesystem", "show", "--raw", path];
 }

@@ -17,7 +17,6 @@ public sealed class BtrfsArgvTests
         { BtrfsArgv.GetReadOnly("/m/x"), "btrfs|property|get|-ts|/m/x|ro" },
         { BtrfsArgv.SetReadOnly("/m/x", false), "btrfs|property|set|-ts|/m/x|ro|false" },
         { BtrfsArgv.ListSubvolumesBelow("/m"), "btrfs|subvolume|list|-o|/m" },
-        { BtrfsArgv.FilesystemShow("/m"), "btrfs|filesystem|show|--raw|/m" },
     };
 
     [Theory]

@@ -43,7 +43,12 @@ internal sealed class BackupWorld : IAsyncDisposable
 
     public string FakeBinDirPath => Dir.Sub("fakebin");
 
-    public static async Task<BackupWorld> CreateAsync(string extraConfig = "", string receiverConfig = "")
+    /// <summary>
+    /// Builds the world. <paramref name="launcher"/> is an argv prefix (e.g. <c>nsenter --net=...</c>)
+    /// that sshd and every producer run start under, so all of the world's traffic stays in one
+    /// private network namespace; empty = the machine's own loopback.
+    /// </summary>
+    public static async Task<BackupWorld> CreateAsync(string extraConfig = "", string receiverConfig = "", IReadOnlyList<string>? launcher = null)
     {
         var prod = await BtrfsLoopFixture.CreateAsync("prod", 512L * 1024 * 1024);
         var dir = new TempDir("world");
@@ -52,7 +57,7 @@ internal sealed class BackupWorld : IAsyncDisposable
         Directory.CreateDirectory(prod.PathOf("@backup-snapshots"));
         Directory.CreateDirectory(dir.Sub("store"));
         await File.WriteAllTextAsync(dir.Sub("receiver.conf"), $"BACKUP_ROOT={dir.Sub("store")}\nMIN_FREE_SPACE=0\n{receiverConfig}");
-        var sshd = await SshdFixture.StartAsync(ProgramBinaries.Receiver, ["--config", dir.Sub("receiver.conf")]);
+        var sshd = await SshdFixture.StartAsync(ProgramBinaries.Receiver, ["--config", dir.Sub("receiver.conf")], launcher);
         var gpg = new GpgFixture();
         var world = new BackupWorld(prod, dir, sshd, gpg);
         await world.WriteConfigAsync(extraConfig);
@@ -60,7 +65,8 @@ internal sealed class BackupWorld : IAsyncDisposable
         return world;
     }
 
-    public Task WriteConfigAsync(string extra = "") => File.WriteAllTextAsync(ConfigFilePath, $"""
+    /// <summary>Writes prod.conf (or <paramref name="configFilePath"/>); keys in <paramref name="extra"/> override the ones above them.</summary>
+    public Task WriteConfigAsync(string extra = "", string? configFilePath = null) => File.WriteAllTextAsync(configFilePath ?? ConfigFilePath, $"""
         # prod.conf as the seed writes it, plus the test's ssh options
         SOURCE_TOP={Prod.MountDirPath}
         SOURCE_SUBVOL=@rootfs
@@ -87,10 +93,7 @@ internal sealed class BackupWorld : IAsyncDisposable
         await Task.Delay(1100);
         var stdout = new System.Text.StringBuilder();
         var stderr = new System.Text.StringBuilder();
-        var result = await Cli.Wrap(ProgramBinaries.Producer)
-            .WithArguments(args.Length == 0 ? ["--config", ConfigFilePath] : [.. args, "--config", ConfigFilePath])
-            .WithEnvironmentVariables(e => e.Set("PATH", $"{FakeBinDirPath}:{Environment.GetEnvironmentVariable("PATH")}"))
-            .WithValidation(CommandResultValidation.None)
+        var result = await Producer(args.Length == 0 ? ["--config", ConfigFilePath] : [.. args, "--config", ConfigFilePath])
             .WithStandardOutputPipe(PipeTarget.ToStringBuilder(stdout))
             .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr))
             .ExecuteAsync();
@@ -99,12 +102,23 @@ internal sealed class BackupWorld : IAsyncDisposable
 
     /// <summary>Starts the producer executable without waiting (for signals); <paramref name="stderr"/> collects its log.</summary>
     public CommandTask<CommandResult> StartProducer(System.Text.StringBuilder stderr, params string[] args) =>
-        Cli.Wrap(ProgramBinaries.Producer)
-            .WithArguments([.. args, "--config", ConfigFilePath])
-            .WithEnvironmentVariables(e => e.Set("PATH", $"{FakeBinDirPath}:{Environment.GetEnvironmentVariable("PATH")}"))
-            .WithValidation(CommandResultValidation.None)
+        Producer([.. args, "--config", ConfigFilePath])
             .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr))
             .ExecuteAsync();
+
+    /// <summary>
+    /// The producer executable with exactly <paramref name="args"/>, under the world's launcher,
+    /// with the fake bin dir first on PATH, exit code not validated. The process ID is the
+    /// producer's own (nsenter execs it), so a signal reaches the producer itself.
+    /// </summary>
+    public Command Producer(IReadOnlyList<string> args)
+    {
+        string[] argv = [.. Sshd.Launcher, ProgramBinaries.Producer, .. args];
+        return Cli.Wrap(argv[0])
+            .WithArguments(argv.Skip(1))
+            .WithEnvironmentVariables(e => e.Set("PATH", $"{FakeBinDirPath}:{Environment.GetEnvironmentVariable("PATH")}"))
+            .WithValidation(CommandResultValidation.None);
+    }
 
     private FakeSystemctl? _systemctl;
 
@@ -148,6 +162,51 @@ internal sealed class BackupWorld : IAsyncDisposable
             esac
             """);
     }
+
+    /// <summary>The dir of the pausing btrfs wrapper (<see cref="InstallPausingBtrfs"/>): armed, paused, release.</summary>
+    public string PauseDirPath => Path.Combine(FakeBinDirPath, "pause");
+
+    /// <summary>
+    /// Puts a <c>btrfs</c> wrapper first on the producer's PATH that is the real btrfs, except
+    /// that the next <c>send</c> after <see cref="ArmPause"/> writes the first half of its real
+    /// output, creates <c>paused</c> and waits (at most 60 s) for <c>release</c> before writing the
+    /// rest: a transfer held mid-stream, for faults injected while it is in flight.
+    /// </summary>
+    public void InstallPausingBtrfs()
+    {
+        var real = Prerequisites.FindOnPath("btrfs") ?? throw new InvalidOperationException("btrfs not found");
+        Directory.CreateDirectory(PauseDirPath);
+        InstallFakeTool("btrfs", $$"""
+            #!/bin/sh
+            [ "$1" = send ] || exec {{real}} "$@"
+            dir={{PauseDirPath}}
+            mv "$dir/armed" "$dir/taken.$$" 2>/dev/null || exec {{real}} "$@"
+            tmp="$dir/stream.$$"
+            {{real}} "$@" > "$tmp" || { rc=$?; rm -f "$tmp"; exit $rc; }
+            half=$(( $(stat -c %s "$tmp") / 2 ))
+            head -c "$half" "$tmp"
+            touch "$dir/paused"
+            i=0
+            while [ ! -e "$dir/release" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
+            tail -c +$((half + 1)) "$tmp"
+            rc=$?
+            rm -f "$tmp" "$dir/taken.$$"
+            exit $rc
+            """);
+    }
+
+    /// <summary>Makes the next <c>btrfs send</c> pause halfway (see <see cref="InstallPausingBtrfs"/>).</summary>
+    public void ArmPause()
+    {
+        File.Delete(Path.Combine(PauseDirPath, "paused"));
+        File.Delete(Path.Combine(PauseDirPath, "release"));
+        File.WriteAllText(Path.Combine(PauseDirPath, "armed"), "");
+    }
+
+    public bool IsSendPaused => File.Exists(Path.Combine(PauseDirPath, "paused"));
+
+    /// <summary>Lets a paused <c>btrfs send</c> write the rest of its stream.</summary>
+    public void ReleasePause() => File.WriteAllText(Path.Combine(PauseDirPath, "release"), "");
 
     private void InstallFakeTool(string name, string script)
     {

@@ -126,9 +126,11 @@ internal sealed class RestoreWorld : IAsyncDisposable
     public string SourceSnapshotPath(string snapshot) => Path.Combine(SnapshotDirPath, snapshot);
 
     /// <summary>Asserts <paramref name="received"/> is a finished receive of <paramref name="snapshot"/>, equal in every file.</summary>
-    public async Task AssertRestoredAsync(string snapshot, string received)
+    public Task AssertRestoredAsync(string snapshot, string received) => AssertReceivedCopyOfAsync(SourceSnapshotPath(snapshot), received);
+
+    /// <summary>Asserts <paramref name="received"/> is a finished receive of the subvolume at <paramref name="source"/>, equal in every file.</summary>
+    public static async Task AssertReceivedCopyOfAsync(string source, string received)
     {
-        var source = SourceSnapshotPath(snapshot);
         var facts = await BtrfsLoopFixture.ShowAsync(received);
         Assert.True(facts.IsCompleteReceive, $"{received}: {facts}");
         Assert.Equal((await BtrfsLoopFixture.ShowAsync(source)).Uuid, facts.ReceivedUuid);
