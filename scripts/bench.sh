@@ -9,15 +9,15 @@
 #   BENCH_BIG_SIZE  second, incompressible source for peak RSS at a larger stream (default 8G;
 #                   0 skips that run, e.g. for a quick BENCH_SIZE=512M BENCH_BIG_SIZE=0 check)
 #   BENCH_REPEAT    runs per row, best taken by wall time (default 3)
-#   BENCH_MANIFESTS synthetic manifests for the store-scale rows (default 20000)
 #   BENCH_SSH_CIPHER  ssh -c for every row, ours included (default: ssh's default)
 #   BENCH_PROFILE   1 (default when perf is installed): one more full run of ours under
 #                   `perf record` (JIT symbols via DOTNET_PerfMapEnabled, W^X off so perf sees them), reported by process/thread and symbol
 #   BENCH_BASELINE  another build's btrfs-send-backup (e.g. of the previous commit), run as extra
 #                   rows "baseline" next to ours (same receiver, same data) to measure a change
 #
-# Writes the "Pipeline: ours vs the shell pipeline", "Peak RSS", "Store scale" and "Receiver
-# start-up" sections of docs/benchmarks.md (replacing those sections only) and prints them.
+# Writes the "Pipeline: ours vs the shell pipeline", "Peak RSS" and "Receiver start-up over ssh"
+# sections of docs/benchmarks.md (replacing those sections only) and prints them. Store scale
+# (list/prune/check over 20,000 manifests) is scripts/bench-store.sh.
 set -Eeuo pipefail
 export LC_ALL=C
 SELF=$(readlink -f "$0")
@@ -33,7 +33,6 @@ testbed_enter bench python3 /usr/bin/time numfmt -- "$@"
 SIZE=${BENCH_SIZE:-2G}
 BIG=${BENCH_BIG_SIZE:-8G}
 REPS=${BENCH_REPEAT:-3}
-NMAN=${BENCH_MANIFESTS:-20000}
 SIZE_B=$(numfmt --from=iec "$SIZE")
 BIG_B=$(numfmt --from=iec "$BIG")
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -41,7 +40,7 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 testbed_init bench
 
 T0=${EPOCHREALTIME/./}
-log "BENCH_SIZE=$SIZE BENCH_BIG_SIZE=$BIG BENCH_REPEAT=$REPS BENCH_MANIFESTS=$NMAN; load average $LOAD_START"
+log "BENCH_SIZE=$SIZE BENCH_BIG_SIZE=$BIG BENCH_REPEAT=$REPS; load average $LOAD_START"
 testbed_build
 VERSION=$("$PRODUCER" --version)
 
@@ -290,41 +289,6 @@ if [ "$BIG_B" -gt 0 ]; then
   btrfs subvolume delete "$W/prod/@big" >/dev/null
 fi
 
-# ---------- store scale ----------
-log "store scale: $NMAN synthetic manifests in bench/scale"
-python3 - "$W/backup/btrfs-send-backups/bench/scale" "$NMAN" <<'PY'
-import datetime, hashlib, os, sys
-d, n = sys.argv[1], int(sys.argv[2])
-os.makedirs(d, exist_ok=True)
-data = b"not a real stream\n"; sha = hashlib.sha256(data).hexdigest()
-now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-names = [(now - datetime.timedelta(hours=(n - i))) for i in range(n)]
-prev = None
-for i, t in enumerate(names):
-    snap = "scale-" + t.strftime("%Y%m%dT%H%M%SZ")
-    full = i % 50 == 0
-    stream = snap + (".full" if full else ".incr") + ".btrfs.gpg"
-    lines = ["format=btrfs-send-manifest/1", "set=bench/scale", "snapshot=" + snap, "kind=" + ("full" if full else "incremental")]
-    if not full: lines.append("parent=" + prev)
-    lines += ["stream_file=" + stream, "stream_bytes=%d" % len(data), "stream_sha256=" + sha, "encryption=openpgp-symmetric",
-              "compression=none", "send_proto=2", "received_at=" + (t + datetime.timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-              "client=bench", "producer_version=synthetic"]
-    for name, body in ((stream, data), (snap + ".manifest", ("\n".join(lines) + "\n").encode())):
-        p = os.path.join(d, name)
-        with open(p, "wb") as f: f.write(body)
-        os.chmod(p, 0o400)
-    prev = snap
-PY
-sync
-RC="--config $W/conf/receiver.conf"
-best_of scale_list noprep bash -c "$RECEIVER list $RC --set bench/scale > $W/usage/list.out"
-SCALE_LINES=$(wc -l < "$W/usage/list.out")
-best_of scale_prune noprep bash -c "$RECEIVER prune $RC --set bench/scale --dry-run > $W/usage/prune.out"
-SCALE_DELETE=$(grep -ci 'delete' "$W/usage/prune.out" || true)
-best_of scale_check noprep bash -c "$RECEIVER check $RC --set bench/scale --max-age 2h > $W/usage/check.out; rc=\$?; [ \$rc -le 2 ]"
-CHECK_LINE=$(head -n 1 "$W/usage/check.out" | cut -c1-140)
-best_of scale_version noprep "$RECEIVER" --version
-
 # ---------- receiver start-up ----------
 log "receiver start-up: ssh hello (sudo + receiver) vs ssh with a forced /bin/true, and locally"
 REPS_SAVE=$REPS; REPS=10
@@ -349,7 +313,6 @@ row() {  # key label bytes ratio-text
 }
 met() { awk -v a="$1" -v b="$2" -v f="$3" 'BEGIN{ if (b/a >= f) print "met"; else print "**MISSED**" }'; }
 rssmet() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a/1024 < 100 && b/1024 < 100) print "met"; else print "**MISSED**" }'; }
-secmet() { awk -v a="$1" 'BEGIN{ if (a < 2) print "met"; else print "**MISSED**" }'; }
 SINK_NOTE="receiver side = the forced command's process (ours: \`btrfs-backup-receive serve\`, summed over the run's hello/list/receive-stream connections; shell: \`cat > file\`); sshd itself is not counted on either side"
 out=$W/section.md
 {
@@ -451,20 +414,7 @@ out=$W/section.md
   echo
   echo "Target (< 100 MiB for producer and receiver whatever the stream size): $(rssmet "$(( ${B_RSS[full_ours]} > BIG_RSS ? ${B_RSS[full_ours]} : BIG_RSS ))" "$(( ${B_RRSS[full_ours]} > BIG_RRSS ? ${B_RRSS[full_ours]} : BIG_RRSS ))") (sizes run: $SIZE$( [ "$BIG_B" -gt 0 ] && echo " and $BIG" || echo "; the large run was skipped (BENCH_BIG_SIZE=0)"))."
   echo
-  echo "## Store scale"
-  echo
-  echo "$NMAN synthetic manifests (one an hour, a full every 50, the rest incrementals on the previous one) with $NMAN 18-byte stream files, in one set; best of $REPS, wall time of the whole process (start-up included)."
-  echo
-  echo "| command | wall s | CPU s | peak RSS MiB | target < 2 s |"
-  echo "|---|---:|---:|---:|---|"
-  for k in scale_list:"\`list --set\` ($SCALE_LINES lines)" scale_prune:"\`prune --dry-run\` ($SCALE_DELETE lines saying delete)" scale_check:"\`check\` (no --verify-data)" scale_version:"\`--version\` (process start-up alone)"; do
-    key=${k%%:*}; label=${k#*:}
-    echo "| $label | ${B_WALL[$key]} | ${B_CPU[$key]} | $(mib "${B_RSS[$key]}") | $( [ "$key" = scale_version ] && echo — || secmet "${B_WALL[$key]}") |"
-  done
-  echo
-  echo "check said: \`$CHECK_LINE\`"
-  echo
-  echo "## Receiver start-up"
+  echo "## Receiver start-up over ssh"
   echo
   echo "Method: best of 10 of \`ssh ... hello\` with the ingest key (sshd → forced command → \`sudo -n\` → usage wrapper → \`btrfs-backup-receive serve -- hello\` → answer) minus best of 10 of \`ssh ...\` with a key whose forced command is \`/bin/true\` (same sshd, same options);" \
        "that difference is sshd exec → sudo → receiver ready → answer, i.e. an upper bound on exec → first byte read. Also the receiver process's own wall time for \`hello\` as its wrapper saw it, and \`serve -- hello\` run locally without ssh/sudo. Framework-dependent build (no NativeAOT)."
@@ -486,7 +436,7 @@ doc=$ROOT/docs/benchmarks.md
 # Replace our sections (each up to the next "## " heading that is not ours), keep everything else.
 awk -v section="$out" '
   BEGIN { while ((getline line < section) > 0) text = text line "\n" }
-  /^## (Pipeline: ours vs the shell pipeline|Peak RSS|Store scale|Receiver start-up)$/ { skipping = 1; if (!done) { printf "%s", text; done = 1 }; next }
+  /^## (Pipeline: ours vs the shell pipeline|Peak RSS|Receiver start-up over ssh)$/ { skipping = 1; if (!done) { printf "%s", text; done = 1 }; next }
   skipping && /^## / { skipping = 0 }
   !skipping { print }
   END { if (!done) printf "\n%s", text }
