@@ -120,6 +120,7 @@ public sealed class ListEntryLineTests
                  Gen.ArrayOf(Gen.Elements("0123456789abcdef".ToCharArray()), 32).Select(c => (string?)new string(c)))
              from compression in Gen.Elements(StreamCompression.None, StreamCompression.Zstd)
              select new ListEntryLine(pair.Snapshot, isIncremental, isIncremental ? pair.Parent : null, bytes * 3L,
-                 DateTime.UnixEpoch.AddSeconds(seconds)) { CanaryToken = canary, Compression = compression }).ToArbitrary(),
+                 DateTime.UnixEpoch.AddSeconds(seconds))
+             { CanaryToken = canary, Compression = compression }).ToArbitrary(),
             entry => ListEntryLine.Parse(entry.Render()).Value is { } back && back.Equals(entry));
 }
