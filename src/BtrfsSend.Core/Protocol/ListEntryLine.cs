@@ -1,11 +1,15 @@
 using System.Globalization;
+using BtrfsSend.Core.Manifests;
 using BtrfsSend.Core.Naming;
 
 namespace BtrfsSend.Core.Protocol;
 
 /// <summary>
 /// One line of the answer to <c>list &lt;set&gt;</c> or <c>list-received &lt;set&gt;</c>:
-/// <c>&lt;snapshot&gt; full|incremental &lt;parent&gt;|- &lt;bytes&gt; &lt;received_at yyyy-MM-ddTHH:mm:ssZ&gt;</c>.
+/// <c>&lt;snapshot&gt; full|incremental &lt;parent&gt;|- &lt;bytes&gt; &lt;received_at yyyy-MM-ddTHH:mm:ssZ&gt;</c>,
+/// then for <c>list</c> the optional <c>canary=&lt;32 lowercase hex&gt; compression=zstd</c> from the
+/// manifest, in that order, written only when present (so a restore drill over ssh can compare
+/// the canary and knows the compression without the manifests). <c>list-received</c> lines have none.
 /// </summary>
 public sealed record ListEntryLine
 {
@@ -13,7 +17,11 @@ public sealed record ListEntryLine
     public const string IncrementalText = "incremental";
     public const string NoParent = "-";
     public const string ReceivedAtFormat = "yyyy-MM-dd'T'HH:mm:ss'Z'";
-    public const string Form = "<snapshot> full|incremental <parent>|- <bytes> <yyyy-MM-ddTHH:mm:ssZ>";
+    public const string Form = "<snapshot> full|incremental <parent>|- <bytes> <yyyy-MM-ddTHH:mm:ssZ> [canary=<32 lowercase hex>] [compression=zstd]";
+    public const string OptionalRule = "optional tokens in this order, each at most once: canary=<32 lowercase hex> compression=zstd";
+
+    private const int FixedFields = 5;
+    private static readonly string[] OptionalKeys = ["canary", "compression"];
 
     /// <summary>Throws <see cref="ArgumentException"/> unless a parent is given exactly for an incremental.</summary>
     public ListEntryLine(SnapshotName snapshot, bool isIncremental, SnapshotName? parent, long bytes, DateTime receivedAtUtc)
@@ -45,8 +53,34 @@ public sealed record ListEntryLine
     /// <summary>When the receiver committed it, by the receiver's clock, to the second.</summary>
     public DateTime ReceivedAtUtc { get; }
 
-    public string Render() => string.Create(CultureInfo.InvariantCulture,
-        $"{Snapshot.Value} {(IsIncremental ? IncrementalText : FullText)} {Parent?.Value ?? NoParent} {Bytes} {ReceivedAtUtc.ToString(ReceivedAtFormat, CultureInfo.InvariantCulture)}");
+    /// <summary>The manifest's <c>canary_token</c> (32 lowercase hex digits), when one was recorded.</summary>
+    public string? CanaryToken
+    {
+        get;
+        init => field = value is null || ManifestKeys.IsCanaryToken(value)
+            ? value
+            : throw new ArgumentException("a canary token is exactly 32 lowercase hex digits", nameof(value));
+    }
+
+    /// <summary>The manifest's compression (applied before encryption); none unless declared.</summary>
+    public StreamCompression Compression { get; init; } = StreamCompression.None;
+
+    public string Render()
+    {
+        var line = string.Create(CultureInfo.InvariantCulture,
+            $"{Snapshot.Value} {(IsIncremental ? IncrementalText : FullText)} {Parent?.Value ?? NoParent} {Bytes} {ReceivedAtUtc.ToString(ReceivedAtFormat, CultureInfo.InvariantCulture)}");
+        if (CanaryToken is not null)
+        {
+            line += $" canary={CanaryToken}";
+        }
+
+        if (Compression == StreamCompression.Zstd)
+        {
+            line += " compression=zstd";
+        }
+
+        return line;
+    }
 
     public override string ToString() => Render();
 
@@ -58,7 +92,7 @@ public sealed record ListEntryLine
         }
 
         var parts = line.Split(' ');
-        if (parts.Length != 5)
+        if (parts.Length < FixedFields)
         {
             return NameCheck<ListEntryLine>.Fail($"list line '{NameText.Printable(line)}' has {parts.Length} fields; expected {Form}");
         }
@@ -102,6 +136,45 @@ public sealed record ListEntryLine
             return NameCheck<ListEntryLine>.Fail($"list line time '{NameText.Printable(parts[4])}' is not yyyy-MM-ddTHH:mm:ssZ (UTC)");
         }
 
-        return NameCheck<ListEntryLine>.Ok(new ListEntryLine(snapshot.Value, isIncremental, parent, bytes, DateTime.SpecifyKind(receivedAt, DateTimeKind.Utc)));
+        var entry = new ListEntryLine(snapshot.Value, isIncremental, parent, bytes, DateTime.SpecifyKind(receivedAt, DateTimeKind.Utc));
+        var next = 0;
+        foreach (var token in parts[FixedFields..])
+        {
+            var eq = token.IndexOf('=', StringComparison.Ordinal);
+            var index = eq > 0 ? Array.IndexOf(OptionalKeys, token[..eq]) : -1;
+            if (index < 0)
+            {
+                return NameCheck<ListEntryLine>.Fail($"list line token '{NameText.Printable(token)}' is not allowed; {OptionalRule}");
+            }
+
+            if (index < next)
+            {
+                return NameCheck<ListEntryLine>.Fail($"list line token '{NameText.Printable(token)}' is repeated or out of order; {OptionalRule}");
+            }
+
+            next = index + 1;
+            var value = token[(eq + 1)..];
+            if (index == 0)
+            {
+                if (!ManifestKeys.IsCanaryToken(value))
+                {
+                    return NameCheck<ListEntryLine>.Fail($"list line token '{NameText.Printable(token)}': canary must be exactly 32 lowercase hex digits");
+                }
+
+                entry = entry with { CanaryToken = value };
+            }
+            else
+            {
+                // Only zstd is written: none is the default, so every accepted line re-renders identically.
+                if (value != "zstd")
+                {
+                    return NameCheck<ListEntryLine>.Fail($"list line token '{NameText.Printable(token)}': compression is written only as compression=zstd (none is the default and not written)");
+                }
+
+                entry = entry with { Compression = StreamCompression.Zstd };
+            }
+        }
+
+        return NameCheck<ListEntryLine>.Ok(entry);
     }
 }

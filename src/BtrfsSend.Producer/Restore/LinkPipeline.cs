@@ -56,9 +56,14 @@ internal sealed class LinkPipeline
             }
             else
             {
-                // Over ssh there is no manifest: the plaintext's first bytes tell zstd from a send stream.
+                // Over ssh there is no manifest: the plaintext's first bytes tell zstd from a send stream,
+                // and must agree with a compression=zstd the receiver listed.
                 var prefix = await PrefixedStream.ReadPrefixAsync(decrypted, ZstdMagic.Length, token);
                 compressed = prefix.AsSpan().SequenceEqual(ZstdMagic);
+                if (link.IsListedZstd && !compressed)
+                {
+                    throw new IntegrityException($"{link.StreamFileName}: the receiver lists it as compression=zstd, but the decrypted stream does not start with the zstd frame magic");
+                }
                 input = new PrefixedStream(prefix, decrypted);
             }
 

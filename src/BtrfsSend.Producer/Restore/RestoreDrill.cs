@@ -13,7 +13,7 @@ namespace BtrfsSend.Producer.Restore;
 /// <c>verify --restore-test --scratch DIR</c>: restores a snapshot's whole chain (with
 /// <see cref="ChainRestorer"/>, every check included) into a fresh subdirectory of a scratch
 /// btrfs, compares the CANARY_FILE inside the restored snapshot with the manifest's
-/// <c>canary_token</c>, and deletes every subvolume it created (newest first) and the
+/// <c>canary_token</c> (over ssh: the <c>canary=</c> of the receiver's list line), and deletes every subvolume it created (newest first) and the
 /// subdirectory — also after a failure or SIGTERM/SIGINT. Prints one monitoring line; returns
 /// the Nagios code (<see cref="DrillOutcome"/>).
 /// </summary>
@@ -112,13 +112,13 @@ internal sealed class RestoreDrill(IRestoreSource source, KeyFiles keyFiles, Too
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var size = ConsoleProgress.HumanBytes(chain.Sum(l => l.Bytes));
         var summary = string.Create(CultureInfo.InvariantCulture, $"{chain.Count} links, {size}");
-        var expected = target.Manifest?.CanaryToken;
+        var expected = target.CanaryToken;
         var (text, problem) = CanaryFile.TryRead(Path.Combine(subdirPath, target.Snapshot.Value), canaryRelativePath);
         var canary = text is null ? null : CanaryFile.TryParse(text);
         if (expected is null)
         {
             var why = target.Manifest is null
-                ? $"no manifest at {source.Description} to compare the canary with (restore-test over ssh sees no manifests; use --from with a copy of the set's directory)"
+                ? $"no canary recorded for this snapshot (CANARY_FILE unset when it was made, or the receiver at {source.Description} is too old to list canary=)"
                 : "no canary recorded for this snapshot (CANARY_FILE unset when it was made)";
             return (DrillOutcome.Warning, string.Create(CultureInfo.InvariantCulture, $"restore test of {what} ({summary}) restored in {seconds:F1} s, but {why}"));
         }

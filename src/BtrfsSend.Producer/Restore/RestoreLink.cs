@@ -6,11 +6,28 @@ namespace BtrfsSend.Producer.Restore;
 
 /// <summary>
 /// One stored stream as a restore source sees it: from a manifest (<see cref="Manifest"/> set:
-/// size and SHA-256 known) or from a receiver's <c>list</c> line (size only).
+/// size and SHA-256 known) or from a receiver's <c>list</c> line (size, and the manifest's canary
+/// token and zstd compression as the receiver reported them).
 /// </summary>
 internal sealed record RestoreLink(SnapshotName Snapshot, StreamKind Kind, SnapshotName? Parent, long Bytes, Manifest? Manifest = null)
 {
     public bool IsIncremental => Kind == StreamKind.Incremental;
+
+    /// <summary>From a receiver's <c>list</c> line: the <c>canary=</c> it reported from its manifest.</summary>
+    public string? ListedCanaryToken { get; init; }
+
+    /// <summary>
+    /// From a receiver's <c>list</c> line: true when it reported <c>compression=zstd</c>. Without it
+    /// the stream is uncompressed (or the receiver predates the token) and the decrypted stream's
+    /// first bytes decide.
+    /// </summary>
+    public bool IsListedZstd { get; init; }
+
+    /// <summary>The token the producer wrote into CANARY_FILE before the snapshot, from the manifest or the list line.</summary>
+    public string? CanaryToken => Manifest?.CanaryToken ?? ListedCanaryToken;
+
+    /// <summary>True when the manifest or the list line says the stream was zstd-compressed before encryption.</summary>
+    public bool IsDeclaredZstd => Manifest?.Compression == StreamCompression.Zstd || IsListedZstd;
 
     /// <summary>The stored file's name: <c>&lt;snapshot&gt;.full.btrfs.gpg</c> or <c>.incr.btrfs.gpg</c>.</summary>
     public string StreamFileName => StoredFileName.StreamFileName(Snapshot, Kind);

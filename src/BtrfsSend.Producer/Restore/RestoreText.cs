@@ -63,7 +63,7 @@ internal static class RestoreText
                 sb.Append(CultureInfo.InvariantCulture, $"  echo {Argv.Quote($"{manifest.StreamSha256}  {file}")} | sha256sum -c\n");
             }
 
-            var unzstd = link.Manifest?.Compression == StreamCompression.Zstd ? $" | {Argv.Render(["zstd", "-d"])}" : "";
+            var unzstd = link.IsDeclaredZstd ? $" | {Argv.Render(["zstd", "-d"])}" : "";
             sb.Append(CultureInfo.InvariantCulture, $"  {keys.ByHandDecrypt(file)}{unzstd} | {Argv.Render(["btrfs", "receive", targetDirPath])}\n");
         }
 

@@ -1,4 +1,5 @@
 using BtrfsSend.Core.Errors;
+using BtrfsSend.Core.Manifests;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Protocol;
 using BtrfsSend.Producer.Backup;
@@ -13,7 +14,8 @@ namespace BtrfsSend.Producer.Restore;
 /// stream is trusted by (a) the BSF1 trailer (count + SHA-256 the receiver computed while
 /// reading the file), (b) the byte count <c>list</c> reported, and (c) the receiver withholding
 /// the trailer when the file no longer matches its manifest; then the OpenPGP MDC and the
-/// send-stream check as for any source.
+/// send-stream check as for any source. The list line also carries the manifest's canary token
+/// and zstd compression, so a restore drill over ssh compares the canary as with <c>--from</c>.
 /// </summary>
 internal sealed class SshSource(ReceiverClient receiver, BackupSet set) : IRestoreSource
 {
@@ -23,7 +25,11 @@ internal sealed class SshSource(ReceiverClient receiver, BackupSet set) : IResto
 
     public async Task<IReadOnlyList<RestoreLink>> ListAsync(CancellationToken cancellationToken = default)
         => (await receiver.ListAsync(set, cancellationToken))
-            .Select(e => new RestoreLink(e.Snapshot, e.IsIncremental ? StreamKind.Incremental : StreamKind.Full, e.Parent, e.Bytes))
+            .Select(e => new RestoreLink(e.Snapshot, e.IsIncremental ? StreamKind.Incremental : StreamKind.Full, e.Parent, e.Bytes)
+            {
+                ListedCanaryToken = e.CanaryToken,
+                IsListedZstd = e.Compression == StreamCompression.Zstd,
+            })
             .OrderBy(l => l.Snapshot.Value, StringComparer.Ordinal)
             .ToList();
 

@@ -19,7 +19,11 @@ internal sealed partial class ServeSession
         foreach (var stream in contents.Streams.OrderBy(s => s.Manifest.Snapshot.TimestampUtc).ThenBy(s => s.Manifest.Snapshot.Value, StringComparer.Ordinal))
         {
             var m = stream.Manifest;
-            await WriteLineAsync(new ListEntryLine(m.Snapshot, m.Kind == StreamKind.Incremental, m.Parent, m.StreamBytes, m.ReceivedAtUtc).Render());
+            await WriteLineAsync(new ListEntryLine(m.Snapshot, m.Kind == StreamKind.Incremental, m.Parent, m.StreamBytes, m.ReceivedAtUtc)
+            {
+                CanaryToken = m.CanaryToken,
+                Compression = m.Compression,
+            }.Render());
         }
 
         return 0;

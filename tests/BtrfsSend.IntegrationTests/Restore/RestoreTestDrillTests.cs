@@ -140,16 +140,43 @@ public sealed class RestoreTestDrillTests(RestoreWorldFixture fixture)
     }
 
     [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg")]
-    public async Task Over_ssh_there_is_no_manifest_to_compare_so_a_restore_test_that_restored_is_WARNING()
+    public async Task Over_ssh_the_canary_listed_by_the_receiver_is_compared_and_a_match_is_OK_exit_0()
     {
         var world = await fixture.WorldAsync();
         await using var scratch = await BtrfsLoopFixture.CreateAsync("rscratch");
 
         var drill = await world.ProducerAsync("verify", "--restore-test", "--config", world.ConfigFilePath, "--snapshot", world.Snapshots[0], "--scratch", scratch.MountDirPath);
 
-        Assert.True(drill.ExitCode == 1, drill.Stdout + drill.Stderr);
-        Assert.StartsWith($"WARNING: restore test of {RestoreWorld.Set}/{world.Snapshots[0]} (1 links,", drill.Stdout, StringComparison.Ordinal);
-        Assert.Contains("no manifest", drill.Stdout, StringComparison.Ordinal);
+        Assert.True(drill.ExitCode == 0, drill.Stdout + drill.Stderr);
+        Assert.Matches($@"^OK: restore test of {RestoreWorld.Set}/{world.Snapshots[0]} \(1 links, [0-9.]+ [KMG]?i?B\) restored and canary matched in [0-9.]+ s$", drill.Stdout.Trim());
+        await AssertScratchEmptyAsync(scratch);
+    }
+
+    [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg")]
+    public async Task Over_ssh_a_stored_manifest_whose_canary_token_was_changed_on_the_receiver_is_CRITICAL_exit_2()
+    {
+        var world = await fixture.WorldAsync();
+        var manifestPath = Path.Combine(world.SetDirPath, world.Snapshots[0] + ".manifest");
+        var original = await File.ReadAllBytesAsync(manifestPath);
+        var manifest = ManifestReader.Parse(original, manifestPath).Manifest!;
+        var forged = manifest with { CanaryToken = new string(manifest.CanaryToken!.Reverse().ToArray()) };
+        await using var scratch = await BtrfsLoopFixture.CreateAsync("rscratch");
+        (int ExitCode, string Stdout, string Stderr) drill;
+        try
+        {
+            // As root, past the 0400 mode: the receiver serves whatever its store now says.
+            await File.WriteAllTextAsync(manifestPath, ManifestWriter.Render(forged));
+            drill = await world.ProducerAsync("verify", "--restore-test", "--config", world.ConfigFilePath, "--snapshot", world.Snapshots[0], "--scratch", scratch.MountDirPath);
+        }
+        finally
+        {
+            await File.WriteAllBytesAsync(manifestPath, original);
+            File.SetUnixFileMode(manifestPath, UnixFileMode.UserRead);
+        }
+
+        Assert.True(drill.ExitCode == 2, drill.Stdout + drill.Stderr);
+        Assert.StartsWith($"CRITICAL: restore test of {RestoreWorld.Set}/{world.Snapshots[0]} (1 links,", drill.Stdout, StringComparison.Ordinal);
+        Assert.Contains("canary token does not match the manifest's canary_token", drill.Stdout, StringComparison.Ordinal);
         await AssertScratchEmptyAsync(scratch);
     }
 

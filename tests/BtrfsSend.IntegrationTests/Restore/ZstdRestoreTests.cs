@@ -1,3 +1,4 @@
+using BtrfsSend.Core.Manifests;
 using BtrfsSend.TestSupport;
 
 namespace BtrfsSend.IntegrationTests.Restore;
@@ -25,7 +26,7 @@ public sealed class ZstdRestoreTests(RestoreWorldFixture fixture)
     }
 
     [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg", "zstd")]
-    public async Task A_zstd_chain_restores_over_ssh_where_no_manifest_says_it_is_compressed()
+    public async Task A_zstd_chain_restores_over_ssh_where_the_receivers_list_line_says_it_is_compressed()
     {
         var world = await fixture.WorldAsync();
         await using var target = await BtrfsLoopFixture.CreateAsync("rtarget");
@@ -96,5 +97,44 @@ public sealed class ZstdRestoreTests(RestoreWorldFixture fixture)
         Assert.True(drill.ExitCode == 0, drill.Stdout + drill.Stderr);
         Assert.StartsWith($"OK: restore test of {RestoreWorld.ZstdSet}/{world.ZstdSnapshots[1]} (2 links,", drill.Stdout, StringComparison.Ordinal);
         Assert.Empty(await scratch.ListSubvolumesAsync());
+    }
+
+    [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg", "zstd")]
+    public async Task Restore_test_of_a_zstd_chain_over_ssh_matches_its_canary()
+    {
+        var world = await fixture.WorldAsync();
+        await using var scratch = await BtrfsLoopFixture.CreateAsync("rscratch");
+
+        var drill = await world.ProducerAsync("verify", "--restore-test", "--config", world.ZstdConfigFilePath, "--scratch", scratch.MountDirPath);
+
+        Assert.True(drill.ExitCode == 0, drill.Stdout + drill.Stderr);
+        Assert.StartsWith($"OK: restore test of {RestoreWorld.ZstdSet}/{world.ZstdSnapshots[1]} (2 links,", drill.Stdout, StringComparison.Ordinal);
+        Assert.Empty(await scratch.ListSubvolumesAsync());
+    }
+
+    [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg")]
+    public async Task Over_ssh_a_stream_listed_as_zstd_that_is_not_zstd_fails_that_link()
+    {
+        var world = await fixture.WorldAsync();
+        var manifestPath = Path.Combine(world.SetDirPath, world.Snapshots[0] + ".manifest");
+        var original = await File.ReadAllBytesAsync(manifestPath);
+        var manifest = ManifestReader.Parse(original, manifestPath).Manifest!;
+        await using var target = await BtrfsLoopFixture.CreateAsync("rtarget");
+        (int ExitCode, string Stdout, string Stderr) restore;
+        try
+        {
+            // As root, past the 0400 mode: the receiver now lists the uncompressed stream as compression=zstd.
+            await File.WriteAllTextAsync(manifestPath, ManifestWriter.Render(manifest with { Compression = StreamCompression.Zstd }));
+            restore = await world.ProducerAsync("restore", "--config", world.ConfigFilePath, "--snapshot", world.Snapshots[0], "--to", target.MountDirPath);
+        }
+        finally
+        {
+            await File.WriteAllBytesAsync(manifestPath, original);
+            File.SetUnixFileMode(manifestPath, UnixFileMode.UserRead);
+        }
+
+        Assert.True(restore.ExitCode == 8, restore.Stdout + restore.Stderr);
+        Assert.Contains("lists it as compression=zstd, but the decrypted stream does not start with the zstd frame magic", restore.Stderr, StringComparison.Ordinal);
+        Assert.Empty(await target.ListSubvolumesAsync());
     }
 }

@@ -34,6 +34,29 @@ public sealed class ServeSessionListTests : IDisposable
     }
 
     [Fact]
+    public async Task List_renders_the_manifests_canary_token_and_zstd_compression_after_the_fixed_fields()
+    {
+        const string token = "0123456789abcdef0123456789abcdef";
+        _h.Clock.Now = Now.AddHours(-3);
+        var stored = await _h.ServeAsync($"receive-stream s {Name(3)} full compression=zstd canary={token}", Framing.Frame([1, 2, 3]));
+        Assert.Equal(0, stored.ExitCode);
+        _h.Clock.Now = Now.AddHours(-2);
+        await _h.ReceiveAsync("s", Name(2), [6], parent: Name(3));
+        _h.Clock.Now = Now;
+
+        var result = await _h.ServeAsync("list s");
+
+        Assert.Equal(
+        [
+            $"{Name(3)} full - 3 2024-03-10T09:00:00Z canary={token} compression=zstd",
+            $"{Name(2)} incremental {Name(3)} 1 2024-03-10T10:00:00Z",
+        ], result.StdoutLines);
+        var parsed = ListEntryLine.Parse(result.StdoutLines[0]).Value!;
+        Assert.Equal(token, parsed.CanaryToken);
+        Assert.Equal(Core.Manifests.StreamCompression.Zstd, parsed.Compression);
+    }
+
+    [Fact]
     public async Task An_unknown_set_lists_nothing_and_exits_0_without_creating_it()
     {
         var result = await _h.ServeAsync("list no/such/set");
