@@ -273,6 +273,15 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
             };
         }
 
+        // ssh died (255: keepalive timeout, reset) after our whole stream, trailer included, sat in the
+        // pipe and socket buffers, and before any answer: the receiver may or may not have committed it.
+        // Not "cannot reach the receiver" (it was reached) and not "nothing was committed" (unknown).
+        if (ssh.ExitCode == 255 && trailerSent && ResponseLine.Parse(ReceiverClient.LastLine(stdout)).Value is null)
+        {
+            throw new TransferFailedException(
+                $"the connection to the receiver broke after the whole stream was sent, before the receiver answered (ssh: {Tail(sshStderr.Text)}); the backup is not recorded as done and the next run sends again (a copy the receiver may have committed stays stored, unused as a parent)");
+        }
+
         receiver.ThrowIfFailed(ssh.ExitCode, stdout, sshStderr.Text, request);
         if (!trailerSent)
         {
