@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using BtrfsSend.Core.Streams;
 
 namespace BtrfsSend.Core.Crypto;
 
@@ -9,7 +10,7 @@ namespace BtrfsSend.Core.Crypto;
 /// released, and a mismatch throws <see cref="OpenPgpFailure.Tampered"/>. Returns 0 only after
 /// a matching MDC.
 /// </summary>
-internal sealed class MdcDecryptingReader : Stream
+internal sealed class MdcDecryptingReader : ReadOnlyStream
 {
     private const int MdcLength = 22;
     private readonly Stream _ciphertext;
@@ -29,18 +30,6 @@ internal sealed class MdcDecryptingReader : Stream
     }
 
     public bool IsVerified { get; private set; }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -65,16 +54,6 @@ internal sealed class MdcDecryptingReader : Stream
         _start += n;
         return n;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using BtrfsSend.Core.Streams;
 using Org.BouncyCastle.Utilities.Bzip2;
 
 namespace BtrfsSend.Core.Crypto;
@@ -10,7 +11,7 @@ namespace BtrfsSend.Core.Crypto;
 /// message; every failure throws <see cref="OpenPgpException"/>, and every later read throws it
 /// again. <see cref="IsVerified"/> says the same. Does not own its input.
 /// </summary>
-public sealed class OpenPgpDecryptingStream : Stream
+public sealed class OpenPgpDecryptingStream : ReadOnlyStream
 {
     private readonly Stream _input;
     private readonly MdcDecryptingReader _decrypted;
@@ -27,18 +28,6 @@ public sealed class OpenPgpDecryptingStream : Stream
 
     /// <summary>True once the whole message was read and its MDC matched.</summary>
     public bool IsVerified { get; private set; }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -85,16 +74,6 @@ public sealed class OpenPgpDecryptingStream : Stream
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -1,3 +1,4 @@
+using BtrfsSend.Core.Streams;
 namespace BtrfsSend.Core.Crypto;
 
 /// <summary>
@@ -5,22 +6,10 @@ namespace BtrfsSend.Core.Crypto;
 /// of <c>input</c>. Returns 0 only at the real end of the body; EOF of <c>input</c> before that
 /// throws with <c>onEof</c>.
 /// </summary>
-internal sealed class PacketBodyStream(Stream input, PacketHeader header, OpenPgpFailure onEof, string what) : Stream
+internal sealed class PacketBodyStream(Stream input, PacketHeader header, OpenPgpFailure onEof, string what) : ReadOnlyStream
 {
     private BodyLengthKind _kind = header.Kind;
     private long _remaining = header.Length;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -53,14 +42,4 @@ internal sealed class PacketBodyStream(Stream input, PacketHeader header, OpenPg
         _remaining -= n;
         return n;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Security.Cryptography;
+using BtrfsSend.Core.Streams;
 
 namespace BtrfsSend.Core.Protocol;
 
@@ -11,7 +12,7 @@ namespace BtrfsSend.Core.Protocol;
 /// verified end, never "the connection dropped". Every problem throws <see cref="FramingException"/>
 /// (and again on every later read), so a consumer must commit only once <see cref="IsComplete"/>.
 /// </summary>
-public sealed class Bsf1Reader : Stream
+public sealed class Bsf1Reader : ReadOnlyStream
 {
     private enum State
     {
@@ -58,20 +59,6 @@ public sealed class Bsf1Reader : Stream
     public string Sha256Hex => Convert.ToHexStringLower(_sha256 ?? throw new InvalidOperationException("the BSF1 stream has not been verified"));
 
     public override bool CanRead => !_disposed;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -161,16 +148,6 @@ public sealed class Bsf1Reader : Stream
             throw;
         }
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Naming;
+using BtrfsSend.Core.Streams;
 
 namespace BtrfsSend.Producer.Restore;
 
@@ -11,7 +12,7 @@ namespace BtrfsSend.Producer.Restore;
 /// unless the count and hash match what the manifest or the receiver's list declared. Reading
 /// it to EOF, or <see cref="EnsureEndAsync"/>, is the source's whole check.
 /// </summary>
-internal sealed class CheckedEndStream : Stream
+internal sealed class CheckedEndStream : ReadOnlyStream
 {
     private readonly Stream _inner;
     private readonly long _expectedBytes;
@@ -38,14 +39,6 @@ internal sealed class CheckedEndStream : Stream
     /// <summary>True once the inner stream ended and count (and hash) matched.</summary>
     public bool IsVerified { get; private set; }
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
     public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
 
     /// <summary>Reads whatever is left and runs the end checks; throws unless they pass.</summary>
@@ -56,8 +49,6 @@ internal sealed class CheckedEndStream : Stream
         {
         }
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -79,16 +70,6 @@ internal sealed class CheckedEndStream : Stream
         var n = await _inner.ReadAsync(buffer, cancellationToken);
         return OnRead(buffer.Span, n);
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -1,24 +1,13 @@
+using BtrfsSend.Core.Streams;
 namespace BtrfsSend.Producer.Restore;
 
 /// <summary>
 /// A read-only stream that returns <c>prefix</c> and then the rest of <c>inner</c>: how bytes
 /// already read to recognise the format (zstd magic) are handed on unchanged.
 /// </summary>
-internal sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
+internal sealed class PrefixedStream(byte[] prefix, Stream inner) : ReadOnlyStream
 {
     private int _prefixUsed;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -54,14 +43,4 @@ internal sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
 
         return buffer[..filled];
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using BtrfsSend.Core.Storage;
+using BtrfsSend.Core.Streams;
 
 namespace BtrfsSend.Receiver.Serve;
 
@@ -11,25 +12,9 @@ namespace BtrfsSend.Receiver.Serve;
 /// the token once the read started; here a stalled read wakes every <see cref="PollIntervalMs"/>
 /// to notice SIGTERM's token.
 /// </summary>
-internal sealed class StdinStream(int fd) : Stream
+internal sealed class StdinStream(int fd) : ReadOnlyStream
 {
     internal const int PollIntervalMs = 200;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer) => ReadWhenReady(buffer, CancellationToken.None);
 
@@ -47,16 +32,6 @@ internal sealed class StdinStream(int fd) : Stream
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     private int ReadWhenReady(Span<byte> buffer, CancellationToken cancellationToken)
     {
