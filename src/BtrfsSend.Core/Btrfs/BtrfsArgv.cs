@@ -26,9 +26,20 @@ public static class BtrfsArgv
         return [.. argv];
     }
 
-    /// <summary><c>btrfs receive -q [-e] DIR</c> reading the stream from stdin.</summary>
+    /// <summary>
+    /// <c>btrfs receive -q [-e] --chroot DIR</c> reading the stream from stdin. Always
+    /// <c>--chroot</c> (btrfs-receive(8) <c>-C</c>): btrfs receive chroots into DIR before the
+    /// first command, so a stream whose paths go through a symlink (<c>esc -&gt; /etc</c>, then
+    /// <c>esc/x</c>) or <c>..</c> cannot create or write anything outside DIR, and the paths it
+    /// builds no longer carry DIR's own length (btrfs-progs joins them in PATH_MAX buffers).
+    /// Parents of incrementals are still found: btrfs receive opens the filesystem before it
+    /// chroots. It then prints <c>Chroot to DIR</c> on stderr even with <c>-q</c>.
+    /// </summary>
     public static string[] Receive(string targetDirPath, bool stopAtEnd = false)
-        => stopAtEnd ? [Btrfs, "receive", "-q", "-e", targetDirPath] : [Btrfs, "receive", "-q", targetDirPath];
+        => stopAtEnd ? [Btrfs, "receive", "-q", "-e", "--chroot", targetDirPath] : [Btrfs, "receive", "-q", "--chroot", targetDirPath];
+
+    /// <summary>The line <c>btrfs receive --chroot DIR</c> prints on stderr before it starts (not an error).</summary>
+    public const string ChrootNoticePrefix = "Chroot to ";
 
     /// <summary><c>btrfs subvolume snapshot -r SOURCE TARGET</c>.</summary>
     public static string[] SnapshotReadOnly(string sourcePath, string targetPath)

@@ -236,10 +236,11 @@ internal sealed class LinkPipeline
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        var said = WithoutChrootNotice(stderr.Text);
         if (failure is IOException && exit is not (null or 0))
         {
             // btrfs receive stopped reading first: its own error is the reason.
-            throw new ToolFailedException(argv, exit.Value, stderr.Text);
+            throw new ToolFailedException(argv, exit.Value, said);
         }
 
         if (failure is not null)
@@ -249,13 +250,17 @@ internal sealed class LinkPipeline
 
         if (exit != 0)
         {
-            throw new ToolFailedException(argv, exit ?? -1, stderr.Text);
+            throw new ToolFailedException(argv, exit ?? -1, said);
         }
 
         if (!fed)
         {
             // CliWrap swallows a broken pipe on stdin (PERF-NOTES.md trap 1).
-            throw new IntegrityException($"btrfs receive exited 0 before the whole stream was written to it: {stderr.Text.Trim()}");
+            throw new IntegrityException($"btrfs receive exited 0 before the whole stream was written to it: {said.Trim()}");
         }
     }
+
+    /// <summary>btrfs receive's stderr without the <c>Chroot to DIR</c> notice --chroot prints even with -q.</summary>
+    internal static string WithoutChrootNotice(string stderr)
+        => string.Join('\n', stderr.Split('\n').Where(l => !l.StartsWith(BtrfsArgv.ChrootNoticePrefix, StringComparison.Ordinal)));
 }

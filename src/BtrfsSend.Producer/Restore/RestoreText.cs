@@ -64,7 +64,7 @@ internal static class RestoreText
             }
 
             var unzstd = link.IsDeclaredZstd ? $" | {Argv.Render(["zstd", "-d"])}" : "";
-            sb.Append(CultureInfo.InvariantCulture, $"  {keys.ByHandDecrypt(file)}{unzstd} | {Argv.Render(["btrfs", "receive", targetDirPath])}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"  {keys.ByHandDecrypt(file)}{unzstd} | {Argv.Render(["btrfs", "receive", "--chroot", targetDirPath])}\n");
         }
 
         sb.Append("  # if a command fails, delete the subvolume it left in the target (btrfs subvolume delete DIR/NAME) and stop: gpg writes plaintext before its integrity check\n");

@@ -215,7 +215,7 @@ public sealed class RestoreTests(RestoreWorldFixture fixture)
             .Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
         Assert.Equal("set -o pipefail", commands[0]);
         Assert.Equal(3, commands.Count(c => c.StartsWith("gpg --batch --pinentry-mode loopback --passphrase-file ", StringComparison.Ordinal)
-            && c.EndsWith($"| btrfs receive {target.MountDirPath}", StringComparison.Ordinal)));
+            && c.EndsWith($"| btrfs receive --chroot {target.MountDirPath}", StringComparison.Ordinal)));
         Assert.Contains($"--decrypt {Path.Combine(copy, world.Snapshots[0])}.full.btrfs.gpg |", commands[2], StringComparison.Ordinal);
 
         var byHand = await Run.TryAsync("env", $"GNUPGHOME={world.Gpg.HomeDirPath}", "bash", "-e", "-c", string.Join('\n', commands));

@@ -72,7 +72,7 @@ public sealed class ZstdRestoreTests(RestoreWorldFixture fixture)
             .SkipWhile(l => !l.StartsWith("by hand", StringComparison.Ordinal)).Skip(1)
             .Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
         Assert.Equal(2, commands.Count(c => c.StartsWith("gpg --batch", StringComparison.Ordinal)
-            && c.EndsWith($"| zstd -d | btrfs receive {target.MountDirPath}", StringComparison.Ordinal)));
+            && c.EndsWith($"| zstd -d | btrfs receive --chroot {target.MountDirPath}", StringComparison.Ordinal)));
 
         var byHand = await Run.TryAsync("env", $"GNUPGHOME={world.Gpg.HomeDirPath}", "bash", "-e", "-c", string.Join('\n', commands));
 
