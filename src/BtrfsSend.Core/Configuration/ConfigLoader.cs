@@ -46,6 +46,7 @@ public static class ConfigLoader
 
         var stateFile = r.AbsolutePath("STATE_FILE", required: true);
         var lockFile = r.AbsolutePath("LOCK_FILE", required: false) ?? (stateFile is null ? null : stateFile + ".lock");
+        var ledgerFile = r.AbsolutePath("LEDGER_FILE", required: false) ?? (stateFile is null ? null : stateFile + ".ledger");
 
         var target = r.Required("BACKUP_SSH_TARGET", SshTargetRule);
         if (target is not null && !IsSshTarget(target))
@@ -140,7 +141,7 @@ public static class ConfigLoader
         }
 
         if (r.Errors.Count > 0 || sourceTop is null || subvol is null || snapshotDir is null || prefix is null
-            || stateFile is null || lockFile is null || target is null || set is null)
+            || stateFile is null || lockFile is null || ledgerFile is null || target is null || set is null)
         {
             return new ConfigResult<ProducerOptions>(null, r.Errors, r.Warnings);
         }
@@ -153,6 +154,7 @@ public static class ConfigLoader
             SnapshotPrefix = prefix,
             StateFilePath = stateFile,
             LockFilePath = lockFile,
+            LedgerFilePath = ledgerFile,
             SshTarget = target,
             SshPort = port,
             SshIdentityFilePath = identity,

@@ -28,6 +28,9 @@ public sealed record ProducerOptions
     /// <summary>LOCK_FILE: default STATE_FILE + ".lock".</summary>
     public required string LockFilePath { get; init; }
 
+    /// <summary>LEDGER_FILE: every acknowledged upload, appended (docs/ledger.md); default STATE_FILE + ".ledger".</summary>
+    public required string LedgerFilePath { get; init; }
+
     /// <summary>BACKUP_SSH_TARGET: <c>[user@]host</c>.</summary>
     public required string SshTarget { get; init; }
 
@@ -103,5 +106,5 @@ public sealed record ProducerOptions
     private object Scalars() => (
         (SourceTopDirPath, SourceSubvol, SnapshotDirPath, SnapshotPrefix, StateFilePath, LockFilePath, SshTarget),
         (SshPort, SshIdentityFilePath, SshCipher, BackupSet, Mode, PassphraseFilePath, RecipientKeyFilePath),
-        (LuksKeyFilePath, FullIntervalDays, LocalKeep, Compression, CanaryFilePath));
+        (LuksKeyFilePath, FullIntervalDays, LocalKeep, Compression, CanaryFilePath, LedgerFilePath));
 }

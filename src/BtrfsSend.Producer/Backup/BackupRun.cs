@@ -3,6 +3,7 @@ using BtrfsSend.Core.Configuration;
 using BtrfsSend.Core.Crypto;
 using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Hosting;
+using BtrfsSend.Core.Ledger;
 using BtrfsSend.Core.Manifests;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Processes;
@@ -35,8 +36,11 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         }
 
         EncryptionKeys keys;
+        var ledger = new UploadLedger(options.LedgerFilePath);
         try
         {
+            // A ledger that cannot take the record is found before anything is stopped or sent.
+            ledger.CheckUsable();
             keys = options.RecipientKeyFilePath is { } recipient
                 ? EncryptionKeys.FromPublicKeyFile(recipient)
                 : EncryptionKeys.FromPassphraseFile(options.PassphraseFilePath ?? throw new ConfigException("PASSPHRASE_FILE or RECIPIENT_KEY_FILE is required in encrypted-stream mode"));
@@ -141,6 +145,18 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         }
 
         phases.Done("send");
+        try
+        {
+            // The ledger first: a crash between the two leaves an acknowledged upload recorded
+            // and STATE_FILE behind, so the next run only sends again.
+            ledger.Append(new LedgerRecord(clock.GetUtcNow().UtcDateTime, options.BackupSet, snapshot,
+                decision.IsIncremental ? StreamKind.Incremental : StreamKind.Full, decision.Parent, result.StoredBytes, result.StoredSha256));
+        }
+        catch (BtrfsSendException ex)
+        {
+            throw new StorageException($"the receiver stored {snapshot}, but the upload could not be recorded: {ex.Message}; STATE_FILE is unchanged, so the next run sends again", ex);
+        }
+
         state.Write(snapshot);
         log.Information(
             "backup OK: set {Set} {Kind} {Snapshot}{Parent}, {Plain} bytes sent as {Stored} encrypted bytes in {Seconds:F1} s ({Rate:F1} MiB/s), sha256 {Sha}",

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using BtrfsSend.Core.Ledger;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Producer.Restore;
@@ -24,6 +25,10 @@ internal static class RestoreCommand
         var to = new Option<string>("--to") { Description = "Directory on a btrfs filesystem to receive into; links it already holds are skipped" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the chain with sizes and the equivalent plain gpg | btrfs receive commands; change nothing" };
         var list = new Option<bool>("--list") { Description = "Show the restorable snapshots and their chain lengths" };
+        var allowRollback = new Option<bool>("--allow-rollback")
+        {
+            Description = "Restore the newest stored snapshot even when it is older than the newest acknowledged upload in LEDGER_FILE (a deleted or rolled-back store)",
+        };
         var command = new Command("restore", "Replay a snapshot's chain (full + incrementals) into btrfs receive, checking every link: size and SHA-256, OpenPGP integrity, send-stream structure");
         inputs.AddTo(command);
         command.Options.Add(snapshot);
@@ -31,6 +36,7 @@ internal static class RestoreCommand
         command.Options.Add(to);
         command.Options.Add(dryRun);
         command.Options.Add(list);
+        command.Options.Add(allowRollback);
         command.Validators.Add(r =>
         {
             if (r.GetValue(snapshot) is not null && r.GetValue(latest))
@@ -46,7 +52,8 @@ internal static class RestoreCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var tools = new ToolRunner();
-            var (set, source, keys, _) = inputs.Resolve(parse, tools, log);
+            var resolved = inputs.Resolve(parse, tools, log);
+            var (set, source, keys, _) = resolved;
             if (parse.GetValue(list))
             {
                 var stored = await source.ListAsync(cancellationToken);
@@ -55,6 +62,11 @@ internal static class RestoreCommand
             }
 
             var name = parse.GetValue(snapshot) is { } text ? SnapshotName.Parse(text) : null;
+            if (name is null && !parse.GetValue(allowRollback) && resolved.LedgerFilePath is { } ledgerPath && new UploadLedger(ledgerPath).Exists)
+            {
+                RollbackGuard.Check(set, await source.ListAsync(cancellationToken), new UploadLedger(ledgerPath).Read(), ledgerPath, source.Description);
+            }
+
             var restorer = new ChainRestorer(source, new TargetDirectory(parse.GetValue(to)!, tools), keys, log);
             return await restorer.RunAsync(set, name, parse.GetValue(dryRun), Console.Out, cancellationToken);
         });

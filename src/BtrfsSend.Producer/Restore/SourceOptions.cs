@@ -82,7 +82,7 @@ internal sealed class SourceOptions
             keys = new KeyFiles(options?.PassphraseFilePath, null, null);
         }
 
-        return new RestoreInputs(set, source, keys, options?.CanaryFilePath);
+        return new RestoreInputs(set, source, keys, options?.CanaryFilePath) { LedgerFilePath = options?.LedgerFilePath };
     }
 
     /// <summary>A validator that reports a bad name as a usage error (exit 2).</summary>

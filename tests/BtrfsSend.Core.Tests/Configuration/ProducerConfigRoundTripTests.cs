@@ -69,6 +69,7 @@ public sealed class ProducerConfigRoundTripTests : IDisposable
                 SnapshotPrefix = prefix,
                 StateFilePath = state,
                 LockFilePath = ownLock ? lockPath : state + ".lock",
+                LedgerFilePath = ownLock ? lockPath + ".ledger" : state + ".ledger",
                 SshTarget = target,
                 SshPort = port,
                 SshIdentityFilePath = identity,
@@ -109,6 +110,7 @@ public sealed class ProducerConfigRoundTripTests : IDisposable
         Line("SNAPSHOT_PREFIX", o.SnapshotPrefix);
         Line("STATE_FILE", o.StateFilePath);
         Line("LOCK_FILE", o.LockFilePath);
+        Line("LEDGER_FILE", o.LedgerFilePath);
         sb.Append("export ");
         Line("BACKUP_SSH_TARGET", o.SshTarget);
         Line("BACKUP_SSH_PORT", o.SshPort == 22 ? "" : o.SshPort.ToString(CultureInfo.InvariantCulture));

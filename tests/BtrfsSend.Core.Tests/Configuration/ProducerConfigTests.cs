@@ -44,6 +44,7 @@ public sealed class ProducerConfigTests : IDisposable
         Assert.Equal("prod-srv-rootfs", o.SnapshotPrefix);
         Assert.Equal("/var/lib/btrfs-send-backup/last-sent", o.StateFilePath);
         Assert.Equal("/var/lib/btrfs-send-backup/last-sent.lock", o.LockFilePath);
+        Assert.Equal("/var/lib/btrfs-send-backup/last-sent.ledger", o.LedgerFilePath);
         Assert.Equal("btrfs-ingest@backup-srv", o.SshTarget);
         Assert.Equal(22, o.SshPort);
         Assert.Null(o.SshIdentityFilePath);
