@@ -93,7 +93,8 @@ internal static class LedgerAudit
 
         return new AuditReport(DrillOutcome.Ok,
             string.Create(CultureInfo.InvariantCulture, $"audit of {set} at {receiverDescription}: the newest acknowledged upload {Describe(newest)} and its chain of {chain} link(s) are stored as acknowledged ({mine.Count} ledger record(s))"),
-            []) { Newest = newest.Snapshot.Value, ChainLength = chain };
+            [])
+        { Newest = newest.Snapshot.Value, ChainLength = chain };
     }
 
     public static string Describe(LedgerRecord record) => string.Create(CultureInfo.InvariantCulture,
