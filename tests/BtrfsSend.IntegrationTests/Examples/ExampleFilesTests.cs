@@ -75,7 +75,7 @@ public sealed partial class ExampleFilesTests(ProgramHelp help)
             "backup-srv/btrfs-backup-prune.service", "backup-srv/btrfs-backup-prune.timer",
             "backup-srv/sudoers.d-btrfs-ingest", "backup-srv/authorized_keys", "backup-srv/sshd_config.d-btrfs-ingest.conf",
             "backup-srv/icinga-command.conf", "prod-srv/btrfs-restore-drill.service", "prod-srv/btrfs-restore-drill.timer",
-            "prod-srv/icinga-restore-drill.conf", "backup-srv/cron.d-btrfs-backup-close-stale",
+            "prod-srv/icinga-restore-drill.conf", "backup-srv/cron.d-btrfs-backup-close-stale", "prod-srv/icinga-audit.conf",
         })
         {
             Assert.Contains(expected, files);
