@@ -79,6 +79,11 @@ internal sealed class SetPruner(StreamStore store, RetentionPolicy policy, ILogg
         {
             var stream = bySnapshot[decision.Id];
             File.Delete(stream.StreamFilePath);
+            if (stream.Manifest.LegacyManifest is { } legacy)
+            {
+                File.Delete(Path.Combine(dir, legacy)); // the scripts' manifest adopt kept beside it
+            }
+
             File.Delete(stream.ManifestFilePath);
             freed += stream.Manifest.StreamBytes;
             deleted++;
