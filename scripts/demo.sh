@@ -50,7 +50,7 @@ testbed_ingest demo-sshd "$W/backup/btrfs-send-backups" client
 testbed_receiver_key client "$RECEIVER" prod-srv
 testbed_sshd 22300
 
-log "prod-srv: passphrase file and prod.conf (the seed's keys)"
+log "prod-srv: passphrase file and prod.conf (the keys of prod-btrfs-backup.sh)"
 cat > "$W/conf/prod.conf" <<CONF
 SOURCE_TOP=$W/prod
 SOURCE_SUBVOL=@rootfs

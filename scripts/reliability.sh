@@ -151,7 +151,7 @@ cat <<'EOF'
 All cases share one world (`tests/BtrfsSend.IntegrationTests/Faults/FaultWorld.cs`), built
 once: prod-srv's loop-mounted btrfs with `@rootfs` (and later `@home`), the real receiver
 `btrfs-backup-receive serve` behind a private sshd with the production forced command
-through `sudo -n`, a `prod.conf` in the seed's format, and the real producer
+through `sudo -n`, a `prod.conf` in the format of `prod-btrfs-backup.sh`, and the real producer
 `btrfs-send-backup run`. The world lives in its own network namespace (`ip netns add`,
 entered with `nsenter --net`), so the network faults below can only touch its own
 connections. The receiver is configured with `MAX_STREAM_SIZE=1G`. A full backup is taken

@@ -17,7 +17,7 @@ internal static class Program
             var root = new RootCommand(
                 "Back up a btrfs subvolume: quiesce services, take a read-only snapshot, and stream " +
                 "'btrfs send' (full or incremental) through OpenPGP encryption over SSH to btrfs-backup-receive. " +
-                "Without a verb it runs a backup ('run'), as the seed's cron line expects.\n\n" +
+                "Without a verb it runs a backup ('run'), as the cron line of prod-btrfs-backup.sh expects.\n\n" +
                 "Exit codes:\n" + ProgramHost.ExitCodeTable())
             {
                 RunCommand.Create(log, clock),

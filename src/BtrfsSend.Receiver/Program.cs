@@ -24,6 +24,7 @@ internal static class Program
                 ListCommand.Create(log),
                 CheckCommand.Create(log, clock),
                 CloseStaleCommand.Create(log, clock),
+                AdoptCommand.Create(log),
             };
             return await ProgramHost.RunAsync(Name, root, args, log);
         }

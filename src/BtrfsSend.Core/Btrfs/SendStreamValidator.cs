@@ -64,6 +64,19 @@ public sealed class SendStreamValidator
     private uint _crc;
     private SendStreamException? _fault;
 
+    // The first command of the first stream (SUBVOL or SNAPSHOT), kept to read its UUIDs.
+    private const int MaxFirstCommandBytes = 8192;
+    private byte[]? _firstCommand;
+    private int _firstCommandFill;
+
+    // TLV attribute types of btrfs-progs send.h (the same in protocol versions 1 and 2).
+    private const ushort AttrUuid = 1;
+    private const ushort AttrCtransid = 2;
+    private const ushort AttrCloneUuid = 20;
+    private const ushort AttrCloneCtransid = 21;
+    private const ushort SubvolCommand = 1;
+    private const ushort SnapshotCommand = 2;
+
     /// <param name="allowConcatenatedStreams">
     /// Accept a sequence of complete streams, as <c>btrfs receive</c> does (it reads until EOF;
     /// <c>btrfs send</c> with several subvolumes writes one stream after another). When false
@@ -95,6 +108,26 @@ public sealed class SendStreamValidator
 
     /// <summary>The protocol version of the current (or last) stream; 0 before its header is read.</summary>
     public int Version { get; private set; }
+
+    /// <summary>
+    /// The UUID of the subvolume the (first) stream creates: the <c>uuid</c> attribute of its first
+    /// command, SUBVOL (a full stream) or SNAPSHOT (an incremental). btrfs send writes the sent
+    /// snapshot's received UUID when it has one, else its own UUID, so it is what an incremental sent
+    /// against this snapshot names as its parent. Lowercase 8-4-4-4-12; null until that command is read.
+    /// </summary>
+    public string? SubvolumeUuid { get; private set; }
+
+    /// <summary>The first command's ctransid (the sent snapshot's), or null.</summary>
+    public ulong? SubvolumeCtransid { get; private set; }
+
+    /// <summary>
+    /// For an incremental (first command SNAPSHOT): the parent's UUID (<c>clone_uuid</c>), which
+    /// <c>btrfs receive</c> looks up among received subvolumes; null for a full stream.
+    /// </summary>
+    public string? ParentUuid { get; private set; }
+
+    /// <summary>For an incremental: the parent's ctransid (<c>clone_ctransid</c>), or null.</summary>
+    public ulong? ParentCtransid { get; private set; }
 
     /// <summary>True when the data so far ends exactly after an END command.</summary>
     public bool IsAtEnd => _fault is null && _state == State.AfterEnd;
@@ -245,6 +278,12 @@ public sealed class SendStreamValidator
 
         header[6..].Clear();
         _crc = Crc32C(0, header);
+        if (CompletedStreams == 0 && _commandInStream == 0 && _commandType is SubvolCommand or SnapshotCommand && _payloadLength <= MaxFirstCommandBytes)
+        {
+            _firstCommand = new byte[_payloadLength];
+            _firstCommandFill = 0;
+        }
+
         _payloadRemaining = _payloadLength;
         _state = State.Payload;
         if (_payloadRemaining == 0)
@@ -259,6 +298,12 @@ public sealed class SendStreamValidator
     {
         var take = (int)Math.Min(_payloadRemaining, (uint)data.Length);
         _crc = Crc32C(_crc, data[..take]);
+        if (_firstCommand is not null)
+        {
+            data[..take].CopyTo(_firstCommand.AsSpan(_firstCommandFill));
+            _firstCommandFill += take;
+        }
+
         _payloadRemaining -= (uint)take;
         BytesSeen += take;
         if (_payloadRemaining == 0)
@@ -295,6 +340,12 @@ public sealed class SendStreamValidator
         }
 
         CommandCount++;
+        if (_firstCommand is not null)
+        {
+            ReadFirstCommand(_firstCommand);
+            _firstCommand = null;
+        }
+
         if (_commandType == EndCommand)
         {
             CompletedStreams++;
@@ -304,6 +355,38 @@ public sealed class SendStreamValidator
         {
             _state = State.CommandHeader;
         }
+    }
+
+    /// <summary>Reads the uuid/ctransid attributes (le16 type, le16 length, value) of a CRC-checked SUBVOL or SNAPSHOT payload.</summary>
+    private void ReadFirstCommand(ReadOnlySpan<byte> payload)
+    {
+        while (payload.Length >= 4)
+        {
+            var type = BinaryPrimitives.ReadUInt16LittleEndian(payload);
+            var length = BinaryPrimitives.ReadUInt16LittleEndian(payload[2..]);
+            if (payload.Length < 4 + length)
+            {
+                return;
+            }
+
+            var value = payload.Slice(4, length);
+            switch (type)
+            {
+                case AttrUuid when length == 16: SubvolumeUuid = UuidText(value); break;
+                case AttrCtransid when length == 8: SubvolumeCtransid = BinaryPrimitives.ReadUInt64LittleEndian(value); break;
+                case AttrCloneUuid when length == 16 && _commandType == SnapshotCommand: ParentUuid = UuidText(value); break;
+                case AttrCloneCtransid when length == 8 && _commandType == SnapshotCommand: ParentCtransid = BinaryPrimitives.ReadUInt64LittleEndian(value); break;
+            }
+
+            payload = payload[(4 + length)..];
+        }
+    }
+
+    /// <summary>16 raw bytes as btrfs-progs prints a UUID: lowercase hex 8-4-4-4-12, bytes in order.</summary>
+    internal static string UuidText(ReadOnlySpan<byte> raw)
+    {
+        var hex = Convert.ToHexStringLower(raw);
+        return $"{hex[..8]}-{hex[8..12]}-{hex[12..16]}-{hex[16..20]}-{hex[20..]}";
     }
 
     private SendStreamException Fail(SendStreamFault fault, long offset, string what)

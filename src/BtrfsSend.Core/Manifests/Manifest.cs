@@ -50,6 +50,21 @@ public sealed record Manifest
     /// <summary>Declared by the producer: the token it wrote into CANARY_FILE before the snapshot (32 lowercase hex).</summary>
     public string? CanaryToken { get; init; }
 
+    /// <summary>
+    /// Where the manifest came from when not from a receive: <c>legacy</c> for a stream the shell
+    /// scripts stored and <c>adopt</c> took over (its received_at is the file's modification time).
+    /// </summary>
+    public string? Origin { get; init; }
+
+    /// <summary>
+    /// True when <c>adopt</c> chose <see cref="Parent"/> as the previous snapshot of the set because
+    /// the scripts' manifest did not name one: an assumption until <c>verify</c> compares the streams' UUIDs.
+    /// </summary>
+    public bool ParentInferred { get; init; }
+
+    /// <summary>For an adopted stream: the file name under which the scripts' own manifest was kept.</summary>
+    public string? LegacyManifest { get; init; }
+
     /// <summary>Keys this version does not know, kept in their order so the format can grow.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> UnknownKeys { get; init; } = [];
 
@@ -73,6 +88,9 @@ public sealed record Manifest
         && ParentUuid == other.ParentUuid
         && ProducerVersion == other.ProducerVersion
         && CanaryToken == other.CanaryToken
+        && Origin == other.Origin
+        && ParentInferred == other.ParentInferred
+        && LegacyManifest == other.LegacyManifest
         && UnknownKeys.SequenceEqual(other.UnknownKeys);
 
     public override int GetHashCode() => HashCode.Combine(Set, Snapshot, Kind, Parent, StreamBytes, StreamSha256, ReceivedAtUtc, UnknownKeys.Count);

@@ -22,6 +22,12 @@ internal static class ManifestKeys
     public const string ParentUuid = "parent_uuid";
     public const string ProducerVersion = "producer_version";
     public const string CanaryToken = "canary_token";
+    public const string Origin = "origin";
+    public const string ParentInferred = "parent_inferred";
+    public const string LegacyManifest = "legacy_manifest";
+
+    /// <summary>The <c>origin</c> of a manifest written by <c>adopt</c> for a stream the shell scripts stored.</summary>
+    public const string LegacyOrigin = "legacy";
 
     public const string ReceivedAtFormat = "yyyy-MM-dd'T'HH:mm:ss'Z'";
 
@@ -29,6 +35,7 @@ internal static class ManifestKeys
     [
         Format, Set, Snapshot, Kind, Parent, StreamFile, StreamBytes, StreamSha256, Encryption,
         Compression, SendProto, ReceivedAt, Client, SnapshotUuid, ParentUuid, ProducerVersion, CanaryToken,
+        Origin, ParentInferred, LegacyManifest,
     ];
 
     public static readonly string[] Required =

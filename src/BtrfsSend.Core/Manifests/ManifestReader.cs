@@ -291,6 +291,29 @@ public static class ManifestReader
             canaryToken = null;
         }
 
+        var origin = Raw(ManifestKeys.Origin);
+        if (origin is not null && !IsToken(origin))
+        {
+            Bad(ManifestKeys.Origin, $"'{NameText.Printable(origin)}' is not an origin; allowed: {ManifestKeys.LegacyOrigin} (or another [a-z0-9-] word of at most 32 characters)");
+            origin = null;
+        }
+
+        var parentInferred = false;
+        switch (Raw(ManifestKeys.ParentInferred))
+        {
+            case null: break;
+            case "yes" when kind == StreamKind.Incremental: parentInferred = true; break;
+            case "yes": Bad(ManifestKeys.ParentInferred, "only an incremental has a parent; allowed: parent_inferred only with kind=incremental"); break;
+            case var s: Bad(ManifestKeys.ParentInferred, $"'{NameText.Printable(s)}' is not allowed; allowed: yes (or no key at all)"); break;
+        }
+
+        var legacyManifest = Raw(ManifestKeys.LegacyManifest);
+        if (legacyManifest is not null && snapshot is not null && legacyManifest != StoredFileName.LegacyManifestFileName(snapshot))
+        {
+            Bad(ManifestKeys.LegacyManifest, $"'{NameText.Printable(legacyManifest)}' does not match the snapshot; allowed: '{StoredFileName.LegacyManifestFileName(snapshot)}'");
+            legacyManifest = null;
+        }
+
         if (kind == StreamKind.Full && values.TryGetValue(ManifestKeys.Parent, out var p))
         {
             errors.Add($"{sourceName}:{p.Line}: parent: a full stream has no parent; allowed: parent only with kind=incremental");
@@ -340,9 +363,15 @@ public static class ManifestReader
             ParentUuid = parentUuid,
             ProducerVersion = producerVersion,
             CanaryToken = canaryToken,
+            Origin = origin,
+            ParentInferred = parentInferred,
+            LegacyManifest = legacyManifest,
             UnknownKeys = unknown,
         };
     }
+
+    private static bool IsToken(string s)
+        => s.Length is > 0 and <= 32 && (char.IsAsciiLetterLower(s[0]) || char.IsAsciiDigit(s[0])) && s.All(c => char.IsAsciiDigit(c) || char.IsAsciiLetterLower(c) || c == '-');
 
     internal static bool IsUuid(string s)
     {

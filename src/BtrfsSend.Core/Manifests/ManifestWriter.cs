@@ -45,6 +45,9 @@ public static class ManifestWriter
         Line(ManifestKeys.ParentUuid, manifest.ParentUuid);
         Line(ManifestKeys.ProducerVersion, manifest.ProducerVersion);
         Line(ManifestKeys.CanaryToken, manifest.CanaryToken);
+        Line(ManifestKeys.Origin, manifest.Origin);
+        Line(ManifestKeys.ParentInferred, manifest.ParentInferred ? "yes" : null);
+        Line(ManifestKeys.LegacyManifest, manifest.LegacyManifest);
         foreach (var (key, value) in manifest.UnknownKeys)
         {
             Line(key, value);

@@ -14,6 +14,12 @@ public sealed record StoredFileName(SnapshotName Snapshot, StreamKind? Kind)
     public const string IncrementalSuffix = ".incr.btrfs.gpg";
     public const string ManifestSuffix = ".manifest";
 
+    /// <summary>
+    /// Where <c>adopt</c> keeps the manifest the shell scripts wrote (which used our manifest's name):
+    /// <c>&lt;snapshot&gt;.scripts-manifest</c>. No stored-name form matches it, so listings ignore it.
+    /// </summary>
+    public const string LegacyManifestSuffix = ".scripts-manifest";
+
     public bool IsManifest => Kind is null;
 
     /// <summary>The file name, e.g. <c>prod-srv-rootfs-20260101T020500Z.full.btrfs.gpg</c>.</summary>
@@ -31,6 +37,12 @@ public sealed record StoredFileName(SnapshotName Snapshot, StreamKind? Kind)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         return snapshot.Value + ManifestSuffix;
+    }
+
+    public static string LegacyManifestFileName(SnapshotName snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        return snapshot.Value + LegacyManifestSuffix;
     }
 
     /// <summary>The stored file <paramref name="fileName"/> names, or null if it is not exactly one of the three forms.</summary>

@@ -229,7 +229,7 @@ public sealed class StreamStore(string rootDirPath)
     /// listing). O_NONBLOCK so that a FIFO planted under a manifest's name reads as empty instead
     /// of hanging the reader; it changes nothing for regular files.
     /// </summary>
-    private static int ReadAtMost(string path, byte[] buffer, out string? error)
+    internal static int ReadAtMost(string path, byte[] buffer, out string? error)
     {
         error = null;
         var fd = Native.Open(path, Native.ORdOnly | Native.OCloexec | Native.ONonBlock);

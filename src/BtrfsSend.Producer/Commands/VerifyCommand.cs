@@ -39,7 +39,7 @@ internal static class VerifyCommand
         {
             Description = $"With --restore-test: the canary's path inside the snapshot. Default: CANARY_FILE from --config, else {RestoreDrill.DefaultCanaryFile}",
         };
-        var command = new Command("verify", "Decrypt and validate stored streams without receiving them (OpenPGP integrity, send-stream structure and CRC32C of every command); one OK/FAIL line per stream, non-zero exit if any fails.\n\n" + RestoreTestExitCodes);
+        var command = new Command("verify", "Decrypt and validate stored streams without receiving them (OpenPGP integrity, send-stream structure and CRC32C of every command), and check every incremental against its parent by the streams' own UUIDs; one OK/FAIL line per stream and per mismatched link, non-zero exit if any fails.\n\n" + RestoreTestExitCodes);
         inputs.AddTo(command);
         command.Options.Add(snapshot);
         command.Options.Add(all);

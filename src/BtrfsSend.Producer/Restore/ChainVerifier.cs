@@ -34,6 +34,7 @@ internal sealed class ChainVerifier(IRestoreSource source, KeyFiles keyFiles, IL
 
         var keys = keyFiles.Load();
         var ok = 0;
+        var results = new List<LinkResult>();
         foreach (var link in selected)
         {
             try
@@ -42,6 +43,7 @@ internal sealed class ChainVerifier(IRestoreSource source, KeyFiles keyFiles, IL
                 await source.PreverifyAsync(link, progress, cancellationToken);
                 var result = await LinkPipeline.RunAsync(source, link, keys, null, progress, cancellationToken);
                 await output.WriteLineAsync(RestoreText.VerifyOk(result));
+                results.Add(result);
                 ok++;
             }
             catch (BtrfsSendException ex)
@@ -51,7 +53,63 @@ internal sealed class ChainVerifier(IRestoreSource source, KeyFiles keyFiles, IL
             }
         }
 
+        foreach (var line in CheckLinks(results))
+        {
+            await output.WriteLineAsync(line);
+            if (line.StartsWith("FAIL", StringComparison.Ordinal))
+            {
+                failures.Add(ExitCode.IntegrityFailed);
+            }
+        }
+
         log.Information("verify {Set}: {Ok} of {Total} stream(s) OK at {Source}", set, ok, selected.Count, source.Description);
         return failures.Count == 0 ? 0 : (int)failures[0];
+    }
+
+    /// <summary>
+    /// The chain proven by the streams' own UUIDs, not by the names in the manifests: an
+    /// incremental's parent UUID (clone_uuid of its SNAPSHOT command) must be the UUID of the
+    /// subvolume its parent's stream creates, and a stream stored as full must not be an
+    /// incremental. One FAIL line per link that does not match; a PROVEN line for every parent that
+    /// <c>adopt</c> inferred and that matches.
+    /// </summary>
+    internal static IEnumerable<string> CheckLinks(IReadOnlyList<LinkResult> results)
+    {
+        var byName = results.ToDictionary(r => r.Link.Snapshot.Value, StringComparer.Ordinal);
+        foreach (var result in results)
+        {
+            var link = result.Link;
+            var inferred = link.Manifest?.ParentInferred == true ? " (a parent inferred by adopt)" : "";
+            if (!link.IsIncremental)
+            {
+                if (result.ParentUuid is { } named)
+                {
+                    yield return RestoreText.VerifyFail(link.Snapshot.Value, $"chain: stored as a full stream, but the stream is an incremental against the subvolume {named}");
+                }
+
+                continue;
+            }
+
+            if (!byName.TryGetValue(link.Parent!.Value, out var parent))
+            {
+                continue; // the parent was not verified in this run (or failed): nothing to compare
+            }
+
+            if (result.ParentUuid is null)
+            {
+                yield return RestoreText.VerifyFail(link.Snapshot.Value, "chain: stored as an incremental, but the stream is a full stream (its first command is SUBVOL, not SNAPSHOT)");
+            }
+            else if (parent.SubvolumeUuid is null || result.ParentUuid != parent.SubvolumeUuid)
+            {
+                var match = results.FirstOrDefault(r => r.SubvolumeUuid == result.ParentUuid);
+                var hint = match is null ? "no verified stream creates that subvolume" : $"the stream that creates it is {match.Link.Snapshot}";
+                yield return RestoreText.VerifyFail(link.Snapshot.Value,
+                    $"chain: its parent {link.Parent}{inferred} does not match: the stream was sent against the subvolume {result.ParentUuid}, but {link.Parent}'s stream creates {parent.SubvolumeUuid ?? "(no UUID read)"}; {hint}; restoring {link.Snapshot} will fail");
+            }
+            else if (inferred.Length > 0)
+            {
+                yield return $"PROVEN {link.Snapshot}  parent {link.Parent}{inferred} matches by UUID {result.ParentUuid}";
+            }
+        }
     }
 }

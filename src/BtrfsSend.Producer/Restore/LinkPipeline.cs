@@ -46,6 +46,8 @@ internal sealed class LinkPipeline
 
         long plaintext = 0;
         long commands = 0;
+        string? subvolumeUuid = null;
+        string? parentUuid = null;
         await source.ReadAsync(link, async (stored, token) =>
         {
             using var decrypted = OpenPgpDecryption.Open(stored, keys);
@@ -83,6 +85,8 @@ internal sealed class LinkPipeline
 
                 plaintext = validated.Validator.BytesSeen;
                 commands = validated.Validator.CommandCount;
+                subvolumeUuid = validated.Validator.SubvolumeUuid;
+                parentUuid = validated.Validator.ParentUuid;
             }
 
             if (compressed)
@@ -94,7 +98,7 @@ internal sealed class LinkPipeline
                 await ConsumePlaintextAsync(input, stored.EnsureEndAsync, token);
             }
         }, progress, cancellationToken);
-        return new LinkResult(link, plaintext, commands);
+        return new LinkResult(link, plaintext, commands) { SubvolumeUuid = subvolumeUuid, ParentUuid = parentUuid };
     }
 
     /// <summary>

@@ -49,7 +49,15 @@ internal sealed class SetPruner(StreamStore store, RetentionPolicy policy, ILogg
         }
 
         var items = contents.Streams.Select(s => new RetentionItem(s.Manifest.Snapshot.Value, new DateTimeOffset(s.Manifest.ReceivedAtUtc, TimeSpan.Zero))).ToList();
-        var plan = RetentionPlanner.Plan(items, policy, clock.GetUtcNow(), contents.Chains().ParentOf);
+        var now = clock.GetUtcNow();
+        var parentOf = contents.Chains().ParentOf;
+        var plan = RetentionPlanner.Plan(items, policy, now, parentOf);
+        var unproven = UnprovenPins(contents, plan);
+        if (unproven.Count > 0)
+        {
+            plan = RetentionPlanner.Plan(items, policy, now, parentOf, unproven);
+        }
+
         foreach (var problem in plan.Problems)
         {
             log.Warning("set {Set}: {Problem}", set, problem);
@@ -71,6 +79,11 @@ internal sealed class SetPruner(StreamStore store, RetentionPolicy policy, ILogg
         {
             var stream = bySnapshot[decision.Id];
             File.Delete(stream.StreamFilePath);
+            if (stream.Manifest.LegacyManifest is { } legacy)
+            {
+                File.Delete(Path.Combine(dir, legacy)); // the scripts' manifest adopt kept beside it
+            }
+
             File.Delete(stream.ManifestFilePath);
             freed += stream.Manifest.StreamBytes;
             deleted++;
@@ -84,6 +97,44 @@ internal sealed class SetPruner(StreamStore store, RetentionPolicy policy, ILogg
 
         log.Information("set {Set}: kept {Kept}, deleted {Deleted}, freed {Bytes} bytes", set, plan.Kept.Count(), deleted, freed);
         return new PruneOutcome(set.Value, plan.Kept.Count(), deleted, freed, null);
+    }
+
+    /// <summary>
+    /// The streams kept because a chain is unproven (docs/migration.md): <c>adopt</c> infers the
+    /// parent of a scripts' incremental whose manifest named none, and the receiver cannot decrypt
+    /// the streams to check it. If the inference were wrong, the real parent is some older stream
+    /// of the set, and deleting it would lose the only copy needed to restore every kept snapshot
+    /// built on that link. So every stream older than an inferred link in the chain of a kept
+    /// stream is kept too. No proof is recorded on the server (the producer's <c>verify</c> cannot
+    /// write there); the streams go the normal way once no kept chain has an inferred link.
+    /// </summary>
+    internal static Dictionary<string, string> UnprovenPins(SetContents contents, RetentionPlan plan)
+    {
+        var pins = new Dictionary<string, string>(StringComparer.Ordinal);
+        var bySnapshot = contents.Streams.ToDictionary(s => s.Manifest.Snapshot.Value, StringComparer.Ordinal);
+        Core.Manifests.Manifest? newestInferred = null;
+        foreach (var kept in plan.Kept)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            for (var at = bySnapshot.GetValueOrDefault(kept.Id); at is not null && seen.Add(at.Manifest.Snapshot.Value);
+                 at = at.Manifest.Parent is { } p ? bySnapshot.GetValueOrDefault(p.Value) : null)
+            {
+                if (at.Manifest.ParentInferred && (newestInferred is null || at.Manifest.Snapshot.TimestampUtc > newestInferred.Snapshot.TimestampUtc))
+                {
+                    newestInferred = at.Manifest;
+                }
+            }
+        }
+
+        if (newestInferred is not null)
+        {
+            foreach (var stream in contents.Streams.Where(s => s.Manifest.Snapshot.TimestampUtc < newestInferred.Snapshot.TimestampUtc))
+            {
+                pins[stream.Manifest.Snapshot.Value] = $"chain unproven: older than {newestInferred.Snapshot}, whose parent adopt inferred (any older stream may be its real parent)";
+            }
+        }
+
+        return pins;
     }
 
     public static string Describe(RetentionPolicy policy) => policy.IsEmpty

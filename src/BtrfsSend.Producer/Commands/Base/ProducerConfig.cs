@@ -16,7 +16,7 @@ internal static class ProducerConfig
 
     public static Option<string> CreateOption() => new("--config")
     {
-        Description = $"The producer's settings (the seed's prod.conf, shell-style KEY=value). Default: {DefaultFilePath}",
+        Description = $"The producer's settings (the prod.conf of prod-btrfs-backup.sh, shell-style KEY=value). Default: {DefaultFilePath}",
         DefaultValueFactory = _ => DefaultFilePath,
     };
 
