@@ -24,6 +24,7 @@ internal static class Program
                 StatusCommand.Create(log, clock),
                 RestoreCommand.Create(log),
                 VerifyCommand.Create(log),
+                KeygenCommand.Create(),
             };
             RunCommand.Configure(root, log, clock);
             return await ProgramHost.RunAsync(Name, root, args, log);
