@@ -48,7 +48,7 @@ internal sealed record KeyFiles(string? PassphraseFilePath, string? SecretKeyFil
     /// <summary>Shell lines to run once before the per-link commands (importing the secret key).</summary>
     public IReadOnlyList<string> ByHandSetup() => SecretKeyFilePath is null
         ? []
-        : [Argv.Render(["gpg", "--batch", "--import", SecretKeyFilePath])];
+        : [Argv.Render(["gpg", "--batch", "--import", SecretKeyFilePath, .. VerifyKeyFilePath is null ? Array.Empty<string>() : [VerifyKeyFilePath]])];
 
     /// <summary>The stock gpg command that decrypts <paramref name="filePath"/> to stdout.</summary>
     public string ByHandDecrypt(string filePath)
