@@ -21,7 +21,7 @@ public sealed class OpenPgpEncryptingStream : Stream
     private readonly AesCfb _cfb;
     private readonly BackgroundSha1 _mdc;
     private readonly byte[] _literal;
-    private readonly byte[] _binding;
+    private readonly string _signedBinding;
     private readonly SigningKey? _signer;
     private readonly BackgroundSha1? _signatureHash;
     private int _literalCount;
@@ -30,9 +30,9 @@ public sealed class OpenPgpEncryptingStream : Stream
     private bool _isBroken;
     private bool _isDisposed;
 
-    internal OpenPgpEncryptingStream(Stream output, byte[] sessionPackets, byte[] sessionKey, int chunkShift, byte[] binding, SigningKey? signer)
+    internal OpenPgpEncryptingStream(Stream output, byte[] sessionPackets, byte[] sessionKey, int chunkShift, byte[] binding, SigningKey? signer, string signedBinding)
     {
-        _binding = binding;
+        _signedBinding = signedBinding;
         _signer = signer;
         _output = output;
         _chunkShift = chunkShift;
@@ -134,7 +134,7 @@ public sealed class OpenPgpEncryptingStream : Stream
         Emit(_literal.AsSpan(0, _literalCount));
         if (_signer is not null)
         {
-            var hashed = SignaturePackets.HashedPart(DateTimeOffset.UtcNow, _signer.Fingerprint, System.Text.Encoding.ASCII.GetString(_binding));
+            var hashed = SignaturePackets.HashedPart(DateTimeOffset.UtcNow, _signer.Fingerprint, _signedBinding);
             _signatureHash!.Append(hashed);
             _signatureHash.Append(SignaturePackets.Trailer(hashed.Length));
             var digest256 = _signatureHash.GetHashAndReset();

@@ -26,7 +26,8 @@ public static class OpenPgpEncryption
     internal static Task<OpenPgpEncryptingStream> CreateAsync(Stream output, EncryptionKeys keys, byte s2kCount, int chunkShift, CancellationToken cancellationToken = default)
         => CreateAsync(output, keys, "", s2kCount, chunkShift, cancellationToken);
 
-    internal static async Task<OpenPgpEncryptingStream> CreateAsync(Stream output, EncryptionKeys keys, string binding, byte s2kCount, int chunkShift, CancellationToken cancellationToken = default)
+    /// <param name="signedBinding">Test hook: a different binding for the signature's notation than the literal packet's (a forgery restore must refuse).</param>
+    internal static async Task<OpenPgpEncryptingStream> CreateAsync(Stream output, EncryptionKeys keys, string binding, byte s2kCount, int chunkShift, CancellationToken cancellationToken = default, string? signedBinding = null)
     {
         if (binding.Length > Binding.StreamBinding.MaxLength || binding.Any(c => c > 0x7e))
         {
@@ -43,6 +44,6 @@ public static class OpenPgpEncryption
                 ? SessionKeys.CreateForPassphrase(passphrase, s2kCount)
                 : SessionKeys.CreateForRecipients(keys.Recipients),
             cancellationToken);
-        return new OpenPgpEncryptingStream(output, packets, sessionKey, chunkShift, System.Text.Encoding.ASCII.GetBytes(binding), keys.Signer);
+        return new OpenPgpEncryptingStream(output, packets, sessionKey, chunkShift, System.Text.Encoding.ASCII.GetBytes(binding), keys.Signer, signedBinding ?? binding);
     }
 }

@@ -57,6 +57,28 @@ public sealed class SignedStreamTests(Xunit.Abstractions.ITestOutputHelper outpu
     }
 
     [Fact]
+    public async Task A_literal_binding_rewritten_under_a_genuine_signature_is_refused_at_the_end()
+    {
+        var (signer, verifyKey) = NewKey("rw");
+        var rewritten = Binding.Replace("s=prod-srv/rootfs", "s=other-host/rootfs", StringComparison.Ordinal);
+        var plaintext = CryptoTestData.Mixed(3000);
+        using var output = new MemoryStream();
+        await using (var writer = await OpenPgpEncryption.CreateAsync(output, Keys().WithSigner(signer), rewritten, 0, 9, signedBinding: Binding))
+        {
+            writer.Write(plaintext);
+            await writer.FinishAsync();
+        }
+
+        using var stream = OpenPgpDecryption.Open(new MemoryStream(output.ToArray()), DecryptionKeys.FromPassphrase(CryptoTestData.Passphrase).WithVerifyKey(verifyKey));
+        Assert.Equal(rewritten, stream.ReadBindingText());
+        var ex = Assert.Throws<OpenPgpException>(() => stream.CopyTo(Stream.Null));
+
+        Assert.Equal(OpenPgpFailure.BadSignature, ex.Failure);
+        Assert.Contains("the binding in the signature differs from the binding in the literal packet", ex.Message, StringComparison.Ordinal);
+        Assert.False(stream.IsVerified);
+    }
+
+    [Fact]
     public async Task An_unsigned_stream_reports_that_it_is_not_signed()
     {
         var (_, verifyKey) = NewKey("v");
