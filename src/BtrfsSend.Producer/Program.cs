@@ -25,6 +25,7 @@ internal static class Program
                 RestoreCommand.Create(log),
                 VerifyCommand.Create(log),
                 AuditCommand.Create(log),
+                KeygenCommand.Create(),
             };
             RunCommand.Configure(root, log, clock);
             return await ProgramHost.RunAsync(Name, root, args, log);

@@ -68,6 +68,12 @@ public static class ConfigLoader
         var mode = r.Choice("BACKUP_MODE", BackupMode.EncryptedStream, ("encrypted-stream", BackupMode.EncryptedStream), ("remote-btrfs", BackupMode.RemoteBtrfs));
         var passphrase = r.AbsolutePath("PASSPHRASE_FILE", required: false);
         var recipient = r.AbsolutePath("RECIPIENT_KEY_FILE", required: false);
+        var signing = r.AbsolutePath("SIGNING_KEY_FILE", required: false);
+        var verify = r.AbsolutePath("VERIFY_KEY_FILE", required: false);
+        if (verify is not null && !File.Exists(verify))
+        {
+            r.Error("VERIFY_KEY_FILE", $"'{NameText.Printable(verify)}' does not exist; allowed: the public key file 'btrfs-send-backup keygen' wrote (FILE.pub)");
+        }
         var luksKey = r.AbsolutePath("LUKS_KEY_FILE", required: false);
         if (mode == BackupMode.EncryptedStream)
         {
@@ -83,6 +89,20 @@ public static class ConfigLoader
                     r.Warning("PASSPHRASE_FILE", "is ignored because RECIPIENT_KEY_FILE is set (streams are encrypted to the public key)");
                     passphrase = null;
                 }
+
+                if (signing is null)
+                {
+                    r.Error("SIGNING_KEY_FILE", "is required with RECIPIENT_KEY_FILE: anyone holding the public key can encrypt a stream, so streams are signed; create it with 'btrfs-send-backup keygen --signing-key FILE'; allowed: " + ConfigReader.PathRule + " to a file with mode 0600 or 0400");
+                }
+                else
+                {
+                    r.SecretFile("SIGNING_KEY_FILE", signing);
+                }
+            }
+            else if (signing is not null)
+            {
+                r.Warning("SIGNING_KEY_FILE", "is ignored without RECIPIENT_KEY_FILE (with PASSPHRASE_FILE the passphrase authenticates the streams)");
+                signing = null;
             }
             else if (passphrase is null)
             {
@@ -163,6 +183,8 @@ public static class ConfigLoader
             Mode = mode,
             PassphraseFilePath = passphrase,
             RecipientKeyFilePath = recipient,
+            SigningKeyFilePath = mode == BackupMode.EncryptedStream ? signing : null,
+            VerifyKeyFilePath = verify,
             LuksKeyFilePath = mode == BackupMode.RemoteBtrfs ? luksKey : null,
             FullIntervalDays = fullInterval,
             LocalKeep = keep,

@@ -55,6 +55,12 @@ public sealed record ProducerOptions
     /// <summary>RECIPIENT_KEY_FILE: OpenPGP public key; when set, streams are encrypted to it instead of the passphrase.</summary>
     public string? RecipientKeyFilePath { get; init; }
 
+    /// <summary>SIGNING_KEY_FILE: the producer's Ed25519 signing key (keygen; mode 0600/0400); required with RECIPIENT_KEY_FILE.</summary>
+    public string? SigningKeyFilePath { get; init; }
+
+    /// <summary>VERIFY_KEY_FILE: the signing key's public half, for restore, verify and the drill in public-key mode.</summary>
+    public string? VerifyKeyFilePath { get; init; }
+
     /// <summary>LUKS_KEY_FILE: the key sent to <c>open-luks</c> (remote-btrfs; mode 0600/0400).</summary>
     public string? LuksKeyFilePath { get; init; }
 

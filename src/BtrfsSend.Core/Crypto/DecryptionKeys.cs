@@ -20,6 +20,15 @@ public sealed class DecryptionKeys
 
     internal byte[]? SecretKeyPassphrase { get; }
 
+    /// <summary>
+    /// The producer's verify key: a signed stream must be signed by it (another key's signature is
+    /// refused). Whether a stream must be signed at all is the caller's decision (<see cref="OpenPgpDecryptingStream.IsSigned"/>).
+    /// </summary>
+    public VerifyKey? VerifyKey { get; private init; }
+
+    /// <summary>These keys, checking signatures with <paramref name="verifyKey"/>.</summary>
+    public DecryptionKeys WithVerifyKey(VerifyKey verifyKey) => new(Passphrase, SecretKeys, SecretKeyPassphrase) { VerifyKey = verifyKey };
+
     /// <summary>The first line of the file, as <c>gpg --passphrase-file</c> reads it.</summary>
     public static DecryptionKeys FromPassphraseFile(string filePath) => new(PassphraseFile.ReadFirstLine(filePath), [], null);
 

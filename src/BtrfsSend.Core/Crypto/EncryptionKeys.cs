@@ -20,6 +20,12 @@ public sealed class EncryptionKeys
 
     internal IReadOnlyList<PgpPublicKey> Recipients { get; }
 
+    /// <summary>The producer's signing key: when set, every stream is signed (one-pass signature, literal, signature).</summary>
+    public SigningKey? Signer { get; private init; }
+
+    /// <summary>These keys, signing every stream with <paramref name="signer"/>.</summary>
+    public EncryptionKeys WithSigner(SigningKey signer) => new(Passphrase, Recipients) { Signer = signer };
+
     /// <summary>The first line of the file, as <c>gpg --passphrase-file</c> reads it.</summary>
     public static EncryptionKeys FromPassphraseFile(string filePath) => new(PassphraseFile.ReadFirstLine(filePath), []);
 

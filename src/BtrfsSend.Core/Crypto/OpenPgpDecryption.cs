@@ -79,7 +79,7 @@ public static class OpenPgpDecryption
             {
                 var hash = new BackgroundSha1(1 << 18);
                 hash.Append(prefix);
-                return new OpenPgpDecryptingStream(input, new MdcDecryptingReader(body, cfb, hash));
+                return new OpenPgpDecryptingStream(input, new MdcDecryptingReader(body, cfb, hash), keys.VerifyKey);
             }
         }
 

@@ -5,7 +5,9 @@ namespace BtrfsSend.Core.Crypto;
 /// <summary>
 /// Write-only stream that encrypts into <c>output</c> as gpg 2.2 writes it: session key packet(s),
 /// then an integrity-protected data packet (v1, MDC) holding one binary literal data packet, both
-/// with partial body lengths so any length streams in bounded memory (two chunk buffers).
+/// with partial body lengths so any length streams in bounded memory (two chunk buffers). The
+/// literal packet's file name field carries the stream binding; with a signing key the literal
+/// packet sits between a one-pass signature and a signature packet (docs/stream-format.md).
 /// The message is complete only after <see cref="FinishAsync"/>: disposing without it leaves an
 /// unterminated packet that gpg and <see cref="OpenPgpDecryption"/> reject as truncated, so a
 /// failed source can never be stored as a valid, shorter stream. Does not own <c>output</c>.
@@ -19,13 +21,19 @@ public sealed class OpenPgpEncryptingStream : Stream
     private readonly AesCfb _cfb;
     private readonly BackgroundSha1 _mdc;
     private readonly byte[] _literal;
+    private readonly string _signedBinding;
+    private readonly SigningKey? _signer;
+    private readonly BackgroundSha1? _signatureHash;
     private int _literalCount;
+    private int _unhashed;
     private bool _isFinished;
     private bool _isBroken;
     private bool _isDisposed;
 
-    internal OpenPgpEncryptingStream(Stream output, byte[] sessionPackets, byte[] sessionKey, int chunkShift)
+    internal OpenPgpEncryptingStream(Stream output, byte[] sessionPackets, byte[] sessionKey, int chunkShift, byte[] binding, SigningKey? signer, string signedBinding)
     {
+        _signedBinding = signedBinding;
+        _signer = signer;
         _output = output;
         _chunkShift = chunkShift;
         _literal = new byte[1 << chunkShift];
@@ -42,11 +50,21 @@ public sealed class OpenPgpEncryptingStream : Stream
         prefix[16] = prefix[14];
         prefix[17] = prefix[15];
         Emit(prefix);
+        if (signer is not null)
+        {
+            // The signature hash runs on another core, in the same pass as AES and the MDC.
+            _signatureHash = new BackgroundSha1(1 << chunkShift, HashAlgorithmName.SHA256);
+            Emit(SignaturePackets.OnePass(signer.KeyId));
+        }
+
         Emit([0xC0 | PacketHeader.Literal]);
 
-        // Literal body header: binary, no file name, date 0 (gpg -d prints nothing for it).
+        // Literal body header: binary, the binding as file name (gpg -d ignores it), date 0.
         _literal[0] = (byte)'b';
-        _literalCount = 6;
+        _literal[1] = (byte)binding.Length;
+        binding.CopyTo(_literal, 2);
+        _literalCount = 6 + binding.Length;
+        _unhashed = _literalCount;
     }
 
     /// <summary>Plaintext bytes written so far.</summary>
@@ -75,6 +93,8 @@ public sealed class OpenPgpEncryptingStream : Stream
         {
             if (_literalCount == _literal.Length)
             {
+                _signatureHash?.Append(_literal.AsSpan(_unhashed));
+                _unhashed = 0;
                 Emit([(byte)(0xE0 | _chunkShift)]);
                 Emit(_literal);
                 _literalCount = 0;
@@ -109,8 +129,18 @@ public sealed class OpenPgpEncryptingStream : Stream
         EnsureWritable();
         cancellationToken.ThrowIfCancellationRequested();
         _isBroken = true;
+        _signatureHash?.Append(_literal.AsSpan(_unhashed, _literalCount - _unhashed));
         Emit(PacketFormat.EncodeLength(_literalCount));
         Emit(_literal.AsSpan(0, _literalCount));
+        if (_signer is not null)
+        {
+            var hashed = SignaturePackets.HashedPart(DateTimeOffset.UtcNow, _signer.Fingerprint, _signedBinding);
+            _signatureHash!.Append(hashed);
+            _signatureHash.Append(SignaturePackets.Trailer(hashed.Length));
+            var digest256 = _signatureHash.GetHashAndReset();
+            Emit(SignaturePackets.Signature(hashed, _signer.KeyId, digest256, _signer.SignDigest(digest256)));
+        }
+
         Emit([0xC0 | PacketHeader.Mdc, 20]);
         var digest = _mdc.GetHashAndReset();
         _cfb.Encrypt(digest, digest);
@@ -138,6 +168,7 @@ public sealed class OpenPgpEncryptingStream : Stream
         {
             _isDisposed = true;
             _mdc.Dispose();
+            _signatureHash?.Dispose();
             Array.Clear(_literal);
             _outer.Clear();
         }

@@ -11,11 +11,29 @@ public static class OpenPgpEncryption
     /// plaintext to. Call <see cref="OpenPgpEncryptingStream.FinishAsync"/> to complete the message.
     /// </summary>
     public static Task<OpenPgpEncryptingStream> CreateAsync(Stream output, EncryptionKeys keys, CancellationToken cancellationToken = default)
-        => CreateAsync(output, keys, SessionKeys.DefaultS2kCount, DefaultChunkShift, cancellationToken);
+        => CreateAsync(output, keys, "", SessionKeys.DefaultS2kCount, DefaultChunkShift, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="CreateAsync(Stream, EncryptionKeys, CancellationToken)"/>, with
+    /// <paramref name="binding"/> (ASCII, at most 255 bytes: a <see cref="Binding.StreamBinding"/>
+    /// text) in the literal packet's file name field, and in the signature when
+    /// <see cref="EncryptionKeys.Signer"/> is set.
+    /// </summary>
+    public static Task<OpenPgpEncryptingStream> CreateAsync(Stream output, EncryptionKeys keys, string binding, CancellationToken cancellationToken = default)
+        => CreateAsync(output, keys, binding, SessionKeys.DefaultS2kCount, DefaultChunkShift, cancellationToken);
 
     /// <summary>Test hook: a cheap S2K count and small chunks make exhaustive tamper tests fast.</summary>
-    internal static async Task<OpenPgpEncryptingStream> CreateAsync(Stream output, EncryptionKeys keys, byte s2kCount, int chunkShift, CancellationToken cancellationToken = default)
+    internal static Task<OpenPgpEncryptingStream> CreateAsync(Stream output, EncryptionKeys keys, byte s2kCount, int chunkShift, CancellationToken cancellationToken = default)
+        => CreateAsync(output, keys, "", s2kCount, chunkShift, cancellationToken);
+
+    /// <param name="signedBinding">Test hook: a different binding for the signature's notation than the literal packet's (a forgery restore must refuse).</param>
+    internal static async Task<OpenPgpEncryptingStream> CreateAsync(Stream output, EncryptionKeys keys, string binding, byte s2kCount, int chunkShift, CancellationToken cancellationToken = default, string? signedBinding = null)
     {
+        if (binding.Length > Binding.StreamBinding.MaxLength || binding.Any(c => c > 0x7e))
+        {
+            throw new ArgumentException("the binding must be ASCII, at most 255 bytes", nameof(binding));
+        }
+
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkShift, 9);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(chunkShift, 30);
         cancellationToken.ThrowIfCancellationRequested();
@@ -26,6 +44,6 @@ public static class OpenPgpEncryption
                 ? SessionKeys.CreateForPassphrase(passphrase, s2kCount)
                 : SessionKeys.CreateForRecipients(keys.Recipients),
             cancellationToken);
-        return new OpenPgpEncryptingStream(output, packets, sessionKey, chunkShift);
+        return new OpenPgpEncryptingStream(output, packets, sessionKey, chunkShift, System.Text.Encoding.ASCII.GetBytes(binding), keys.Signer, signedBinding ?? binding);
     }
 }

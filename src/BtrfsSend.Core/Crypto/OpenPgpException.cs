@@ -21,6 +21,7 @@ public sealed class OpenPgpException(OpenPgpFailure failure, string message, Exc
         OpenPgpFailure.Tampered => "OpenPGP: data tampered or corrupt (integrity check failed): ",
         OpenPgpFailure.Truncated => "OpenPGP: stream truncated: ",
         OpenPgpFailure.Unsupported => "OpenPGP: unsupported: ",
+        OpenPgpFailure.BadSignature => "OpenPGP: signature refused: ",
         _ => "OpenPGP: not a valid encrypted message: ",
     };
 }

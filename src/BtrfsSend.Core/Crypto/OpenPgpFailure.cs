@@ -18,6 +18,9 @@ public enum OpenPgpFailure
     /// <summary>Valid OpenPGP that this tool deliberately does not read (AEAD/OCB, no MDC, other ciphers).</summary>
     Unsupported,
 
+    /// <summary>A signature is missing, malformed, from another key, or does not match the data and binding.</summary>
+    BadSignature,
+
     /// <summary>Not an OpenPGP encrypted message (bad packet framing outside the encrypted part).</summary>
     Malformed,
 }

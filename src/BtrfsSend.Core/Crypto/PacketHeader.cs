@@ -5,6 +5,8 @@ internal readonly record struct PacketHeader(int Tag, BodyLengthKind Kind, long 
 {
     public const int SymmetricKeySession = 3;
     public const int PublicKeySession = 1;
+    public const int Signature = 2;
+    public const int OnePassSignature = 4;
     public const int SymmetricData = 9;
     public const int Compressed = 8;
     public const int Marker = 10;

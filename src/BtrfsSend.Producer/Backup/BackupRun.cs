@@ -1,3 +1,4 @@
+using BtrfsSend.Core.Binding;
 using BtrfsSend.Core.Btrfs;
 using BtrfsSend.Core.Configuration;
 using BtrfsSend.Core.Crypto;
@@ -42,7 +43,7 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
             // A ledger that cannot take the record is found before anything is stopped or sent.
             ledger.CheckUsable();
             keys = options.RecipientKeyFilePath is { } recipient
-                ? EncryptionKeys.FromPublicKeyFile(recipient)
+                ? EncryptionKeys.FromPublicKeyFile(recipient).WithSigner(SigningKey.FromFile(options.SigningKeyFilePath ?? throw new ConfigException("SIGNING_KEY_FILE is required with RECIPIENT_KEY_FILE")))
                 : EncryptionKeys.FromPassphraseFile(options.PassphraseFilePath ?? throw new ConfigException("PASSPHRASE_FILE or RECIPIENT_KEY_FILE is required in encrypted-stream mode"));
         }
         catch
@@ -122,20 +123,26 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         {
             var snapshotUuid = snapshots.UuidAsync(snapshot, cancellationToken);
             var parentUuid = decision.Parent is { } p ? snapshots.UuidAsync(p, cancellationToken) : Task.FromResult<string?>(null);
+            var declared = new StreamDeclaration
+            {
+                SnapshotUuid = await snapshotUuid,
+                ParentUuid = await parentUuid,
+                ProducerVersion = VersionToken(),
+                Compression = options.Compression,
+                CanaryToken = canaryToken,
+            };
+            var binding = StreamBinding.Create(
+                options.BackupSet, snapshot, decision.Parent,
+                declared.SnapshotUuid ?? throw new IntegrityException($"btrfs subvolume show does not give the UUID of {snapshot}; it is bound into the stream"),
+                decision.Parent is null ? null : declared.ParentUuid ?? throw new IntegrityException($"btrfs subvolume show does not give the UUID of parent {decision.Parent}; it is bound into the stream"),
+                declared.SendProto, options.Compression);
             var request = new ReceiveStreamRequest(options.BackupSet, snapshot, decision.IsIncremental, decision.Parent)
             {
-                Declared = new StreamDeclaration
-                {
-                    SnapshotUuid = await snapshotUuid,
-                    ParentUuid = await parentUuid,
-                    ProducerVersion = VersionToken(),
-                    Compression = options.Compression,
-                    CanaryToken = canaryToken,
-                },
+                Declared = declared,
             };
             var sendArgv = BtrfsArgv.Send(snapshots.PathOf(snapshot), decision.Parent is { } parent ? snapshots.PathOf(parent) : null);
             using var progress = new ConsoleProgress();
-            result = await new SendPipeline(receiver, log).RunAsync(sendArgv, request, keys, options.Compression, progress, cancellationToken);
+            result = await new SendPipeline(receiver, log).RunAsync(sendArgv, request, keys, options.Compression, progress, cancellationToken, binding);
         }
         catch
         {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Text;
+using BtrfsSend.Core.Binding;
 using BtrfsSend.Core.Btrfs;
 using BtrfsSend.Core.Crypto;
 using BtrfsSend.Core.Errors;
@@ -15,7 +16,8 @@ namespace BtrfsSend.Producer.Backup;
 
 /// <summary>
 /// One streaming pipeline with bounded memory:
-/// <c>btrfs send</c> → send-stream validator → [zstd] → [OpenPGP encryption] → BSF1 framing + SHA-256 →
+/// <c>btrfs send</c> → send-stream validator → [zstd] → [OpenPGP encryption, binding in the literal
+/// packet, signed in public-key mode] → BSF1 framing + SHA-256 →
 /// <c>ssh ... -- "receive-stream ..."</c> (encrypted-stream mode) or <c>"receive ..."</c>
 /// (remote-btrfs mode, no encryption: the stream lands in the LUKS volume on the backup server).
 /// The BSF1 trailer — the only thing that lets the receiver commit — goes out only after
@@ -46,7 +48,8 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
         EncryptionKeys? keys,
         StreamCompression compression = StreamCompression.None,
         IProgress<long>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        StreamBinding? binding = null)
     {
         if (request is not (ReceiveStreamRequest or ReceiveRequest))
         {
@@ -195,7 +198,7 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
             {
                 PipeCapacity.TryEnlarge(sshStdin);
                 await using var framed = new Bsf1Writer(sshStdin, leaveOpen: true);
-                await using var encrypted = keys is null ? null : await OpenPgpEncryption.CreateAsync(framed, keys, cancellationToken);
+                await using var encrypted = keys is null ? null : await OpenPgpEncryption.CreateAsync(framed, keys, binding?.Render() ?? "", cancellationToken);
                 Stream sink = encrypted is null ? framed : encrypted;
                 var complete = compression == StreamCompression.Zstd
                     ? await SendCompressedAsync(sink)

@@ -45,6 +45,8 @@ internal sealed class ChainRestorer(IRestoreSource source, TargetDirectory targe
 
         var keys = keyFiles.Load();
         var received = 0;
+        var unbound = 0;
+        string? previousUuid = null;
         for (var i = 0; i < chain.Count; i++)
         {
             var link = chain[i];
@@ -52,18 +54,26 @@ internal sealed class ChainRestorer(IRestoreSource source, TargetDirectory targe
             if (states[i].Kind == TargetLinkKind.Present)
             {
                 log.Information("{Link}: {Detail}; skipped", which, states[i].Detail);
+                previousUuid = (await target.TryShowAsync(target.PathOf(link), cancellationToken))?.ReceivedUuid;
                 continue;
             }
 
-            await ReceiveLinkAsync(link, which, i, keys, cancellationToken);
+            var result = await ReceiveLinkAsync(link, which, i, keys, keyFiles.ChecksFor(set, i == 0 ? null : previousUuid), cancellationToken);
+            previousUuid = result.Binding?.SnapshotUuid;
+            unbound += result.Binding is null ? 1 : 0;
             received++;
+        }
+
+        if (unbound > 0)
+        {
+            log.Warning("{Count} link(s) were unbound (no set/snapshot binding) and were received because of --allow-unbound", unbound);
         }
 
         await output.WriteLineAsync($"restored {set} {chain[^1].Snapshot} into {target.DirPath}: {received} link(s) received, {chain.Count - received} already there");
         return 0;
     }
 
-    private async Task ReceiveLinkAsync(RestoreLink link, string which, int kept, Core.Crypto.DecryptionKeys keys, CancellationToken cancellationToken)
+    private async Task<LinkResult> ReceiveLinkAsync(RestoreLink link, string which, int kept, Core.Crypto.DecryptionKeys keys, LinkChecks checks, CancellationToken cancellationToken)
     {
         if (source.HasManifests)
         {
@@ -86,7 +96,7 @@ internal sealed class ChainRestorer(IRestoreSource source, TargetDirectory targe
             LinkResult result;
             using (var progress = new ConsoleProgress())
             {
-                result = await LinkPipeline.RunAsync(source, link, keys, target.DirPath, progress, cancellationToken);
+                result = await LinkPipeline.RunAsync(source, link, keys, checks, target.DirPath, progress, cancellationToken);
             }
 
             var path = target.PathOf(link);
@@ -101,8 +111,14 @@ internal sealed class ChainRestorer(IRestoreSource source, TargetDirectory targe
                 throw new IntegrityException($"{path} was received from subvolume {state.ReceivedUuid}, but the manifest declares snapshot_uuid {expected}");
             }
 
+            if (result.Binding is { } binding && !string.Equals(binding.SnapshotUuid, state.ReceivedUuid, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new IntegrityException($"{path} was received from subvolume {state.ReceivedUuid}, but the stream is bound to snapshot UUID {binding.SnapshotUuid}");
+            }
+
             log.Information("{Link}: received ({Plain} bytes of send stream, {Commands} commands); {Path} is read-only, received_uuid {Uuid}",
                 which, result.PlaintextBytes, result.Commands, path, state.ReceivedUuid);
+            return result;
         }
         catch (Exception ex)
         {

@@ -35,13 +35,20 @@ internal sealed class ChainVerifier(IRestoreSource source, KeyFiles keyFiles, IL
         var keys = keyFiles.Load();
         var ok = 0;
         var results = new List<LinkResult>();
+        var uuids = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var link in selected)
         {
             try
             {
                 using var progress = new ConsoleProgress();
                 await source.PreverifyAsync(link, progress, cancellationToken);
-                var result = await LinkPipeline.RunAsync(source, link, keys, null, progress, cancellationToken);
+                var parentUuid = link.Parent is { } parent && uuids.TryGetValue(parent.Value, out var known) ? known : null;
+                var result = await LinkPipeline.RunAsync(source, link, keys, keyFiles.ChecksFor(set, parentUuid), null, progress, cancellationToken);
+                if (result.Binding is { } binding)
+                {
+                    uuids[link.Snapshot.Value] = binding.SnapshotUuid;
+                }
+
                 await output.WriteLineAsync(RestoreText.VerifyOk(result));
                 results.Add(result);
                 ok++;

@@ -1,3 +1,4 @@
+using BtrfsSend.Core.Binding;
 using BtrfsSend.Core.Btrfs;
 using BtrfsSend.Core.Crypto;
 using BtrfsSend.Core.Errors;
@@ -11,7 +12,8 @@ namespace BtrfsSend.Producer.Restore;
 
 /// <summary>
 /// One link, streaming with bounded memory: stored bytes (checked by the source) → OpenPGP
-/// decryption (MDC) → <c>zstd -d</c> when the stream is compressed → send-stream validator
+/// decryption (MDC; the binding checked against the chain first, the signature in public-key
+/// mode at the end) → <c>zstd -d</c> when the stream is compressed → send-stream validator
 /// (structure, CRC32C of every command, END) → either nowhere (verify) or
 /// <c>btrfs receive -e DIR</c>. gpg and this decryptor release plaintext before the MDC is
 /// checked (PERF-NOTES.md trap 3), so the last buffer — which holds the END command btrfs receive
@@ -35,6 +37,7 @@ internal sealed class LinkPipeline
         IRestoreSource source,
         RestoreLink link,
         DecryptionKeys keys,
+        LinkChecks checks,
         string? receiveDirPath,
         IProgress<long>? progress = null,
         CancellationToken cancellationToken = default)
@@ -48,12 +51,23 @@ internal sealed class LinkPipeline
         long commands = 0;
         string? subvolumeUuid = null;
         string? parentUuid = null;
+        StreamBinding? binding = null;
+        var isSignatureVerified = false;
         await source.ReadAsync(link, async (stored, token) =>
         {
             using var decrypted = OpenPgpDecryption.Open(stored, keys);
+            binding = CheckBinding(decrypted, link, checks);
             Stream input = decrypted;
             bool compressed;
-            if (link.Manifest is { } manifest)
+            if (binding is not null)
+            {
+                compressed = binding.Compression == StreamCompression.Zstd;
+                if (link.Manifest is { } bound && bound.Compression != binding.Compression || link.IsListedZstd && !compressed)
+                {
+                    throw new IntegrityException($"{link.StreamFileName}: the receiver lists it as compression={(link.IsDeclaredZstd ? "zstd" : "none")}, but its binding says {(compressed ? "zstd" : "none")}");
+                }
+            }
+            else if (link.Manifest is { } manifest)
             {
                 compressed = manifest.Compression == StreamCompression.Zstd;
             }
@@ -70,9 +84,32 @@ internal sealed class LinkPipeline
                 input = new PrefixedStream(prefix, decrypted);
             }
 
-            async Task ConsumePlaintextAsync(Stream plain, Func<CancellationToken, Task> endCheck, CancellationToken ct)
+            // Runs before the held-back last buffer (END) is released: the signature (checked by the
+            // decryptor at the end of the literal data) must have been verified when it is required.
+            async Task SourceEndAsync(CancellationToken ct)
+            {
+                if (checks.RequireSignature && !decrypted.IsSignatureVerified)
+                {
+                    throw new IntegrityException($"{link.StreamFileName}: the producer's signature was not verified");
+                }
+
+                isSignatureVerified = decrypted.IsSignatureVerified;
+                await stored.EnsureEndAsync(ct);
+            }
+
+            async Task ConsumePlaintextAsync(Stream plain, Func<CancellationToken, Task> sourceEndCheck, CancellationToken ct)
             {
                 await using var validated = SendStreamValidatingStream.ForReading(plain, leaveOpen: true);
+                async Task endCheck(CancellationToken c)
+                {
+                    if (binding is not null && validated.Validator.Version != binding.SendProto)
+                    {
+                        throw new IntegrityException($"{link.StreamFileName}: the send stream is protocol version {validated.Validator.Version}, but its binding says {binding.SendProto}");
+                    }
+
+                    await sourceEndCheck(c);
+                }
+
                 if (receiveDirPath is null)
                 {
                     await validated.CopyToAsync(Stream.Null, BufferSize, ct);
@@ -91,14 +128,49 @@ internal sealed class LinkPipeline
 
             if (compressed)
             {
-                await DecompressAsync(input, stored.EnsureEndAsync, ConsumePlaintextAsync, token);
+                await DecompressAsync(input, SourceEndAsync, ConsumePlaintextAsync, token);
             }
             else
             {
-                await ConsumePlaintextAsync(input, stored.EnsureEndAsync, token);
+                await ConsumePlaintextAsync(input, SourceEndAsync, token);
             }
         }, progress, cancellationToken);
-        return new LinkResult(link, plaintext, commands) { SubvolumeUuid = subvolumeUuid, ParentUuid = parentUuid };
+        return new LinkResult(link, plaintext, commands, binding, isSignatureVerified) { SubvolumeUuid = subvolumeUuid, ParentUuid = parentUuid };
+    }
+
+    /// <summary>
+    /// Reads the stream's binding (before any of its data goes anywhere) and refuses a link that is
+    /// unbound (unless allowed), unsigned where a signature is required, or bound to another set,
+    /// snapshot, kind, parent or parent UUID. Returns null for an allowed unbound stream.
+    /// </summary>
+    internal static StreamBinding? CheckBinding(OpenPgpDecryptingStream decrypted, RestoreLink link, LinkChecks checks)
+    {
+        var text = decrypted.ReadBindingText();
+        if (checks.RequireSignature && !decrypted.IsSigned)
+        {
+            throw new IntegrityException($"{link.StreamFileName} is not signed: streams encrypted to a public key must carry the producer's signature (anyone holding the public key can make an unsigned one); refused");
+        }
+
+        if (text.Length == 0)
+        {
+            return checks.AllowUnbound
+                ? null
+                : throw new IntegrityException($"{link.StreamFileName} is unbound: it does not say which set and snapshot it is (made before streams were bound, or not by btrfs-send-backup); read it only with --allow-unbound");
+        }
+
+        var parsed = StreamBinding.Parse(text);
+        var binding = parsed.Value ?? throw new IntegrityException($"{link.StreamFileName}: {parsed.Error}; refused");
+        if (binding.Contradiction(checks.Set, link.Snapshot, link.Kind, link.Parent) is { } why)
+        {
+            throw new IntegrityException($"{link.StreamFileName} is not what set {checks.Set} lists: {why}; refused");
+        }
+
+        if (checks.ExpectedParentUuid is { } parentUuid && !string.Equals(binding.ParentUuid, parentUuid, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new IntegrityException($"{link.StreamFileName} is bound to parent UUID {binding.ParentUuid}, but its parent {link.Parent} is {parentUuid}; refused");
+        }
+
+        return binding;
     }
 
     /// <summary>

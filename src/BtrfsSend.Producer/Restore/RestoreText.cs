@@ -88,7 +88,7 @@ internal static class RestoreText
     }
 
     public static string VerifyOk(LinkResult result) => string.Create(CultureInfo.InvariantCulture,
-        $"OK    {result.Link.Snapshot}  {KindText(result.Link)}  {ConsoleProgress.HumanBytes(result.Link.Bytes)} stored, {ConsoleProgress.HumanBytes(result.PlaintextBytes)} send stream, {result.Commands} commands");
+        $"OK    {result.Link.Snapshot}  {KindText(result.Link)}  {ConsoleProgress.HumanBytes(result.Link.Bytes)} stored, {ConsoleProgress.HumanBytes(result.PlaintextBytes)} send stream, {result.Commands} commands, {(result.Binding is null ? "UNBOUND (no set/snapshot binding; accepted with --allow-unbound)" : result.IsSignatureVerified ? "bound, signed" : "bound")}");
 
     public static string VerifyFail(string snapshot, string reason) => $"FAIL  {NameText.Printable(snapshot)}  {reason}";
 

@@ -9,7 +9,8 @@ namespace BtrfsSend.Producer.Restore;
 
 /// <summary>
 /// The options restore and verify share: <c>--set</c>, <c>--from PATH</c> or <c>--config FILE</c>
-/// (over ssh through the receiver's get), <c>--passphrase-file</c>, <c>--key-file</c>.
+/// (over ssh through the receiver's get), <c>--passphrase-file</c>, <c>--key-file</c>,
+/// <c>--verify-key</c>, <c>--allow-unbound</c>.
 /// </summary>
 internal sealed class SourceOptions
 {
@@ -36,8 +37,20 @@ internal sealed class SourceOptions
         Description = "Secret key export (gpg --export-secret-keys) for streams encrypted to a public key (RECIPIENT_KEY_FILE)",
     };
 
+    public Option<string> VerifyKey { get; } = new("--verify-key")
+    {
+        Description = "Public half of the producer's signing key (keygen's FILE.pub): streams encrypted to a public key must carry its signature. Default: VERIFY_KEY_FILE from --config",
+    };
+
+    public Option<bool> AllowUnbound { get; } = new("--allow-unbound")
+    {
+        Description = "Also accept streams that are unbound (made before streams carried their set, snapshot and parent) and, with --key-file, unsigned; they could come from another set or host",
+    };
+
     public void AddTo(Command command)
     {
+        command.Options.Add(VerifyKey);
+        command.Options.Add(AllowUnbound);
         command.Options.Add(Set);
         command.Options.Add(From);
         command.Options.Add(Config);
@@ -82,6 +95,11 @@ internal sealed class SourceOptions
             keys = new KeyFiles(options?.PassphraseFilePath, null, null);
         }
 
+        keys = keys with
+        {
+            VerifyKeyFilePath = parse.GetValue(VerifyKey) ?? options?.VerifyKeyFilePath,
+            AllowUnbound = parse.GetValue(AllowUnbound),
+        };
         return new RestoreInputs(set, source, keys, options?.CanaryFilePath) { LedgerFilePath = options?.LedgerFilePath };
     }
 

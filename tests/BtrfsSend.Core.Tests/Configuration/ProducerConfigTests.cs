@@ -134,13 +134,30 @@ public sealed class ProducerConfigTests : IDisposable
     {
         var key = dir.Sub("backup.pub.asc");
         File.WriteAllText(key, "-----BEGIN PGP PUBLIC KEY BLOCK-----\n");
+        var signing = dir.Sub("signing.key");
+        File.WriteAllText(signing, "x");
+        File.SetUnixFileMode(signing, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
-        var result = ConfigLoader.LoadProducer(Conf(SeedFiles.ProdConf + $"RECIPIENT_KEY_FILE={key}\n"), None, None);
+        var result = ConfigLoader.LoadProducer(Conf(SeedFiles.ProdConf + $"RECIPIENT_KEY_FILE={key}\nSIGNING_KEY_FILE={signing}\n"), None, None);
 
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
         Assert.Equal(StreamEncryption.OpenPgpPubkey, result.Options!.Encryption);
+        Assert.Equal(signing, result.Options.SigningKeyFilePath);
         Assert.Null(result.Options.PassphraseFilePath);
         Assert.Contains(result.Warnings, w => w.Key == "PASSPHRASE_FILE" && w.Message.Contains("ignored", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_recipient_key_without_a_signing_key_is_an_error_naming_keygen()
+    {
+        var key = dir.Sub("backup2.pub.asc");
+        File.WriteAllText(key, "-----BEGIN PGP PUBLIC KEY BLOCK-----\n");
+
+        var result = ConfigLoader.LoadProducer(Conf(SeedFiles.ProdConf + $"RECIPIENT_KEY_FILE={key}\n"), None, None);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("SIGNING_KEY_FILE", error.Key);
+        Assert.Contains("keygen", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -187,12 +187,12 @@ public sealed class RestoreTests(RestoreWorldFixture fixture)
     }
 
     [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg")]
-    public async Task A_stream_encrypted_by_stock_gpg_symmetric_restores_too()
+    public async Task A_stream_encrypted_by_stock_gpg_symmetric_restores_too_when_allowed_as_unbound()
     {
         var world = await fixture.WorldAsync();
         await using var target = await BtrfsLoopFixture.CreateAsync("rtarget");
 
-        var restore = await world.ProducerAsync("restore", "--set", RestoreWorld.SeedSet, "--from", world.SeedStoreDirPath, "--to", target.MountDirPath, "--passphrase-file", world.Gpg.PassphraseFilePath);
+        var restore = await world.ProducerAsync("restore", "--set", RestoreWorld.SeedSet, "--from", world.SeedStoreDirPath, "--to", target.MountDirPath, "--passphrase-file", world.Gpg.PassphraseFilePath, "--allow-unbound");
 
         Assert.True(restore.ExitCode == 0, restore.Stderr);
         await world.AssertRestoredAsync(world.SeedSnapshot, target.PathOf(world.SeedSnapshot));

@@ -21,6 +21,7 @@ internal sealed class RestoreWorld : IAsyncDisposable
     public const string SeedSet = "seed/gpg";
     public const string ZstdSet = "prod-srv/zstd";
     public const string CanaryFile = ".btrfs-send-canary";
+    public const string PubkeySet = "prod-srv/pubkey";
 
     private RestoreWorld(BtrfsLoopFixture prod, TempDir dir, SshdFixture sshd, GpgFixture gpg)
     {
@@ -61,6 +62,17 @@ internal sealed class RestoreWorld : IAsyncDisposable
     /// <summary>The stored snapshots, oldest (the full) first.</summary>
     public IReadOnlyList<string> Snapshots { get; private set; } = [];
 
+    /// <summary>Public-key mode (RECIPIENT_KEY_FILE + SIGNING_KEY_FILE from keygen) into <see cref="PubkeySet"/>.</summary>
+    public string PubkeyConfigFilePath => Dir.Sub("prod-pubkey.conf");
+
+    public string PubkeySetDirPath => Path.Combine(StoreDirPath, "prod-srv", "pubkey");
+
+    /// <summary>The producer's signing key made by keygen; its public half is <c>SigningKeyFilePath + ".pub"</c>.</summary>
+    public string SigningKeyFilePath => Dir.Sub("signing.key");
+
+    /// <summary>The one snapshot in <see cref="PubkeySet"/> (a full).</summary>
+    public string PubkeySnapshot { get; private set; } = "";
+
     /// <summary>The snapshot in <see cref="SeedSet"/>.</summary>
     public string SeedSnapshot { get; private set; } = "";
 
@@ -81,6 +93,7 @@ internal sealed class RestoreWorld : IAsyncDisposable
             await world.BackUpFourTimesAsync();
             await world.BackUpZstdTwiceAsync();
             await world.MakeSeedStreamAsync();
+            await world.BackUpPubkeyOnceAsync();
             return world;
         }
         catch
@@ -211,6 +224,53 @@ internal sealed class RestoreWorld : IAsyncDisposable
 
         ZstdSnapshots = Directory.GetFiles(ZstdSetDirPath, "*.manifest").Select(f => Path.GetFileNameWithoutExtension(f)).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(2, ZstdSnapshots.Count);
+    }
+
+    /// <summary>One full in public-key mode: gpg's Ed25519/cv25519 recipient key, and a signing key made by keygen.</summary>
+    private async Task BackUpPubkeyOnceAsync()
+    {
+        await Gpg.GenerateKeyPairAsync("ed25519");
+        var keygen = await ProducerAsync("keygen", "--signing-key", SigningKeyFilePath);
+        Assert.True(keygen.ExitCode == 0, keygen.Stderr);
+        await File.WriteAllTextAsync(PubkeyConfigFilePath, Config(PubkeySet, "prod-srv-pubkey", "last-sent-pubkey").Replace($"PASSPHRASE_FILE={Gpg.PassphraseFilePath}\n", "", StringComparison.Ordinal)
+            + $"RECIPIENT_KEY_FILE={Gpg.PublicKeyArmoredFilePath}\nSIGNING_KEY_FILE={SigningKeyFilePath}\nVERIFY_KEY_FILE={SigningKeyFilePath}.pub\n");
+        await Task.Delay(1100);
+        var run = await ProducerAsync("run", "--config", PubkeyConfigFilePath);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        PubkeySnapshot = Path.GetFileNameWithoutExtension(Assert.Single(Directory.GetFiles(PubkeySetDirPath, "*.manifest")));
+    }
+
+    /// <summary>
+    /// Stores <paramref name="streamFilePath"/> under <paramref name="setDirPath"/> as a full of
+    /// <paramref name="set"/>/<paramref name="snapshot"/>, with a manifest as a receiver writes it:
+    /// what a hostile backup server can list for any set.
+    /// </summary>
+    public static async Task StoreAsFullAsync(string streamFilePath, string setDirPath, string set, string snapshot, StreamEncryption encryption, StreamCompression compression = StreamCompression.None)
+    {
+        Directory.CreateDirectory(setDirPath);
+        var name = SnapshotName.Parse(snapshot);
+        var file = Path.Combine(setDirPath, StoredFileName.StreamFileName(name, StreamKind.Full));
+        File.Copy(streamFilePath, file);
+        byte[] sha;
+        await using (var stream = File.OpenRead(file))
+        {
+            sha = await SHA256.HashDataAsync(stream);
+        }
+
+        var manifest = new Manifest
+        {
+            Set = BackupSet.Parse(set),
+            Snapshot = name,
+            Kind = StreamKind.Full,
+            StreamBytes = new FileInfo(file).Length,
+            StreamSha256 = Convert.ToHexStringLower(sha),
+            Encryption = encryption,
+            Compression = compression,
+            SendProto = 1,
+            ReceivedAtUtc = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc),
+            Client = "hostile",
+        };
+        await File.WriteAllTextAsync(Path.Combine(setDirPath, StoredFileName.ManifestFileName(name)), ManifestWriter.Render(manifest));
     }
 
     /// <summary>The first snapshot again, as stock tools would store it: btrfs send | gpg --symmetric, and a manifest.</summary>
