@@ -111,16 +111,16 @@ public sealed class LegacyStoreTests
         Assert.Contains("would keep 3, delete 0", prune.StandardOutput, StringComparison.Ordinal);
 
         // verify (with the key, on prod-srv) proves the inferred link by the streams' UUIDs.
-        var verify = await world.RunProducerAsync("verify", "--set", Set, "--from", world.SetDirPath, "--passphrase-file", world.Gpg.PassphraseFilePath, "--all");
+        var verify = await world.RunProducerAsync("verify", "--set", Set, "--from", world.SetDirPath, "--passphrase-file", world.Gpg.PassphraseFilePath, "--all", "--allow-unbound");
         Assert.True(verify.ExitCode == 0, verify.Stdout + verify.Stderr);
         Assert.Contains($"PROVEN {names[2]}  parent {names[1]} (a parent inferred by adopt) matches by UUID {(await BtrfsLoopFixture.ShowAsync(Path.Combine(world.SnapshotDirPath, names[1]))).Uuid}", verify.Stdout, StringComparison.Ordinal);
-        var overSsh = await world.RunProducerAsync("verify", "--all");
+        var overSsh = await world.RunProducerAsync("verify", "--all", "--allow-unbound");
         Assert.True(overSsh.ExitCode == 0, overSsh.Stdout + overSsh.Stderr);
 
         // restore over ssh of the newest adopted snapshot is bit-exact.
         await using (var target = await BtrfsLoopFixture.CreateAsync("adoptrestore", 512L * 1024 * 1024))
         {
-            var restore = await world.RunProducerAsync("restore", "--to", target.MountDirPath);
+            var restore = await world.RunProducerAsync("restore", "--to", target.MountDirPath, "--allow-unbound");
             Assert.True(restore.ExitCode == 0, restore.Stdout + restore.Stderr);
             Assert.Equal(await BtrfsLoopFixture.TreeManifestAsync(Path.Combine(world.SnapshotDirPath, names[2])), await BtrfsLoopFixture.TreeManifestAsync(target.PathOf(names[2])));
         }
@@ -145,7 +145,7 @@ public sealed class LegacyStoreTests
         var adopt = await ReceiverAsync(world, "adopt", "--set", Set);
         Assert.True(adopt.ExitCode == 0, adopt.StandardOutput + adopt.StandardErrorTail);
 
-        var verify = await world.RunProducerAsync("verify", "--set", Set, "--from", world.SetDirPath, "--passphrase-file", world.Gpg.PassphraseFilePath, "--all");
+        var verify = await world.RunProducerAsync("verify", "--set", Set, "--from", world.SetDirPath, "--passphrase-file", world.Gpg.PassphraseFilePath, "--all", "--allow-unbound");
 
         Assert.Equal(8, verify.ExitCode);
         var fail = Assert.Single(verify.Stdout.Split('\n'), l => l.StartsWith("FAIL", StringComparison.Ordinal));
