@@ -148,19 +148,40 @@ internal sealed partial class ServeSession
                 break;
             }
 
-            first ??= buffer[0];
+            if (first is null)
+            {
+                // Checked on the first bytes, before any is written: a plaintext (or junk) upload
+                // never lands on the backup disk, let alone as a backup.
+                first = buffer[0];
+                RequireOpenPgp(SniffEncryption(buffer[0]));
+            }
+
             temp.Write(buffer, 0, filled);
         }
 
         // Read returned 0: the trailer's count and SHA-256 matched what arrived.
+        if (first is null)
+        {
+            throw new ServeRefusal(ErrorCodes.NotEncrypted, "the payload is empty; an encrypted stream begins with an OpenPGP session-key packet; nothing was stored");
+        }
+
         temp.Flush(flushToDisk: true);
-        return (reader.PayloadBytes, reader.Sha256Hex, first is { } b ? SniffEncryption(b) : StreamEncryption.None);
+        return (reader.PayloadBytes, reader.Sha256Hex, SniffEncryption(first.Value));
+    }
+
+    private static void RequireOpenPgp(StreamEncryption sniffed)
+    {
+        if (sniffed == StreamEncryption.None)
+        {
+            throw new ServeRefusal(ErrorCodes.NotEncrypted,
+                "the payload does not begin with an OpenPGP session-key packet (public-key tag 1 or symmetric tag 3); only encrypted streams are stored; nothing was stored");
+        }
     }
 
     /// <summary>
-    /// What the first OpenPGP packet says (RFC 4880 §4.2): a symmetric-key session key packet
-    /// (tag 3) or a public-key one (tag 1). Anything else is recorded as not encrypted, so that
-    /// <c>check</c> can warn about it; the receiver never needs to read the data.
+    /// What the first OpenPGP packet says (RFC 4880 §4.2, old and new packet format): a
+    /// symmetric-key session key packet (tag 3) or a public-key one (tag 1). Anything else is not
+    /// an encrypted stream and is refused; the receiver never needs to read further.
     /// </summary>
     internal static StreamEncryption SniffEncryption(byte firstByte)
     {

@@ -103,7 +103,7 @@ public sealed class ServeFailureTests
         var other = SshReceiver.Snapshot(TimeSpan.FromHours(-2));
         var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var resume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var payload = RandomNumberGenerator.GetBytes(256 * 1024);
+        var payload = SshReceiver.Encrypted(256 * 1024);
 
         // The first upload trickles: one MiB, then it waits until the test lets it finish.
         var slow = receiver.Start(SshReceiver.FullCommand(SshReceiver.Set, name),
@@ -136,7 +136,7 @@ public sealed class ServeFailureTests
     private static async Task<(string Name, IReadOnlyList<string> Files)> StoreEarlierBackupAsync(SshReceiver receiver)
     {
         var name = SshReceiver.Snapshot(TimeSpan.FromHours(-5));
-        var outcome = await receiver.SendFullAsync(SshReceiver.Set, name, RandomNumberGenerator.GetBytes((int)(2 * MiB)));
+        var outcome = await receiver.SendFullAsync(SshReceiver.Set, name, SshReceiver.Encrypted((int)(2 * MiB)));
         Assert.True(outcome.ExitCode == 0, outcome.ToString());
         return (name, receiver.FilesIn(SshReceiver.Set));
     }
