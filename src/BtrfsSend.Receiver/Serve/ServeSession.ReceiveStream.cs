@@ -34,6 +34,7 @@ internal sealed partial class ServeSession
             throw new ServeRefusal(ErrorCodes.IoError, $"BACKUP_ROOT {_store.RootDirPath} does not exist (is the backup disk mounted?); nothing was stored");
         }
 
+        SetDirectory.RequireNoSymlink(_store.RootDirPath, request.Set);
         var dir = _store.SetDirPath(request.Set);
         if (!Directory.Exists(dir) && request.IsIncremental)
         {
@@ -46,7 +47,7 @@ internal sealed partial class ServeSession
             throw new ServeRefusal(ErrorCodes.NoSpace, $"only {rootFree} bytes free under {_store.RootDirPath}, below MIN_FREE_SPACE={options.MinFreeSpace}; nothing was stored");
         }
 
-        CreateSetDirectory(dir);
+        SetDirectory.Create(_store.RootDirPath, request.Set);
         using var setLock = DirectoryLock.TryAcquire(_store.LockFilePath(request.Set))
             ?? throw new ServeRefusal(ErrorCodes.Busy, $"another upload to set '{request.Set}' is running; try again when it has finished");
         foreach (var stale in DurableFiles.DeleteStaleTemps(dir))
@@ -197,12 +198,6 @@ internal sealed partial class ServeSession
             1 => StreamEncryption.OpenPgpPubkey,
             _ => StreamEncryption.None,
         };
-    }
-
-    private static void CreateSetDirectory(string dir)
-    {
-        // 0750 root: the ingest user can neither list nor read stored streams.
-        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
     }
 
     private static DateTime TruncateToSeconds(DateTime t) => new(t.Ticks - (t.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc);

@@ -122,6 +122,7 @@ internal sealed partial class ServeSession
         RequireAllowed(request.Set);
         using var volumeLock = LockVolume(session);
         RequireMounted(session);
+        SetDirectory.RequireNoSymlink(session.ReceivedRootDirPath, request.Set);
         var tools = new ToolRunner();
         foreach (var (name, subvolume) in await CompleteReceivedAsync(tools, session, request.Set, cancellationToken))
         {
@@ -138,6 +139,7 @@ internal sealed partial class ServeSession
         RequireAllowed(request.Set);
         using var volumeLock = LockVolume(session);
         RequireMounted(session);
+        SetDirectory.RequireNoSymlink(session.ReceivedRootDirPath, request.Set);
         var tools = new ToolRunner();
         var dir = ReceivedSetDirPath(session, request.Set);
         var received = await CompleteReceivedAsync(tools, session, request.Set, cancellationToken);
@@ -173,8 +175,7 @@ internal sealed partial class ServeSession
         using var volumeLock = LockVolume(session);
         RequireMounted(session);
         var tools = new ToolRunner();
-        var dir = ReceivedSetDirPath(session, request.Set);
-        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
+        var dir = SetDirectory.Create(session.ReceivedRootDirPath, request.Set);
         await DeleteStalePartialsAsync(tools, dir, cancellationToken);
 
         var target = Path.Combine(dir, request.Snapshot.Value);
