@@ -76,6 +76,14 @@ public sealed record ReceiverOptions
         return prefixes.Any(p => set.Value == p || (p.EndsWith('/') && set.Value.StartsWith(p, StringComparison.Ordinal)));
     }
 
+    /// <summary>
+    /// Whether <paramref name="client"/> is allowed at least one set: what <c>open-luks</c> and
+    /// <c>close-luks</c>, which name no set, require. With no CLIENT_ keys every client is.
+    /// </summary>
+    public bool IsAnySetAllowed(string? client)
+        => ClientSetPrefixes.Count == 0
+            || (client is not null && ClientSetPrefixes.TryGetValue(client, out var prefixes) && prefixes.Count > 0);
+
     public bool Equals(ReceiverOptions? other) =>
         other is not null
         && (BackupRootDirPath, BackupSet, Keep, LuksDevicePath, LuksName, LuksMountDirPath, ReceivedRootDirPath, LuksToolsDirPath)

@@ -57,9 +57,22 @@ internal sealed partial class ServeSession
         }
     }
 
+    /// <summary>
+    /// open-luks and close-luks name no set: a client may use them only when it is allowed at least
+    /// one set (CLIENT_&lt;name&gt;), so a key meant for another purpose cannot touch the volume.
+    /// </summary>
+    private void RequireAllowedSomeSet()
+    {
+        if (!options.IsAnySetAllowed(client))
+        {
+            throw new ServeRefusal(ErrorCodes.Forbidden, $"client '{ClientLabel}' is allowed no backup set on this receiver, so it may not open or close the LUKS volume; ask the backup server's admin to add CLIENT_{ClientLabel}");
+        }
+    }
+
     private async Task<int> OpenLuksAsync(CancellationToken cancellationToken)
     {
         var session = OpenSession();
+        RequireAllowedSomeSet();
         var key = new byte[OpenLuksRequest.MaxKeyBytes + 1];
         try
         {
@@ -83,7 +96,7 @@ internal sealed partial class ServeSession
             using var volumeLock = LockVolume(session);
             try
             {
-                var opened = await session.OpenAsync(key.AsMemory(0, length), clock.GetUtcNow(), cancellationToken);
+                var opened = await session.OpenAsync(key.AsMemory(0, length), clock.GetUtcNow(), ClientLabel, cancellationToken);
                 log.Information("client {Client}: LUKS volume {Name} {What}", ClientLabel, session.Name, opened ? "opened" : "was already open");
             }
             catch (ToolFailedException ex)
@@ -99,10 +112,26 @@ internal sealed partial class ServeSession
         }
     }
 
+    /// <summary>
+    /// Only the client recorded in the lease as the opener may close the volume; anything else open
+    /// (another client's session, a lease without an opener, a volume mounted by hand) is left to
+    /// its opener, to <c>close-stale</c> after LUKS_LEASE, or to a local admin. Nothing open is success.
+    /// </summary>
     private async Task<int> CloseLuksAsync()
     {
         var session = OpenSession();
+        RequireAllowedSomeSet();
         using var volumeLock = LockVolume(session);
+        if (session.Lease.Exists || session.IsMounted)
+        {
+            var opener = session.Lease.TryReadOpener();
+            if (opener != ClientLabel)
+            {
+                log.Warning("client {Client} may not close LUKS volume {Name}: opened by {Opener}", ClientLabel, session.Name, opener ?? "(not recorded)");
+                throw new ServeRefusal(ErrorCodes.Forbidden, $"the LUKS volume was not opened by client '{ClientLabel}'; only its opener may close it (close-stale closes it after LUKS_LEASE)");
+            }
+        }
+
         try
         {
             // Not the request's token: a close must finish even when the client is going away.
