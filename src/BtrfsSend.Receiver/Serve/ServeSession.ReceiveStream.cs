@@ -131,7 +131,7 @@ internal sealed partial class ServeSession
     /// </summary>
     private async Task<(long Bytes, string Sha256, StreamEncryption Encryption)> ReceiveToTempAsync(string tempPath, CancellationToken cancellationToken)
     {
-        await using var reader = new Bsf1Reader(stdin, options.MaxStreamSize, leaveOpen: true);
+        await using var reader = new Bsf1Reader(_input, options.MaxStreamSize, leaveOpen: true);
         await using var temp = DurableFiles.CreateTemp(tempPath);
         var buffer = new byte[BufferSize];
         byte? first = null;

@@ -78,7 +78,7 @@ internal sealed partial class ServeSession
         {
             var length = 0;
             int n;
-            while (length < key.Length && (n = await stdin.ReadAsync(key.AsMemory(length), cancellationToken)) > 0)
+            while (length < key.Length && (n = await _input.ReadAsync(key.AsMemory(length), cancellationToken)) > 0)
             {
                 length += n;
             }
@@ -277,7 +277,7 @@ internal sealed partial class ServeSession
     /// </summary>
     private async Task<(long Bytes, string Sha256)> PipeIntoBtrfsReceiveAsync(string setDirPath, CancellationToken cancellationToken)
     {
-        await using var reader = new Bsf1Reader(stdin, options.MaxStreamSize, leaveOpen: true);
+        await using var reader = new Bsf1Reader(_input, options.MaxStreamSize, leaveOpen: true);
         await using var validated = SendStreamValidatingStream.ForReading(reader, leaveOpen: true);
         // --chroot: a hostile stream's path names cannot reach outside the set's directory.
         string[] argv = [BtrfsArgv.Btrfs, "receive", "-q", "-e", "--chroot", setDirPath];

@@ -381,6 +381,53 @@ public sealed class ServeSessionReceiveStreamTests : IDisposable
         AssertOnlyEarlier(earlier);
     }
 
+    [Fact]
+    public async Task A_client_that_stalls_longer_than_IDLE_TIMEOUT_SECONDS_is_cut_off_with_its_temp_file_removed_and_the_set_lock_released()
+    {
+        await _h.ReceiveAsync("s", Name(5), [0x8C, 1, 2, 3]);
+        var earlier = _h.Store.Read(Set("s")).Streams.Single();
+        var framed = Framing.Frame(Framing.Encrypted(5000), frameLength: 1000);
+        var stdin = new TricklingStream(framed[..3000], pieceLength: 700);
+        var options = _h.Options with { IdleTimeout = TimeSpan.FromMilliseconds(300) };
+
+        var result = await _h.ServeAsync($"receive-stream s {Name(1)} full", stdin, options: options).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(6, result.ExitCode);
+        Assert.StartsWith($"ERR {ErrorCodes.IdleTimeout} the client sent nothing for 0 seconds", Assert.Single(result.StdoutLines), StringComparison.Ordinal);
+        Assert.Contains(result.Log, l => l.Contains("idle-timeout", StringComparison.Ordinal));
+        AssertOnlyEarlier(earlier);
+        var next = await _h.ServeAsync($"receive-stream s {Name(1)} full", Framing.Frame([0x8C, 7]));
+        Assert.Equal(0, next.ExitCode);
+    }
+
+    [Fact]
+    public async Task A_slow_client_that_keeps_sending_is_not_cut_off_by_the_idle_timeout()
+    {
+        var framed = Framing.Frame(Framing.Encrypted(3000), frameLength: 100);
+        var options = _h.Options with { IdleTimeout = TimeSpan.FromMilliseconds(400) };
+
+        var result = await _h.ServeAsync($"receive-stream s {Name(1)} full", new SlowStream(framed, 150, TimeSpan.FromMilliseconds(100)), options: options);
+
+        Assert.Equal(0, result.ExitCode);
+    }
+
+    /// <summary>Hands out <paramref name="piece"/> bytes per read, each after <paramref name="delay"/>: slower in total than the idle timeout, never idle that long.</summary>
+    private sealed class SlowStream(byte[] data, int piece, TimeSpan delay) : Core.Streams.ReadOnlyStream
+    {
+        private int _position;
+
+        public override int Read(Span<byte> buffer) => throw new NotSupportedException();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(delay, cancellationToken);
+            var n = Math.Min(Math.Min(piece, buffer.Length), data.Length - _position);
+            data.AsMemory(_position, n).CopyTo(buffer);
+            _position += n;
+            return n;
+        }
+    }
+
     private void AssertOnlyEarlier(StoredStream earlier)
     {
         var contents = _h.Store.Read(earlier.Manifest.Set);
