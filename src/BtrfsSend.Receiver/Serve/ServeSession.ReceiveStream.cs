@@ -61,6 +61,21 @@ internal sealed partial class ServeSession
             throw new ServeRefusal(ErrorCodes.Exists, $"snapshot '{request.Snapshot}' is already stored in set '{request.Set}'; stored backups are never overwritten");
         }
 
+        // A compromised client could otherwise push genuine backups out of their retention slots
+        // with a flood of junk uploads (README, security model): refuse before any byte is stored.
+        if (options.MaxUploadsPerDay > 0)
+        {
+            var since = now.UtcDateTime - UploadLedger.Window;
+            var stored = UploadLedger.CountStoredSince(contents, since);
+            if (stored >= options.MaxUploadsPerDay)
+            {
+                UploadLedger.RecordRefusal(dir, request.Snapshot, now);
+                log.Warning("set {Set}: upload of {Snapshot} refused: {Count} uploads in the last 24 h, MAX_UPLOADS_PER_DAY={Max}", request.Set, request.Snapshot, stored, options.MaxUploadsPerDay);
+                throw new ServeRefusal(ErrorCodes.RateLimited,
+                    $"set '{request.Set}' already has {stored} uploads in the last 24 hours, the receiver's MAX_UPLOADS_PER_DAY={options.MaxUploadsPerDay}; nothing was stored; try again later");
+            }
+        }
+
         if (request.IsIncremental && contents.Find(request.Parent!) is null)
         {
             throw new ServeRefusal(ErrorCodes.MissingParent, $"parent '{request.Parent}' of incremental '{request.Snapshot}' is not stored in set '{request.Set}'; send a full stream instead");
