@@ -21,7 +21,7 @@ internal static class ConfigKeys
     [
         "BACKUP_ROOT", "BACKUP_SET", "KEEP_HOURLY", "KEEP_DAILY", "KEEP_WEEKLY", "KEEP_MONTHLY", "KEEP_YEARLY", "KEEP_WITHIN",
         "LUKS_DEVICE", "LUKS_NAME", "LUKS_MOUNT", "RECEIVED_ROOT", "LUKS_LEASE", "MAX_STREAM_SIZE", "MIN_FREE_SPACE",
-        "MAX_CLOCK_SKEW", "ALLOW_GET", "LOG_FILE", "LUKS_TOOLS_DIR",
+        "MAX_CLOCK_SKEW", "ALLOW_GET", "LOG_FILE", "LUKS_TOOLS_DIR", "IDLE_TIMEOUT_SECONDS", "MAX_UPLOADS_PER_DAY",
     ];
 
     /// <summary>The known key closest to <paramref name="key"/> (case-insensitive edit distance, or a key containing it), or null.</summary>

@@ -251,6 +251,8 @@ public static class ConfigLoader
         var skew = r.Duration("MAX_CLOCK_SKEW", TimeSpan.FromHours(24), TimeSpan.FromMinutes(1))!.Value;
         var allowGet = r.YesNo("ALLOW_GET", true);
         var logFile = r.AbsolutePath("LOG_FILE", required: false);
+        var idleSeconds = r.Int("IDLE_TIMEOUT_SECONDS", 120, 1, 86400);
+        var maxUploads = r.Int("MAX_UPLOADS_PER_DAY", 48, 0, 100000);
 
         var clients = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         foreach (var section in r.Root.GetChildren().Where(c => c.Key.StartsWith(ConfigKeys.ClientPrefix, StringComparison.Ordinal)))
@@ -301,6 +303,8 @@ public static class ConfigLoader
             MaxClockSkew = skew,
             AllowGet = allowGet,
             LogFilePath = logFile,
+            IdleTimeout = TimeSpan.FromSeconds(idleSeconds),
+            MaxUploadsPerDay = maxUploads,
             ClientSetPrefixes = clients,
         };
         return new ConfigResult<ReceiverOptions>(options, r.Errors, r.Warnings);

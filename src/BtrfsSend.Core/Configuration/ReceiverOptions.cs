@@ -51,6 +51,12 @@ public sealed record ReceiverOptions
 
     public string? LogFilePath { get; init; }
 
+    /// <summary>IDLE_TIMEOUT_SECONDS: a client that sends nothing for this long is cut off; default 120 s.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>MAX_UPLOADS_PER_DAY: per set, uploads committed in the last 24 h beyond which receive-stream is refused; 0 = no cap; default 48.</summary>
+    public int MaxUploadsPerDay { get; init; } = 48;
+
     /// <summary>CLIENT_&lt;name&gt;=prefix ...: each client's allowed set prefixes; empty = every set allowed.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> ClientSetPrefixes { get; init; } =
         new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
@@ -76,12 +82,20 @@ public sealed record ReceiverOptions
         return prefixes.Any(p => set.Value == p || (p.EndsWith('/') && set.Value.StartsWith(p, StringComparison.Ordinal)));
     }
 
+    /// <summary>
+    /// Whether <paramref name="client"/> is allowed at least one set: what <c>open-luks</c> and
+    /// <c>close-luks</c>, which name no set, require. With no CLIENT_ keys every client is.
+    /// </summary>
+    public bool IsAnySetAllowed(string? client)
+        => ClientSetPrefixes.Count == 0
+            || (client is not null && ClientSetPrefixes.TryGetValue(client, out var prefixes) && prefixes.Count > 0);
+
     public bool Equals(ReceiverOptions? other) =>
         other is not null
         && (BackupRootDirPath, BackupSet, Keep, LuksDevicePath, LuksName, LuksMountDirPath, ReceivedRootDirPath, LuksToolsDirPath)
             == (other.BackupRootDirPath, other.BackupSet, other.Keep, other.LuksDevicePath, other.LuksName, other.LuksMountDirPath, other.ReceivedRootDirPath, other.LuksToolsDirPath)
-        && (LuksLease, MaxStreamSize, MinFreeSpace, MaxClockSkew, AllowGet, LogFilePath)
-            == (other.LuksLease, other.MaxStreamSize, other.MinFreeSpace, other.MaxClockSkew, other.AllowGet, other.LogFilePath)
+        && (LuksLease, MaxStreamSize, MinFreeSpace, MaxClockSkew, AllowGet, LogFilePath, IdleTimeout, MaxUploadsPerDay)
+            == (other.LuksLease, other.MaxStreamSize, other.MinFreeSpace, other.MaxClockSkew, other.AllowGet, other.LogFilePath, other.IdleTimeout, other.MaxUploadsPerDay)
         && ClientSetPrefixes.Count == other.ClientSetPrefixes.Count
         && ClientSetPrefixes.All(kv => other.ClientSetPrefixes.TryGetValue(kv.Key, out var o) && o.SequenceEqual(kv.Value));
 

@@ -52,6 +52,15 @@ public static class ErrorCodes
     /// <summary>The trailer's SHA-256 does not match the payload received.</summary>
     public const string HashMismatch = "hash-mismatch";
 
+    /// <summary>The payload of <c>receive-stream</c> is empty or does not begin with an OpenPGP session-key packet.</summary>
+    public const string NotEncrypted = "not-encrypted";
+
+    /// <summary>The client sent nothing for IDLE_TIMEOUT_SECONDS; it was cut off and nothing was stored.</summary>
+    public const string IdleTimeout = "idle-timeout";
+
+    /// <summary>The set already had MAX_UPLOADS_PER_DAY uploads in the last 24 hours.</summary>
+    public const string RateLimited = "rate-limited";
+
     /// <summary>The receiver hit an I/O error while storing.</summary>
     public const string IoError = "io-error";
 
@@ -65,7 +74,7 @@ public static class ErrorCodes
     public static IReadOnlyList<string> All { get; } =
     [
         BadCommand, BadSet, BadSnapshot, BadParent, Forbidden, Exists, MissingParent, ClockSkew, NoSpace,
-        TooLarge, Busy, Truncated, BadFrame, BadTrailer, HashMismatch, IoError, Disabled, Internal,
+        TooLarge, Busy, Truncated, BadFrame, BadTrailer, HashMismatch, NotEncrypted, IdleTimeout, RateLimited, IoError, Disabled, Internal,
     ];
 
     /// <summary>True if <paramref name="code"/> has the shape of a code (<c>[a-z][a-z-]{0,31}</c>), known or not.</summary>

@@ -35,14 +35,7 @@ internal sealed class ReceiverClient(SshArgv ssh, ToolRunner tools)
     public async Task<IReadOnlyList<ListEntryLine>> ListAsync(BackupSet set, CancellationToken cancellationToken = default)
     {
         var result = await RunAsync(new ListRequest(set), cancellationToken);
-        var entries = new List<ListEntryLine>();
-        foreach (var line in result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var entry = ListEntryLine.Parse(line);
-            entries.Add(entry.Value ?? throw new TransferFailedException($"the receiver's list of {set} has a line this producer cannot read: {entry.Error}"));
-        }
-
-        return entries;
+        return ListAnswer.Parse(result.StandardOutput, set);
     }
 
     /// <summary>Runs a request without stdin; an ERR line or a failed ssh is an exception.</summary>

@@ -59,7 +59,7 @@ internal sealed class HealthCheck(ReceiverOptions options, TimeProvider clock)
         return new CheckReport(findings, healths, free, settings.MaxAge);
     }
 
-    private static SetHealth CheckSet(StreamStore store, BackupSet set, Settings settings, DateTime now, List<CheckFinding> findings)
+    private SetHealth CheckSet(StreamStore store, BackupSet set, Settings settings, DateTime now, List<CheckFinding> findings)
     {
         SetContents contents;
         try
@@ -126,6 +126,8 @@ internal sealed class HealthCheck(ReceiverOptions options, TimeProvider clock)
             findings.Add(new CheckFinding(CheckStatus.Warning, set.Value, $"{plain.Manifest.Snapshot} is not OpenPGP-encrypted"));
         }
 
+        UploadAnomalies(contents, set, now, findings);
+
         var verified = 0;
         if (settings.VerifyData)
         {
@@ -173,6 +175,52 @@ internal sealed class HealthCheck(ReceiverOptions options, TimeProvider clock)
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return $"cannot read {stream.StreamFilePath}: {ex.Message}";
+        }
+    }
+
+    /// <summary>Stored streams shorter than this share of their kind's recent median are suspicious (docs: btrfs-backup-receive(8), check).</summary>
+    internal const double SmallStreamRatio = 0.1;
+
+    /// <summary>
+    /// Signs of a compromised or broken client trying to age good backups out (README, security
+    /// model): uploads refused by MAX_UPLOADS_PER_DAY in the last 24 h; a newest stream (per kind)
+    /// under a tenth of the median of the up to 10 streams of its kind before it (at least 3); and
+    /// at least 4 uploads in the last 24 h when that is more than three times the set's daily
+    /// average over the 7 days before. Each is a WARNING: the data may still be fine.
+    /// </summary>
+    private void UploadAnomalies(SetContents contents, BackupSet set, DateTime now, List<CheckFinding> findings)
+    {
+        var dayAgo = now - Serve.UploadLedger.Window;
+        var refused = Serve.UploadLedger.CountRefusedSince(contents.DirPath, dayAgo);
+        if (refused > 0)
+        {
+            findings.Add(new CheckFinding(CheckStatus.Warning, set.Value, $"{refused} upload(s) refused in the last 24h by MAX_UPLOADS_PER_DAY={options.MaxUploadsPerDay}: is a client uploading too often?"));
+        }
+
+        foreach (var kind in new[] { StreamKind.Full, StreamKind.Incremental })
+        {
+            var ofKind = contents.Streams.Where(s => s.Manifest.Kind == kind).OrderBy(s => s.Manifest.ReceivedAtUtc).ToList();
+            if (ofKind.Count < 4)
+            {
+                continue;
+            }
+
+            var newest = ofKind[^1];
+            var earlier = ofKind.Take(ofKind.Count - 1).TakeLast(10).Select(s => s.Manifest.StreamBytes).Order().ToList();
+            var median = earlier.Count % 2 == 1 ? earlier[earlier.Count / 2] : (earlier[(earlier.Count / 2) - 1] + earlier[earlier.Count / 2]) / 2.0;
+            if (newest.Manifest.StreamBytes < median * SmallStreamRatio)
+            {
+                findings.Add(new CheckFinding(CheckStatus.Warning, set.Value,
+                    $"newest {(kind == StreamKind.Full ? "full" : "incremental")} stream {newest.Manifest.Snapshot} is {newest.Manifest.StreamBytes} bytes, under a tenth of the median {median:0} of the {earlier.Count} before it"));
+            }
+        }
+
+        var recent = Serve.UploadLedger.CountStoredSince(contents, dayAgo);
+        var weekBefore = contents.Streams.Count(s => s.Manifest.ReceivedAtUtc >= dayAgo.AddDays(-7) && s.Manifest.ReceivedAtUtc < dayAgo);
+        if (recent >= 4 && weekBefore > 0 && recent > 3 * (weekBefore / 7.0))
+        {
+            findings.Add(new CheckFinding(CheckStatus.Warning, set.Value,
+                $"{recent} uploads in the last 24h, more than three times the daily average ({weekBefore / 7.0:0.#}) of the 7 days before"));
         }
     }
 }

@@ -44,17 +44,17 @@ internal sealed class LuksSession
         => options is { LuksDevicePath: not null, LuksName: not null, LuksMountDirPath: not null, ReceivedRootDirPath: not null };
 
     /// <summary>
-    /// Opens and mounts; a volume already mounted is left as it is (idempotent). A lease is
-    /// recorded before mounting, so a half-open volume is still closed by <c>close-stale</c>.
+    /// Opens and mounts; a volume already mounted is left as it is (idempotent), its lease and
+    /// opener too. A lease naming <paramref name="opener"/> is recorded before mounting, so a half-open volume is still closed by <c>close-stale</c>.
     /// Returns true if this call opened it.
     /// </summary>
-    public async Task<bool> OpenAsync(ReadOnlyMemory<byte> key, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public async Task<bool> OpenAsync(ReadOnlyMemory<byte> key, DateTimeOffset now, string opener, CancellationToken cancellationToken = default)
     {
         if (IsMounted)
         {
             if (!Lease.Exists)
             {
-                Lease.Write(now);
+                Lease.Write(now, opener);
             }
 
             return false;
@@ -71,7 +71,7 @@ internal sealed class LuksSession
             }
         }
 
-        Lease.Write(now);
+        Lease.Write(now, opener);
         var mount = await _tools.TryRunAsync(LuksArgv.Mount(_options.LuksToolsDirPath, Name, MountDirPath), ReadOnlyMemory<byte>.Empty, cancellationToken);
         if (!mount.IsSuccess)
         {

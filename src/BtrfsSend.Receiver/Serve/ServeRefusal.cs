@@ -15,7 +15,7 @@ internal sealed class ServeRefusal(string code, string message, Exception? inner
     public static ExitCode ExitCodeFor(string code) => code switch
     {
         ErrorCodes.Busy => ExitCode.LockHeld,
-        ErrorCodes.Truncated => ExitCode.TransferFailed,
+        ErrorCodes.Truncated or ErrorCodes.IdleTimeout => ExitCode.TransferFailed,
         ErrorCodes.BadFrame or ErrorCodes.BadTrailer or ErrorCodes.HashMismatch => ExitCode.IntegrityFailed,
         ErrorCodes.NoSpace or ErrorCodes.IoError => ExitCode.StorageFailed,
         ErrorCodes.Internal => ExitCode.InternalError,

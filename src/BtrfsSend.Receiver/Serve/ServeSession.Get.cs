@@ -13,6 +13,13 @@ internal sealed partial class ServeSession
         }
 
         RequireAllowed(request.Set);
+        if (!Directory.Exists(_store.RootDirPath))
+        {
+            // Not "no such snapshot": the store is not there (the backup disk is not mounted?).
+            throw new ServeRefusal(ErrorCodes.IoError, "the backup store is not available on this receiver (is the backup disk mounted?); its admin must check; nothing was sent");
+        }
+
+        SetDirectory.RequireNoSymlink(_store.RootDirPath, request.Set);
         var stream = _store.Read(request.Set).Find(request.Snapshot)
             ?? throw new ServeRefusal(ErrorCodes.BadSnapshot, $"snapshot '{request.Snapshot}' is not stored in set '{request.Set}'; 'list {request.Set}' shows what is");
 

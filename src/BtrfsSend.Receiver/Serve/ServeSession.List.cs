@@ -9,6 +9,7 @@ internal sealed partial class ServeSession
     private async Task<int> ListAsync(ListRequest request)
     {
         RequireAllowed(request.Set);
+        SetDirectory.RequireNoSymlink(_store.RootDirPath, request.Set);
         CleanStaleTempsIfIdle(request.Set);
         var contents = _store.Read(request.Set);
         foreach (var problem in contents.Problems)

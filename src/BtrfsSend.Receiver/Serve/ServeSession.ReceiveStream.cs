@@ -34,6 +34,7 @@ internal sealed partial class ServeSession
             throw new ServeRefusal(ErrorCodes.IoError, $"BACKUP_ROOT {_store.RootDirPath} does not exist (is the backup disk mounted?); nothing was stored");
         }
 
+        SetDirectory.RequireNoSymlink(_store.RootDirPath, request.Set);
         var dir = _store.SetDirPath(request.Set);
         if (!Directory.Exists(dir) && request.IsIncremental)
         {
@@ -46,7 +47,7 @@ internal sealed partial class ServeSession
             throw new ServeRefusal(ErrorCodes.NoSpace, $"only {rootFree} bytes free under {_store.RootDirPath}, below MIN_FREE_SPACE={options.MinFreeSpace}; nothing was stored");
         }
 
-        CreateSetDirectory(dir);
+        SetDirectory.Create(_store.RootDirPath, request.Set);
         using var setLock = DirectoryLock.TryAcquire(_store.LockFilePath(request.Set))
             ?? throw new ServeRefusal(ErrorCodes.Busy, $"another upload to set '{request.Set}' is running; try again when it has finished");
         foreach (var stale in DurableFiles.DeleteStaleTemps(dir))
@@ -58,6 +59,21 @@ internal sealed partial class ServeSession
         if (contents.HasName(request.Snapshot))
         {
             throw new ServeRefusal(ErrorCodes.Exists, $"snapshot '{request.Snapshot}' is already stored in set '{request.Set}'; stored backups are never overwritten");
+        }
+
+        // A compromised client could otherwise push genuine backups out of their retention slots
+        // with a flood of junk uploads (README, security model): refuse before any byte is stored.
+        if (options.MaxUploadsPerDay > 0)
+        {
+            var since = now.UtcDateTime - UploadLedger.Window;
+            var stored = UploadLedger.CountStoredSince(contents, since);
+            if (stored >= options.MaxUploadsPerDay)
+            {
+                UploadLedger.RecordRefusal(dir, request.Snapshot, now);
+                log.Warning("set {Set}: upload of {Snapshot} refused: {Count} uploads in the last 24 h, MAX_UPLOADS_PER_DAY={Max}", request.Set, request.Snapshot, stored, options.MaxUploadsPerDay);
+                throw new ServeRefusal(ErrorCodes.RateLimited,
+                    $"set '{request.Set}' already has {stored} uploads in the last 24 hours, the receiver's MAX_UPLOADS_PER_DAY={options.MaxUploadsPerDay}; nothing was stored; try again later");
+            }
         }
 
         if (request.IsIncremental && contents.Find(request.Parent!) is null)
@@ -130,7 +146,7 @@ internal sealed partial class ServeSession
     /// </summary>
     private async Task<(long Bytes, string Sha256, StreamEncryption Encryption)> ReceiveToTempAsync(string tempPath, CancellationToken cancellationToken)
     {
-        await using var reader = new Bsf1Reader(stdin, options.MaxStreamSize, leaveOpen: true);
+        await using var reader = new Bsf1Reader(_input, options.MaxStreamSize, leaveOpen: true);
         await using var temp = DurableFiles.CreateTemp(tempPath);
         var buffer = new byte[BufferSize];
         byte? first = null;
@@ -148,19 +164,40 @@ internal sealed partial class ServeSession
                 break;
             }
 
-            first ??= buffer[0];
+            if (first is null)
+            {
+                // Checked on the first bytes, before any is written: a plaintext (or junk) upload
+                // never lands on the backup disk, let alone as a backup.
+                first = buffer[0];
+                RequireOpenPgp(SniffEncryption(buffer[0]));
+            }
+
             temp.Write(buffer, 0, filled);
         }
 
         // Read returned 0: the trailer's count and SHA-256 matched what arrived.
+        if (first is null)
+        {
+            throw new ServeRefusal(ErrorCodes.NotEncrypted, "the payload is empty; an encrypted stream begins with an OpenPGP session-key packet; nothing was stored");
+        }
+
         temp.Flush(flushToDisk: true);
-        return (reader.PayloadBytes, reader.Sha256Hex, first is { } b ? SniffEncryption(b) : StreamEncryption.None);
+        return (reader.PayloadBytes, reader.Sha256Hex, SniffEncryption(first.Value));
+    }
+
+    private static void RequireOpenPgp(StreamEncryption sniffed)
+    {
+        if (sniffed == StreamEncryption.None)
+        {
+            throw new ServeRefusal(ErrorCodes.NotEncrypted,
+                "the payload does not begin with an OpenPGP session-key packet (public-key tag 1 or symmetric tag 3); only encrypted streams are stored; nothing was stored");
+        }
     }
 
     /// <summary>
-    /// What the first OpenPGP packet says (RFC 4880 §4.2): a symmetric-key session key packet
-    /// (tag 3) or a public-key one (tag 1). Anything else is recorded as not encrypted, so that
-    /// <c>check</c> can warn about it; the receiver never needs to read the data.
+    /// What the first OpenPGP packet says (RFC 4880 §4.2, old and new packet format): a
+    /// symmetric-key session key packet (tag 3) or a public-key one (tag 1). Anything else is not
+    /// an encrypted stream and is refused; the receiver never needs to read further.
     /// </summary>
     internal static StreamEncryption SniffEncryption(byte firstByte)
     {
@@ -176,12 +213,6 @@ internal sealed partial class ServeSession
             1 => StreamEncryption.OpenPgpPubkey,
             _ => StreamEncryption.None,
         };
-    }
-
-    private static void CreateSetDirectory(string dir)
-    {
-        // 0750 root: the ingest user can neither list nor read stored streams.
-        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
     }
 
     private static DateTime TruncateToSeconds(DateTime t) => new(t.Ticks - (t.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc);

@@ -57,15 +57,28 @@ internal sealed partial class ServeSession
         }
     }
 
+    /// <summary>
+    /// open-luks and close-luks name no set: a client may use them only when it is allowed at least
+    /// one set (CLIENT_&lt;name&gt;), so a key meant for another purpose cannot touch the volume.
+    /// </summary>
+    private void RequireAllowedSomeSet()
+    {
+        if (!options.IsAnySetAllowed(client))
+        {
+            throw new ServeRefusal(ErrorCodes.Forbidden, $"client '{ClientLabel}' is allowed no backup set on this receiver, so it may not open or close the LUKS volume; ask the backup server's admin to add CLIENT_{ClientLabel}");
+        }
+    }
+
     private async Task<int> OpenLuksAsync(CancellationToken cancellationToken)
     {
         var session = OpenSession();
+        RequireAllowedSomeSet();
         var key = new byte[OpenLuksRequest.MaxKeyBytes + 1];
         try
         {
             var length = 0;
             int n;
-            while (length < key.Length && (n = await stdin.ReadAsync(key.AsMemory(length), cancellationToken)) > 0)
+            while (length < key.Length && (n = await _input.ReadAsync(key.AsMemory(length), cancellationToken)) > 0)
             {
                 length += n;
             }
@@ -83,7 +96,7 @@ internal sealed partial class ServeSession
             using var volumeLock = LockVolume(session);
             try
             {
-                var opened = await session.OpenAsync(key.AsMemory(0, length), clock.GetUtcNow(), cancellationToken);
+                var opened = await session.OpenAsync(key.AsMemory(0, length), clock.GetUtcNow(), ClientLabel, cancellationToken);
                 log.Information("client {Client}: LUKS volume {Name} {What}", ClientLabel, session.Name, opened ? "opened" : "was already open");
             }
             catch (ToolFailedException ex)
@@ -99,10 +112,26 @@ internal sealed partial class ServeSession
         }
     }
 
+    /// <summary>
+    /// Only the client recorded in the lease as the opener may close the volume; anything else open
+    /// (another client's session, a lease without an opener, a volume mounted by hand) is left to
+    /// its opener, to <c>close-stale</c> after LUKS_LEASE, or to a local admin. Nothing open is success.
+    /// </summary>
     private async Task<int> CloseLuksAsync()
     {
         var session = OpenSession();
+        RequireAllowedSomeSet();
         using var volumeLock = LockVolume(session);
+        if (session.Lease.Exists || session.IsMounted)
+        {
+            var opener = session.Lease.TryReadOpener();
+            if (opener != ClientLabel)
+            {
+                log.Warning("client {Client} may not close LUKS volume {Name}: opened by {Opener}", ClientLabel, session.Name, opener ?? "(not recorded)");
+                throw new ServeRefusal(ErrorCodes.Forbidden, $"the LUKS volume was not opened by client '{ClientLabel}'; only its opener may close it (close-stale closes it after LUKS_LEASE)");
+            }
+        }
+
         try
         {
             // Not the request's token: a close must finish even when the client is going away.
@@ -122,6 +151,7 @@ internal sealed partial class ServeSession
         RequireAllowed(request.Set);
         using var volumeLock = LockVolume(session);
         RequireMounted(session);
+        SetDirectory.RequireNoSymlink(session.ReceivedRootDirPath, request.Set);
         var tools = new ToolRunner();
         foreach (var (name, subvolume) in await CompleteReceivedAsync(tools, session, request.Set, cancellationToken))
         {
@@ -138,6 +168,7 @@ internal sealed partial class ServeSession
         RequireAllowed(request.Set);
         using var volumeLock = LockVolume(session);
         RequireMounted(session);
+        SetDirectory.RequireNoSymlink(session.ReceivedRootDirPath, request.Set);
         var tools = new ToolRunner();
         var dir = ReceivedSetDirPath(session, request.Set);
         var received = await CompleteReceivedAsync(tools, session, request.Set, cancellationToken);
@@ -173,8 +204,7 @@ internal sealed partial class ServeSession
         using var volumeLock = LockVolume(session);
         RequireMounted(session);
         var tools = new ToolRunner();
-        var dir = ReceivedSetDirPath(session, request.Set);
-        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
+        var dir = SetDirectory.Create(session.ReceivedRootDirPath, request.Set);
         await DeleteStalePartialsAsync(tools, dir, cancellationToken);
 
         var target = Path.Combine(dir, request.Snapshot.Value);
@@ -247,7 +277,7 @@ internal sealed partial class ServeSession
     /// </summary>
     private async Task<(long Bytes, string Sha256)> PipeIntoBtrfsReceiveAsync(string setDirPath, CancellationToken cancellationToken)
     {
-        await using var reader = new Bsf1Reader(stdin, options.MaxStreamSize, leaveOpen: true);
+        await using var reader = new Bsf1Reader(_input, options.MaxStreamSize, leaveOpen: true);
         await using var validated = SendStreamValidatingStream.ForReading(reader, leaveOpen: true);
         // --chroot: a hostile stream's path names cannot reach outside the set's directory.
         string[] argv = [BtrfsArgv.Btrfs, "receive", "-q", "-e", "--chroot", setDirPath];

@@ -35,6 +35,9 @@ internal sealed partial class ServeSession(
 
     private readonly StreamStore _store = new(options.BackupRootDirPath);
 
+    /// <summary>stdin as every verb reads it: a client that sends nothing for IDLE_TIMEOUT_SECONDS is cut off.</summary>
+    private readonly Stream _input = new Core.Streams.IdleTimeoutStream(stdin, options.IdleTimeout, "the client", leaveOpen: true);
+
     private string ClientLabel => client ?? "-";
 
     public async Task<int> RunAsync(string rawCommand, CancellationToken cancellationToken = default)
@@ -66,6 +69,11 @@ internal sealed partial class ServeSession(
         catch (ServeRefusal refusal)
         {
             return await RefuseAsync(refusal, shown);
+        }
+        catch (IdleTimeoutException ex)
+        {
+            // The set lock and the temp file are already released by the verb's using/finally.
+            return await RefuseAsync(new ServeRefusal(ErrorCodes.IdleTimeout, $"{ex.Message}; nothing was stored"), shown);
         }
         catch (LockHeldException ex)
         {

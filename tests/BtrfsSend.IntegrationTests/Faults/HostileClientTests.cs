@@ -47,7 +47,7 @@ public sealed class HostileClientTests(FaultWorldFixture fixture)
         var world = await fixture.WorldAsync();
         var before = world.Capture();
         var latest = before.StateFiles[FaultWorld.Set]!.Trim();
-        var payload = RandomNumberGenerator.GetBytes(64 * 1024);
+        var payload = Receiver.SshReceiver.Encrypted(64 * 1024);
         string Name(DateTime at) => $"prod-srv-rootfs-{at.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}";
 
         // A name far in the future would be "the newest" forever; one far in the past could slip
@@ -83,7 +83,7 @@ public sealed class HostileClientTests(FaultWorldFixture fixture)
         var otherSetsSnapshot = before.StateFiles[FaultWorld.HomeSet]!.Trim();
         var name = $"prod-srv-rootfs-{DateTime.UtcNow.AddMinutes(-30).ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}";
         var neverStored = $"prod-srv-rootfs-{DateTime.UtcNow.AddMinutes(-31).ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}";
-        var payload = RandomNumberGenerator.GetBytes(256 * 1024);
+        var payload = Receiver.SshReceiver.Encrypted(256 * 1024);
 
         // A parent stored only in another set, the snapshot itself (both fail the grammar's parent
         // rule: same prefix, strictly older), and a plausible older name that was never stored.
@@ -107,7 +107,7 @@ public sealed class HostileClientTests(FaultWorldFixture fixture)
         var latest = before.StateFiles[FaultWorld.Set]!.Trim();
         var first = before.Manifests[0];
         var firstName = Path.GetFileNameWithoutExtension(first);
-        var payload = RandomNumberGenerator.GetBytes(64 * 1024);
+        var payload = Receiver.SshReceiver.Encrypted(64 * 1024);
 
         foreach (var command in new[]
         {
@@ -155,6 +155,7 @@ public sealed class HostileClientTests(FaultWorldFixture fixture)
         {
             var frame = new byte[4 + Bsf1.DefaultFrameLength];
             BinaryPrimitives.WriteUInt32BigEndian(frame, (uint)Bsf1.DefaultFrameLength);
+            frame[4] = 0x8C; // every frame begins like an OpenPGP message, so the first passes the receiver's check
             try
             {
                 await stdin.WriteAsync("BSF1"u8.ToArray(), cancellationToken);

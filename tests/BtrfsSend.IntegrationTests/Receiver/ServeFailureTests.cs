@@ -40,6 +40,34 @@ public sealed class ServeFailureTests
     }
 
     [RealFact("/usr/sbin/sshd", "ssh", "sudo")]
+    public async Task An_uploader_that_stalls_longer_than_IDLE_TIMEOUT_SECONDS_is_cut_off_and_the_set_is_free_again()
+    {
+        await using var receiver = await SshReceiver.StartAsync(["IDLE_TIMEOUT_SECONDS=2"]);
+        var earlier = await StoreEarlierBackupAsync(receiver);
+        var name = SshReceiver.Snapshot(TimeSpan.FromHours(-1));
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stall = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // 4 MiB, then the client goes quiet without closing the connection.
+        var call = receiver.Start(SshReceiver.FullCommand(SshReceiver.Set, name),
+            SshReceiver.Generated(512 * MiB, signalAfterBytes: 4 * MiB, reached: reached, resume: stall.Task));
+        await reached.Task;
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await receiver.WaitForReceiversToExitAsync();
+        var waited = started.Elapsed;
+        stall.SetResult(); // the client's next write meets a closed connection
+        var outcome = await call.Completion;
+
+        Assert.True(waited < TimeSpan.FromSeconds(30), $"the receiver ran {waited} after the client stalled");
+        Assert.StartsWith("ERR idle-timeout the client sent nothing for 2 seconds", outcome.StandardOutputText, StringComparison.Ordinal);
+        Assert.Empty(receiver.TempFilesIn(SshReceiver.Set));
+        Assert.Equal(earlier.Files, receiver.FilesIn(SshReceiver.Set));
+        Assert.Contains("idle-timeout", await File.ReadAllTextAsync(receiver.LogFilePath), StringComparison.Ordinal);
+        var next = await receiver.SendFullAsync(SshReceiver.Set, name, SshReceiver.Encrypted(4096));
+        Assert.True(next.ExitCode == 0, next.ToString());
+    }
+
+    [RealFact("/usr/sbin/sshd", "ssh", "sudo")]
     public async Task A_receiver_killed_mid_write_commits_nothing_and_the_next_list_removes_its_temp_file()
     {
         await using var receiver = await SshReceiver.StartAsync();
@@ -103,7 +131,7 @@ public sealed class ServeFailureTests
         var other = SshReceiver.Snapshot(TimeSpan.FromHours(-2));
         var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var resume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var payload = RandomNumberGenerator.GetBytes(256 * 1024);
+        var payload = SshReceiver.Encrypted(256 * 1024);
 
         // The first upload trickles: one MiB, then it waits until the test lets it finish.
         var slow = receiver.Start(SshReceiver.FullCommand(SshReceiver.Set, name),
@@ -136,7 +164,7 @@ public sealed class ServeFailureTests
     private static async Task<(string Name, IReadOnlyList<string> Files)> StoreEarlierBackupAsync(SshReceiver receiver)
     {
         var name = SshReceiver.Snapshot(TimeSpan.FromHours(-5));
-        var outcome = await receiver.SendFullAsync(SshReceiver.Set, name, RandomNumberGenerator.GetBytes((int)(2 * MiB)));
+        var outcome = await receiver.SendFullAsync(SshReceiver.Set, name, SshReceiver.Encrypted((int)(2 * MiB)));
         Assert.True(outcome.ExitCode == 0, outcome.ToString());
         return (name, receiver.FilesIn(SshReceiver.Set));
     }

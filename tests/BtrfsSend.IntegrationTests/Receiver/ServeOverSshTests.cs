@@ -75,8 +75,8 @@ public sealed class ServeOverSshTests
     {
         await using var receiver = await SshReceiver.StartAsync();
         var name = SshReceiver.Snapshot(TimeSpan.FromHours(-1));
-        var original = RandomNumberGenerator.GetBytes(64 * 1024);
-        var forged = RandomNumberGenerator.GetBytes(64 * 1024);
+        var original = SshReceiver.Encrypted(64 * 1024);
+        var forged = SshReceiver.Encrypted(64 * 1024);
         var first = await receiver.SendFullAsync(SshReceiver.Set, name, original);
         var filesBefore = receiver.FilesIn(SshReceiver.Set);
 
@@ -96,7 +96,7 @@ public sealed class ServeOverSshTests
     public async Task An_incremental_whose_parent_is_not_stored_is_refused_before_anything_is_written()
     {
         await using var receiver = await SshReceiver.StartAsync();
-        var payload = RandomNumberGenerator.GetBytes(64 * 1024);
+        var payload = SshReceiver.Encrypted(64 * 1024);
         var fullName = SshReceiver.Snapshot(TimeSpan.FromHours(-3));
         var ghost = SshReceiver.Snapshot(TimeSpan.FromHours(-2));
         var incrName = SshReceiver.Snapshot(TimeSpan.FromHours(-1));
@@ -119,7 +119,7 @@ public sealed class ServeOverSshTests
     public async Task Snapshot_names_far_in_the_future_or_past_are_refused_as_clock_skew()
     {
         await using var receiver = await SshReceiver.StartAsync(["MAX_CLOCK_SKEW=24h"]);
-        var payload = RandomNumberGenerator.GetBytes(4096);
+        var payload = SshReceiver.Encrypted(4096);
 
         var future = await receiver.SendFullAsync(SshReceiver.Set, SshReceiver.Snapshot(TimeSpan.FromDays(3)), payload);
         var farFuture = await receiver.SendFullAsync(SshReceiver.Set, "rootfs-20991231T235959Z", payload);
@@ -141,7 +141,7 @@ public sealed class ServeOverSshTests
     public async Task A_client_pinned_to_its_prefix_cannot_touch_another_set()
     {
         await using var receiver = await SshReceiver.StartAsync(["CLIENT_prod-srv=\"prod-srv/\"", "CLIENT_other=\"other/\""], client: "prod-srv");
-        var payload = RandomNumberGenerator.GetBytes(4096);
+        var payload = SshReceiver.Encrypted(4096);
         var name = SshReceiver.Snapshot(TimeSpan.FromHours(-1));
 
         var upload = await receiver.SendFullAsync("other/x", name, payload);

@@ -79,6 +79,26 @@ internal sealed class SshReceiver : IAsyncDisposable
 
     public static string IncrementalCommand(string set, string snapshot, string parent) => $"receive-stream {set} {snapshot} incremental {parent}";
 
+    /// <summary>
+    /// <paramref name="length"/> random bytes that pass the receiver's first-byte check (an
+    /// old-format OpenPGP symmetric-key session-key packet tag, 0x8C, first).
+    /// </summary>
+    public static byte[] Encrypted(int length)
+    {
+        var payload = RandomNumberGenerator.GetBytes(length);
+        payload[0] = 0x8C;
+        return payload;
+    }
+
+    /// <summary>The MiB <see cref="Generated"/> repeats: random, but beginning like an OpenPGP message.</summary>
+    private static byte[] GeneratedChunk()
+    {
+        var chunk = new byte[1024 * 1024];
+        new Random(7).NextBytes(chunk);
+        chunk[0] = 0x8C;
+        return chunk;
+    }
+
     /// <summary>Writes <paramref name="payload"/> BSF1-framed, trailer included.</summary>
     public static Func<Stream, CancellationToken, Task> Framed(byte[] payload) => async (stdin, cancellationToken) =>
     {
@@ -96,8 +116,7 @@ internal sealed class SshReceiver : IAsyncDisposable
     public static Func<Stream, CancellationToken, Task> Generated(long totalBytes, bool complete = true, long signalAfterBytes = long.MaxValue,
         TaskCompletionSource? reached = null, Task? resume = null) => async (stdin, cancellationToken) =>
     {
-        var chunk = new byte[1024 * 1024];
-        new Random(7).NextBytes(chunk);
+        var chunk = GeneratedChunk();
         await using var writer = new Bsf1Writer(stdin, leaveOpen: true);
         long written = 0;
         try
@@ -132,8 +151,7 @@ internal sealed class SshReceiver : IAsyncDisposable
     /// <summary>The SHA-256 and length of what <see cref="Generated"/> writes for <paramref name="totalBytes"/>.</summary>
     public static (string Sha256, long Bytes) GeneratedDigest(long totalBytes)
     {
-        var chunk = new byte[1024 * 1024];
-        new Random(7).NextBytes(chunk);
+        var chunk = GeneratedChunk();
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         for (long done = 0; done < totalBytes; done += chunk.Length)
         {

@@ -285,4 +285,68 @@ public sealed class HealthCheckTests : IDisposable
         Assert.StartsWith("CRITICAL: other: ", lines[1], StringComparison.Ordinal);
         Assert.StartsWith("WARNING: prod/rootfs: ", lines[2], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Uploads_refused_by_the_cap_in_the_last_24_hours_are_a_WARNING()
+    {
+        FreshChain();
+        var dir = _h.SetDirPath("prod/rootfs");
+        File.WriteAllText(Path.Combine(dir, BtrfsSend.Receiver.Serve.UploadLedger.RefusedFileName),
+            $"{Iso(Now.UtcDateTime.AddHours(-30))} {Name(30)}\n{Iso(Now.UtcDateTime.AddHours(-2))} {Name(2)}\n{Iso(Now.UtcDateTime.AddHours(-1))} {Name(1.5)}\n");
+
+        var report = Check();
+
+        Assert.Equal(CheckStatus.Warning, report.Status);
+        Assert.Contains(report.Findings, f => f.Message.StartsWith("2 upload(s) refused in the last 24h by MAX_UPLOADS_PER_DAY=", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_newest_stream_under_a_tenth_of_its_kinds_recent_median_is_a_WARNING()
+    {
+        var full = _h.StoreDirect("prod/rootfs", Name(200), Now.UtcDateTime.AddHours(-200), payload: new byte[5000]);
+        for (var i = 5; i >= 1; i--)
+        {
+            var size = i == 1 ? 90 : 1000; // the newest is tiny
+            _h.StoreDirect("prod/rootfs", Name(i * 30), Now.UtcDateTime.AddHours(-i * 30 + 29), parent: Name(200), payload: new byte[size]);
+        }
+
+        var report = Check(Default with { MaxAge = TimeSpan.FromDays(30) });
+
+        Assert.Equal(CheckStatus.Warning, report.Status);
+        var finding = Assert.Single(report.Findings);
+        Assert.StartsWith($"newest incremental stream {Name(30)} is 90 bytes, under a tenth of the median 1000 of the 4 before it", finding.Message, StringComparison.Ordinal);
+        Assert.Equal(5000, full.Manifest.StreamBytes);
+    }
+
+    [Fact]
+    public void A_newest_stream_of_ordinary_size_is_not_an_anomaly()
+    {
+        _h.StoreDirect("prod/rootfs", Name(200), Now.UtcDateTime.AddHours(-200), payload: new byte[5000]);
+        for (var i = 5; i >= 1; i--)
+        {
+            _h.StoreDirect("prod/rootfs", Name(i * 30), Now.UtcDateTime.AddHours(-i * 30 + 29), parent: Name(200), payload: new byte[i == 1 ? 150 : 1000]);
+        }
+
+        Assert.Equal(CheckStatus.Ok, Check(Default with { MaxAge = TimeSpan.FromDays(30) }).Status);
+    }
+
+    [Fact]
+    public void Many_more_uploads_in_24_hours_than_the_sets_daily_average_is_a_WARNING()
+    {
+        _h.StoreDirect("prod/rootfs", Name(24 * 8), Now.UtcDateTime.AddHours(-24 * 8 + 1), payload: new byte[1000]);
+        for (var d = 7; d >= 2; d--)
+        {
+            _h.StoreDirect("prod/rootfs", Name(24 * d), Now.UtcDateTime.AddHours(-24 * d + 1), parent: Name(24 * 8), payload: new byte[100]);
+        }
+
+        for (var i = 1; i <= 5; i++)
+        {
+            _h.StoreDirect("prod/rootfs", Name(i), Now.UtcDateTime.AddHours(-i + 0.5), parent: Name(24 * 8), payload: new byte[100]);
+        }
+
+        var report = Check();
+
+        Assert.Equal(CheckStatus.Warning, report.Status);
+        Assert.Contains(report.Findings, f => f.Message.StartsWith("5 uploads in the last 24h, more than three times the daily average (1) of the 7 days before", StringComparison.Ordinal));
+    }
 }

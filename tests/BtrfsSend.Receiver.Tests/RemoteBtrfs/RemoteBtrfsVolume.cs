@@ -39,13 +39,13 @@ public sealed class RemoteBtrfsVolume : IAsyncDisposable
 
     public static async Task<RemoteBtrfsVolume> CreateAsync() => new(await FakeLuksVolume.CreateAsync());
 
-    public async Task<ServeResult> ServeAsync(string command, byte[]? stdin = null) => await ServeAsync(command, new MemoryStream(stdin ?? []));
+    public async Task<ServeResult> ServeAsync(string command, byte[]? stdin = null, string? client = "prod") => await ServeAsync(command, new MemoryStream(stdin ?? []), client);
 
-    public async Task<ServeResult> ServeAsync(string command, Stream stdin)
+    public async Task<ServeResult> ServeAsync(string command, Stream stdin, string? client = "prod")
     {
         var sink = new MemorySink();
         using var stdout = new MemoryStream();
-        var session = new ServeSession(Options, "prod", stdin, stdout, sink.CreateLogger(), Clock) { LuksLeaseDirPath = Volume.LeaseDirPath };
+        var session = new ServeSession(Options, client, stdin, stdout, sink.CreateLogger(), Clock) { LuksLeaseDirPath = Volume.LeaseDirPath };
         var exit = await session.RunAsync(command);
         return new ServeResult(exit, stdout.ToArray(), sink.Lines);
     }

@@ -15,9 +15,9 @@ public sealed class ServeSessionDiskFullTests
         await Run.OutAsync("mount", "-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", h.RootDirPath);
         try
         {
-            await h.ReceiveAsync("s", Name(5), [1, 2, 3]);
+            await h.ReceiveAsync("s", Name(5), [0x8C, 1, 2, 3]);
 
-            var result = await h.ServeAsync($"receive-stream s {Name(1)} full", Framing.Frame(new byte[3 * 1024 * 1024], frameLength: 65536));
+            var result = await h.ServeAsync($"receive-stream s {Name(1)} full", Framing.Frame(Framing.Encrypted(3 * 1024 * 1024), frameLength: 65536));
 
             Assert.Equal(10, result.ExitCode);
             Assert.StartsWith($"ERR {ErrorCodes.NoSpace} ", result.StdoutText, StringComparison.Ordinal);

@@ -9,13 +9,13 @@ namespace BtrfsSend.Receiver.Tests.Serve;
 /// <summary>Every way the framed stdin of <c>receive-stream</c> can be wrong: nothing committed, no temp left, earlier backups intact.</summary>
 public sealed class ServeSessionFramingTests : IDisposable
 {
-    private static readonly byte[] Payload = Enumerable.Range(0, 40).Select(i => (byte)(i * 7)).ToArray();
+    private static readonly byte[] Payload = [0x8C, .. Enumerable.Range(1, 39).Select(i => (byte)(i * 7))];
     private readonly ReceiverHarness _h = new();
     private readonly StoredStream _earlier;
 
     public ServeSessionFramingTests()
     {
-        _h.ReceiveAsync("s", Name(5), [1, 2, 3, 4]).GetAwaiter().GetResult();
+        _h.ReceiveAsync("s", Name(5), [0x8C, 1, 2, 3, 4]).GetAwaiter().GetResult();
         _earlier = _h.Store.Read(Set("s")).Streams.Single();
     }
 

@@ -6,7 +6,7 @@ namespace BtrfsSend.Receiver.Tests.Serve;
 
 public sealed class ServeSessionGetTests : IDisposable
 {
-    private static readonly byte[] Payload = Enumerable.Range(0, 3_000_000).Select(i => (byte)(i % 251)).ToArray();
+    private static readonly byte[] Payload = [0x8C, .. Enumerable.Range(1, 2_999_999).Select(i => (byte)(i % 251))];
     private readonly ReceiverHarness _h = new();
 
     public ServeSessionGetTests()

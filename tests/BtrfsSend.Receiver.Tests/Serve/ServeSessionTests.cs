@@ -83,7 +83,7 @@ public sealed class ServeSessionTests : IDisposable
     [MemberData(nameof(Hostile))]
     public async Task Hostile_commands_get_one_ERR_line_exit_5_a_log_line_and_create_nothing(string command)
     {
-        var result = await _h.ServeAsync(command, Framing.Frame([1, 2, 3]), client: "prod");
+        var result = await _h.ServeAsync(command, Framing.Frame([0x8C, 1, 2, 3]), client: "prod");
 
         Assert.Equal(5, result.ExitCode);
         var line = Assert.Single(result.StdoutLines);

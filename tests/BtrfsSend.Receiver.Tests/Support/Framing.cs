@@ -7,6 +7,17 @@ namespace BtrfsSend.Receiver.Tests.Support;
 /// <summary>BSF1 input for the receiver: well-formed through <see cref="Bsf1Writer"/>, or broken on purpose by hand.</summary>
 public static class Framing
 {
+    /// <summary>
+    /// A payload of <paramref name="length"/> bytes that passes the receiver's first-byte check: an
+    /// old-format OpenPGP symmetric-key session-key packet tag (0x8C), then zeros.
+    /// </summary>
+    public static byte[] Encrypted(int length)
+    {
+        var payload = new byte[length];
+        payload[0] = 0x8C;
+        return payload;
+    }
+
     public static byte[] Frame(byte[] payload, int frameLength = Bsf1.DefaultFrameLength)
     {
         using var output = new MemoryStream();
