@@ -64,6 +64,18 @@ public sealed record ProducerOptions
     /// <summary>SERVICES_TO_QUIESCE: systemd units stopped around the snapshot.</summary>
     public IReadOnlyList<string> ServicesToQuiesce { get; init; } = [];
 
+    /// <summary>
+    /// SERVICES_MAY_RUN: units of SERVICES_TO_QUIESCE whose snapshot may be taken while they run
+    /// (a failed stop is then a warning, not an abort); empty = every listed unit must be stopped.
+    /// </summary>
+    public IReadOnlyList<string> ServicesMayRun { get; init; } = [];
+
+    /// <summary>
+    /// QUIESCE_TIMEOUT_SECONDS: the longest the services may stay stopped; past it they are restarted
+    /// whatever happens (by the quiesce guard, even if the producer was killed). Default 300.
+    /// </summary>
+    public int QuiesceTimeoutSeconds { get; init; } = 300;
+
     /// <summary>COMPRESSION: default none.</summary>
     public StreamCompression Compression { get; init; } = StreamCompression.None;
 
@@ -94,6 +106,7 @@ public sealed record ProducerOptions
         && EqualityContract == other.EqualityContract
         && Scalars().Equals(other.Scalars())
         && ServicesToQuiesce.SequenceEqual(other.ServicesToQuiesce)
+        && ServicesMayRun.SequenceEqual(other.ServicesMayRun)
         && PreSnapshotHook.SequenceEqual(other.PreSnapshotHook)
         && PostSnapshotHook.SequenceEqual(other.PostSnapshotHook)
         && SshOptions.SequenceEqual(other.SshOptions);
@@ -103,5 +116,5 @@ public sealed record ProducerOptions
     private object Scalars() => (
         (SourceTopDirPath, SourceSubvol, SnapshotDirPath, SnapshotPrefix, StateFilePath, LockFilePath, SshTarget),
         (SshPort, SshIdentityFilePath, SshCipher, BackupSet, Mode, PassphraseFilePath, RecipientKeyFilePath),
-        (LuksKeyFilePath, FullIntervalDays, LocalKeep, Compression, CanaryFilePath));
+        (LuksKeyFilePath, FullIntervalDays, LocalKeep, Compression, CanaryFilePath, QuiesceTimeoutSeconds));
 }

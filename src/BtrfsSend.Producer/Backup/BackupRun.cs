@@ -70,7 +70,11 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         }
 
         var remote = await listing;
-        phases.Done("lock+prerequisites+hello+list");
+
+        // systemctl must answer for every unit before anything is touched (also in a dry run).
+        var quiescer = CreateQuiescer(options, tools, log);
+        var plan = await quiescer.PlanAsync(options.ServicesToQuiesce, cancellationToken);
+        phases.Done("lock+prerequisites+hello+list+services");
         var snapshots = new LocalSnapshots(options.SnapshotDirPath, options.SnapshotPrefix, tools);
         var state = new StateFile(options.StateFilePath);
         var previous = state.Read();
@@ -82,7 +86,7 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         var source = Prerequisites.SourcePath(options);
         if (dryRun)
         {
-            PrintDryRun(snapshots, snapshot, source, decision, previous, now);
+            PrintDryRun(snapshots, snapshot, source, decision, previous, now, plan);
             return 0;
         }
 
@@ -95,7 +99,7 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         var canaryToken = WriteCanary(options, source, snapshot, log);
         try
         {
-            await new Quiescer(tools, log).RunQuiescedAsync(options.ServicesToQuiesce, options.PreSnapshotHook, options.PostSnapshotHook,
+            await quiescer.RunQuiescedAsync(plan, options.PreSnapshotHook, options.PostSnapshotHook,
                 async () =>
                 {
                     await snapshots.CreateAsync(source, snapshot, cancellationToken);
@@ -168,11 +172,15 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         return token;
     }
 
-    private void PrintDryRun(LocalSnapshots snapshots, SnapshotName snapshot, string source, ParentDecision decision, SnapshotName? previous, DateTimeOffset now)
+    /// <summary>The quiescer for this config (SERVICES_MAY_RUN).</summary>
+    internal static Quiescer CreateQuiescer(ProducerOptions options, ToolRunner tools, ILogger log)
+        => new(tools, log) { MayRun = options.ServicesMayRun.ToHashSet(StringComparer.Ordinal) };
+
+    private void PrintDryRun(LocalSnapshots snapshots, SnapshotName snapshot, string source, ParentDecision decision, SnapshotName? previous, DateTimeOffset now, QuiescePlan plan)
     {
         var request = new ReceiveStreamRequest(options.BackupSet, snapshot, decision.IsIncremental, decision.Parent);
         Console.Out.WriteLine($"dry run: nothing is stopped, snapshotted, sent or deleted");
-        Console.Out.WriteLine($"  services to stop if running: {(options.ServicesToQuiesce.Count == 0 ? "(none)" : string.Join(' ', options.ServicesToQuiesce))}");
+        Console.Out.WriteLine($"  services:  {plan.Render()}");
         Console.Out.WriteLine($"  snapshot:  {Argv.Render(BtrfsArgv.SnapshotReadOnly(source, snapshots.PathOf(snapshot)))}");
         Console.Out.WriteLine($"  decision:  {decision.Reason}");
         Console.Out.WriteLine($"  send:      {Argv.Render(BtrfsArgv.Send(snapshots.PathOf(snapshot), decision.Parent is { } p ? snapshots.PathOf(p) : null))}");
