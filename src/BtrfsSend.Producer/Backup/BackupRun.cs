@@ -59,7 +59,7 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
             hello = await greeting;
             if (!hello.Supports(HelloLine.EncryptedStreamMode))
             {
-                throw new PrerequisiteException($"the receiver ({hello.Render()}) does not serve encrypted-stream mode");
+                throw new PrerequisiteException($"the receiver ({hello.Render()}) does not serve encrypted-stream mode (a receiver that serves remote-btrfs leaves it out while its BACKUP_ROOT is unusable: see its check)");
             }
         }
         catch
