@@ -10,7 +10,8 @@ internal static class Program
 
     private static async Task<int> Main(string[] args)
     {
-        var log = ProgramHost.CreateLogger(Name);
+        var verbosity = ConsoleVerbosity.ForThisProcess();
+        var log = ProgramHost.CreateLogger(Name, verbosity: verbosity);
         try
         {
             var clock = TimeProvider.System;
@@ -25,7 +26,7 @@ internal static class Program
                 CheckCommand.Create(log, clock),
                 CloseStaleCommand.Create(log, clock),
             };
-            return await ProgramHost.RunAsync(Name, root, args, log);
+            return await ProgramHost.RunAsync(Name, root, args, log, verbosity: verbosity);
         }
         finally
         {

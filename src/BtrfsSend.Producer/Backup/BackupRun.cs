@@ -146,7 +146,7 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
 
         phases.Done("send");
         state.Write(snapshot);
-        log.Information(
+        ConsoleVerbosity.Summary(log).Information(
             "backup OK: set {Set} {Kind} {Snapshot}{Parent}, {Plain} bytes sent as {Stored} encrypted bytes in {Seconds:F1} s ({Rate:F1} MiB/s), sha256 {Sha}",
             options.BackupSet, decision.IsIncremental ? "incremental" : "full", snapshot,
             decision.Parent is null ? "" : $" (parent {decision.Parent})", result.PlaintextBytes, result.StoredBytes,

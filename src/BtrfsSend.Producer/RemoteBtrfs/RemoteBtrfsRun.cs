@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using BtrfsSend.Core.Btrfs;
 using BtrfsSend.Core.Configuration;
 using BtrfsSend.Core.Errors;
+using BtrfsSend.Core.Hosting;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Core.Protocol;
@@ -143,7 +144,7 @@ internal sealed class RemoteBtrfsRun(ProducerOptions options, ToolRunner tools, 
         }
 
         state.Write(snapshot);
-        log.Information("backup OK: set {Set} {Kind} {Snapshot}{Parent} received by btrfs receive on the backup server, {Bytes} bytes in {Seconds:F1} s, sha256 {Sha}",
+        ConsoleVerbosity.Summary(log).Information("backup OK: set {Set} {Kind} {Snapshot}{Parent} received by btrfs receive on the backup server, {Bytes} bytes in {Seconds:F1} s, sha256 {Sha}",
             options.BackupSet, parent is null ? "full" : "incremental", snapshot, parent is null ? "" : $" (parent {parent})",
             result.PlaintextBytes, result.Duration.TotalSeconds, result.StoredSha256);
         await client.PruneReceivedAsync(options.BackupSet, cancellationToken);
