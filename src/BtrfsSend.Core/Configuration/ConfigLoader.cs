@@ -129,7 +129,6 @@ public static class ConfigLoader
             r.Error("SERVICES_MAY_RUN", $"'{NameText.Printable(unit)}' is not in SERVICES_TO_QUIESCE; allowed: units listed in SERVICES_TO_QUIESCE whose snapshot may be taken while they run");
         }
 
-        var quiesceTimeout = r.Int("QUIESCE_TIMEOUT_SECONDS", 300, 5, 86_400);
         var compression = r.Choice("COMPRESSION", StreamCompression.None, ("none", StreamCompression.None), ("zstd", StreamCompression.Zstd));
         var preHook = Hook(r, "PRE_SNAPSHOT_HOOK");
         var postHook = Hook(r, "POST_SNAPSHOT_HOOK");
@@ -173,7 +172,6 @@ public static class ConfigLoader
             LocalKeep = keep,
             ServicesToQuiesce = services,
             ServicesMayRun = mayRun,
-            QuiesceTimeoutSeconds = quiesceTimeout,
             Compression = compression,
             PreSnapshotHook = preHook,
             PostSnapshotHook = postHook,

@@ -70,12 +70,6 @@ public sealed record ProducerOptions
     /// </summary>
     public IReadOnlyList<string> ServicesMayRun { get; init; } = [];
 
-    /// <summary>
-    /// QUIESCE_TIMEOUT_SECONDS: the longest the services may stay stopped; past it they are restarted
-    /// whatever happens (by the quiesce guard, even if the producer was killed). Default 300.
-    /// </summary>
-    public int QuiesceTimeoutSeconds { get; init; } = 300;
-
     /// <summary>COMPRESSION: default none.</summary>
     public StreamCompression Compression { get; init; } = StreamCompression.None;
 
@@ -116,5 +110,5 @@ public sealed record ProducerOptions
     private object Scalars() => (
         (SourceTopDirPath, SourceSubvol, SnapshotDirPath, SnapshotPrefix, StateFilePath, LockFilePath, SshTarget),
         (SshPort, SshIdentityFilePath, SshCipher, BackupSet, Mode, PassphraseFilePath, RecipientKeyFilePath),
-        (LuksKeyFilePath, FullIntervalDays, LocalKeep, Compression, CanaryFilePath, QuiesceTimeoutSeconds));
+        (LuksKeyFilePath, FullIntervalDays, LocalKeep, Compression, CanaryFilePath));
 }
