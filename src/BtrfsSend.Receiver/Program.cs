@@ -10,7 +10,8 @@ internal static class Program
 
     private static async Task<int> Main(string[] args)
     {
-        var log = ProgramHost.CreateLogger(Name);
+        var verbosity = ConsoleVerbosity.ForThisProcess();
+        var log = ProgramHost.CreateLogger(Name, verbosity: verbosity);
         try
         {
             var clock = TimeProvider.System;
@@ -26,7 +27,7 @@ internal static class Program
                 CloseStaleCommand.Create(log, clock),
                 AdoptCommand.Create(log),
             };
-            return await ProgramHost.RunAsync(Name, root, args, log);
+            return await ProgramHost.RunAsync(Name, root, args, log, verbosity: verbosity);
         }
         finally
         {

@@ -5,9 +5,13 @@ namespace BtrfsSend.TestSupport;
 /// <summary>
 /// A fake <c>systemctl</c> (this machine runs no systemd): a /bin/sh script in a private bin dir
 /// that appends its argv to <see cref="LogFilePath"/> and keeps each unit's state as files:
-/// <c>running/UNIT</c> (is-active), <c>fail-stop/UNIT</c>, <c>fail-start/UNIT</c>, and
-/// <c>slow-stop/UNIT</c> (stop touches <see cref="StoppingMarkerFilePath"/> and sleeps 3 s, a
-/// window for a test to send SIGTERM). Hooks written with <see cref="WriteHook"/> log into the
+/// <c>running/UNIT</c> (is-active prints active/inactive as systemctl does, exit 0/3),
+/// <c>unknown/UNIT</c> (is-active prints "unknown", exit 4), <c>fail-stop/UNIT</c>,
+/// <c>fail-start/UNIT</c>, <c>comes-back/UNIT</c> (stop exits 0 but the unit keeps running, as a
+/// socket-activated one may), <c>slow-stop/UNIT</c> (stop touches
+/// <see cref="StoppingMarkerFilePath"/> and sleeps 3 s, a window for a test to send a signal), and
+/// <c>bus-down/VERB</c> or <c>bus-down/all</c> (systemctl cannot reach systemd: "Failed to
+/// connect to bus" on stderr, exit 1, nothing printed). Hooks written with <see cref="WriteHook"/> log into the
 /// same file, so the order of everything is visible.
 /// </summary>
 public sealed class FakeSystemctl : IDisposable
@@ -17,15 +21,23 @@ public sealed class FakeSystemctl : IDisposable
         # fake systemctl for tests: log argv, keep unit state as files
         echo "systemctl $*" >> "$FAKE_DIR/log"
         verb=$1; shift
-        [ "$1" = "--quiet" ] && shift
+        quiet=; [ "$1" = "--quiet" ] && { quiet=1; shift; }
         [ "$1" = "--" ] && shift
         unit=$1
+        if [ -e "$FAKE_DIR/bus-down/all" ] || [ -e "$FAKE_DIR/bus-down/$verb" ]; then
+          echo "Failed to connect to bus: No such file or directory" >&2; exit 1
+        fi
         case "$verb" in
-          is-active) [ -e "$FAKE_DIR/running/$unit" ] ;;
+          is-active)
+            if [ -e "$FAKE_DIR/running/$unit" ]; then state=active; rc=0
+            elif [ -e "$FAKE_DIR/unknown/$unit" ]; then state=unknown; rc=4
+            else state=inactive; rc=3; fi
+            [ -z "$quiet" ] && echo "$state"
+            exit $rc ;;
           stop)
             if [ -e "$FAKE_DIR/fail-stop/$unit" ]; then echo "Job for $unit failed (fake)" >&2; exit 1; fi
             if [ -e "$FAKE_DIR/slow-stop/$unit" ]; then touch "$FAKE_DIR/stopping"; sleep 3; fi
-            rm -f "$FAKE_DIR/running/$unit" ;;
+            [ -e "$FAKE_DIR/comes-back/$unit" ] || rm -f "$FAKE_DIR/running/$unit" ;;
           start)
             if [ -e "$FAKE_DIR/fail-start/$unit" ]; then echo "Job for $unit failed (fake)" >&2; exit 1; fi
             touch "$FAKE_DIR/running/$unit" ;;
@@ -44,7 +56,7 @@ public sealed class FakeSystemctl : IDisposable
     /// <summary>A fake whose script is written into <paramref name="binDirPath"/> (a dir already first on someone's PATH).</summary>
     public FakeSystemctl(string? binDirPath, IEnumerable<string> running)
     {
-        foreach (var sub in new[] { "bin", "running", "fail-stop", "fail-start", "slow-stop" })
+        foreach (var sub in new[] { "bin", "running", "fail-stop", "fail-start", "slow-stop", "unknown", "comes-back", "bus-down" })
         {
             Directory.CreateDirectory(_dir.Sub(sub));
         }
@@ -93,6 +105,33 @@ public sealed class FakeSystemctl : IDisposable
     public void FailStart(string unit) => File.WriteAllText(_dir.Sub("fail-start", unit), "");
 
     public void SlowStop(string unit) => File.WriteAllText(_dir.Sub("slow-stop", unit), "");
+
+    /// <summary>Makes is-active print "unknown" for <paramref name="unit"/> (older systemd, unit not known).</summary>
+    public void Unknown(string unit) => File.WriteAllText(_dir.Sub("unknown", unit), "");
+
+    /// <summary>stop exits 0 but <paramref name="unit"/> keeps running (socket activation, say).</summary>
+    public void ComesBack(string unit) => File.WriteAllText(_dir.Sub("comes-back", unit), "");
+
+    /// <summary>
+    /// systemctl cannot reach systemd for <paramref name="verbs"/> (none = every verb): it prints
+    /// "Failed to connect to bus: ..." on stderr and exits 1, as on a host without a system bus.
+    /// </summary>
+    public void BreakBus(params string[] verbs)
+    {
+        foreach (var verb in verbs.Length == 0 ? ["all"] : verbs)
+        {
+            File.WriteAllText(_dir.Sub("bus-down", verb), "");
+        }
+    }
+
+    /// <summary>Undoes <see cref="BreakBus"/>.</summary>
+    public void RepairBus()
+    {
+        foreach (var file in Directory.GetFiles(_dir.Sub("bus-down")))
+        {
+            File.Delete(file);
+        }
+    }
 
     /// <summary>Writes an executable hook that logs "hook NAME" and returns its argv.</summary>
     public string[] WriteHook(string name)

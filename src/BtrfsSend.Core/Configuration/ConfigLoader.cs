@@ -144,6 +144,12 @@ public static class ConfigLoader
             }
         }
 
+        var mayRun = r.Words("SERVICES_MAY_RUN");
+        foreach (var unit in mayRun.Where(u => !services.Contains(u, StringComparer.Ordinal)))
+        {
+            r.Error("SERVICES_MAY_RUN", $"'{NameText.Printable(unit)}' is not in SERVICES_TO_QUIESCE; allowed: units listed in SERVICES_TO_QUIESCE whose snapshot may be taken while they run");
+        }
+
         var compression = r.Choice("COMPRESSION", StreamCompression.None, ("none", StreamCompression.None), ("zstd", StreamCompression.Zstd));
         var preHook = Hook(r, "PRE_SNAPSHOT_HOOK");
         var postHook = Hook(r, "POST_SNAPSHOT_HOOK");
@@ -189,6 +195,7 @@ public static class ConfigLoader
             FullIntervalDays = fullInterval,
             LocalKeep = keep,
             ServicesToQuiesce = services,
+            ServicesMayRun = mayRun,
             Compression = compression,
             PreSnapshotHook = preHook,
             PostSnapshotHook = postHook,

@@ -73,6 +73,12 @@ public sealed record ProducerOptions
     /// <summary>SERVICES_TO_QUIESCE: systemd units stopped around the snapshot.</summary>
     public IReadOnlyList<string> ServicesToQuiesce { get; init; } = [];
 
+    /// <summary>
+    /// SERVICES_MAY_RUN: units of SERVICES_TO_QUIESCE whose snapshot may be taken while they run
+    /// (a failed stop is then a warning, not an abort); empty = every listed unit must be stopped.
+    /// </summary>
+    public IReadOnlyList<string> ServicesMayRun { get; init; } = [];
+
     /// <summary>COMPRESSION: default none.</summary>
     public StreamCompression Compression { get; init; } = StreamCompression.None;
 
@@ -103,6 +109,7 @@ public sealed record ProducerOptions
         && EqualityContract == other.EqualityContract
         && Scalars().Equals(other.Scalars())
         && ServicesToQuiesce.SequenceEqual(other.ServicesToQuiesce)
+        && ServicesMayRun.SequenceEqual(other.ServicesMayRun)
         && PreSnapshotHook.SequenceEqual(other.PreSnapshotHook)
         && PostSnapshotHook.SequenceEqual(other.PostSnapshotHook)
         && SshOptions.SequenceEqual(other.SshOptions);

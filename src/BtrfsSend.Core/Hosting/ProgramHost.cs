@@ -13,17 +13,23 @@ namespace BtrfsSend.Core.Hosting;
 /// </summary>
 public static class ProgramHost
 {
-    /// <summary>Builds the stderr logger (stdout is reserved for protocol/command output).</summary>
-    public static ILogger CreateLogger(string programName, LogEventLevel minimumLevel = LogEventLevel.Information, string? logFilePath = null)
+    /// <summary>
+    /// Builds the stderr logger (stdout is reserved for protocol/command output). With
+    /// <paramref name="verbosity"/> the console shows what it allows (quiet on success under cron);
+    /// without it, everything from <paramref name="minimumLevel"/> up.
+    /// </summary>
+    public static ILogger CreateLogger(string programName, LogEventLevel minimumLevel = LogEventLevel.Information, string? logFilePath = null, ConsoleVerbosity? verbosity = null)
     {
         var config = new LoggerConfiguration()
-            .MinimumLevel.Is(minimumLevel)
+            .MinimumLevel.Is(verbosity is null ? minimumLevel : LogEventLevel.Debug)
             .Enrich.WithProperty("Program", programName)
             .Enrich.WithProperty("ProcessId", Environment.ProcessId)
-            .WriteTo.Console(
-                outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffzzz} [{Level:u3}] {Message:lj}{NewLine}{Exception}",
-                standardErrorFromLevel: LevelAlias.Minimum,
-                formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+            .WriteTo.Logger(console => console
+                .Filter.ByIncludingOnly(e => verbosity?.Shows(e) ?? e.Level >= minimumLevel)
+                .WriteTo.Console(
+                    outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffzzz} [{Level:u3}] {Message:lj}{NewLine}{Exception}",
+                    standardErrorFromLevel: LevelAlias.Minimum,
+                    formatProvider: System.Globalization.CultureInfo.InvariantCulture));
         if (logFilePath is not null)
         {
             config = config.WriteTo.File(
@@ -35,10 +41,25 @@ public static class ProgramHost
         return config.CreateLogger();
     }
 
-    /// <summary>Parses <paramref name="args"/> against <paramref name="root"/>, runs the chosen action and returns the exit code.</summary>
-    public static async Task<int> RunAsync(string programName, RootCommand root, string[] args, ILogger log, TextWriter? stderr = null)
+    /// <summary>
+    /// Parses <paramref name="args"/> against <paramref name="root"/>, runs the chosen action and returns the exit code.
+    /// With <paramref name="verbosity"/>, every verb also takes <c>-v</c>/<c>--verbose</c> and <c>-q</c>/<c>--quiet</c>.
+    /// </summary>
+    public static async Task<int> RunAsync(string programName, RootCommand root, string[] args, ILogger log, TextWriter? stderr = null, ConsoleVerbosity? verbosity = null)
     {
         stderr ??= Console.Error;
+        var verbose = new Option<bool>("--verbose", "-v")
+        {
+            Description = "Log every step to stderr, as on a terminal; without a terminal the default is warnings, errors and one summary line",
+            Recursive = true,
+        };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Log only warnings and errors to stderr (no summary line)", Recursive = true };
+        if (verbosity is not null)
+        {
+            root.Options.Add(verbose);
+            root.Options.Add(quiet);
+        }
+
         // No response files: an argument such as "@/etc/shadow" must stay a literal token (the
         // receiver's serve command gets attacker-controlled text as its last argument).
         var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
@@ -51,6 +72,20 @@ public static class ProgramHost
 
             await stderr.WriteLineAsync($"Try '{programName} --help'.");
             return (int)ExitCode.Usage;
+        }
+
+        if (verbosity is not null)
+        {
+            if (parse.GetValue(quiet) && parse.GetValue(verbose))
+            {
+                await stderr.WriteLineAsync($"{programName}: --quiet and --verbose exclude each other");
+                await stderr.WriteLineAsync($"Try '{programName} --help'.");
+                return (int)ExitCode.Usage;
+            }
+
+            verbosity.Level = parse.GetValue(quiet) ? Verbosity.Quiet
+                : parse.GetValue(verbose) && verbosity.Level != Verbosity.Debug ? Verbosity.Info
+                : verbosity.Level;
         }
 
         using var cts = new CancellationTokenSource();

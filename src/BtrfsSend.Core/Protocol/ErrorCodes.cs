@@ -67,6 +67,14 @@ public static class ErrorCodes
     /// <summary>The verb is disabled by the receiver's configuration (e.g. <c>get</c>, or a storage mode).</summary>
     public const string Disabled = "disabled";
 
+    /// <summary>
+    /// The store itself cannot take backups (BACKUP_ROOT missing — the backup disk not mounted —,
+    /// not a directory, read-only, or below MIN_FREE_SPACE): answered to <c>hello</c> (and to
+    /// <c>list</c> when BACKUP_ROOT cannot be read at all), so a producer refuses before it stops
+    /// any service. Nothing was created.
+    /// </summary>
+    public const string StoreUnusable = "store-unusable";
+
     /// <summary>A bug in the receiver; details are in its log only.</summary>
     public const string Internal = "internal";
 
@@ -74,7 +82,7 @@ public static class ErrorCodes
     public static IReadOnlyList<string> All { get; } =
     [
         BadCommand, BadSet, BadSnapshot, BadParent, Forbidden, Exists, MissingParent, ClockSkew, NoSpace,
-        TooLarge, Busy, Truncated, BadFrame, BadTrailer, HashMismatch, NotEncrypted, IdleTimeout, RateLimited, IoError, Disabled, Internal,
+        TooLarge, Busy, Truncated, BadFrame, BadTrailer, HashMismatch, NotEncrypted, IdleTimeout, RateLimited, IoError, Disabled, StoreUnusable, Internal,
     ];
 
     /// <summary>True if <paramref name="code"/> has the shape of a code (<c>[a-z][a-z-]{0,31}</c>), known or not.</summary>

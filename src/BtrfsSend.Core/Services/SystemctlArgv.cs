@@ -5,8 +5,12 @@ public static class SystemctlArgv
 {
     public const string Systemctl = "systemctl";
 
-    /// <summary><c>systemctl is-active --quiet UNIT</c>: exit 0 when running.</summary>
-    public static string[] IsActive(string unit) => [Systemctl, "is-active", "--quiet", "--", unit];
+    /// <summary>
+    /// <c>systemctl is-active UNIT</c>: prints the unit's state and exits 0 when it is active
+    /// (read by <see cref="IsActiveAnswer"/>; no --quiet, the printed state is what tells "inactive"
+    /// from "systemctl could not ask systemd").
+    /// </summary>
+    public static string[] IsActive(string unit) => [Systemctl, "is-active", "--", unit];
 
     /// <summary><c>systemctl stop UNIT</c>.</summary>
     public static string[] Stop(string unit) => [Systemctl, "stop", "--", unit];

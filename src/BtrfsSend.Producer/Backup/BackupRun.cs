@@ -64,7 +64,7 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
             hello = await greeting;
             if (!hello.Supports(HelloLine.EncryptedStreamMode))
             {
-                throw new PrerequisiteException($"the receiver ({hello.Render()}) does not serve encrypted-stream mode");
+                throw new PrerequisiteException($"the receiver ({hello.Render()}) does not serve encrypted-stream mode (a receiver that serves remote-btrfs leaves it out while its BACKUP_ROOT is unusable: see its check)");
             }
         }
         catch
@@ -75,7 +75,11 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         }
 
         var remote = await listing;
-        phases.Done("lock+prerequisites+hello+list");
+
+        // systemctl must answer for every unit before anything is touched (also in a dry run).
+        var quiescer = CreateQuiescer(options, tools, log);
+        var plan = await quiescer.PlanAsync(options.ServicesToQuiesce, cancellationToken);
+        phases.Done("lock+prerequisites+hello+list+services");
         var snapshots = new LocalSnapshots(options.SnapshotDirPath, options.SnapshotPrefix, tools);
         var state = new StateFile(options.StateFilePath);
         var previous = state.Read();
@@ -87,7 +91,7 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         var source = Prerequisites.SourcePath(options);
         if (dryRun)
         {
-            PrintDryRun(snapshots, snapshot, source, decision, previous, now);
+            PrintDryRun(snapshots, snapshot, source, decision, previous, now, plan);
             return 0;
         }
 
@@ -100,7 +104,7 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         var canaryToken = WriteCanary(options, source, snapshot, log);
         try
         {
-            await new Quiescer(tools, log).RunQuiescedAsync(options.ServicesToQuiesce, options.PreSnapshotHook, options.PostSnapshotHook,
+            await quiescer.RunQuiescedAsync(plan, options.PreSnapshotHook, options.PostSnapshotHook,
                 async () =>
                 {
                     await snapshots.CreateAsync(source, snapshot, cancellationToken);
@@ -165,7 +169,7 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         }
 
         state.Write(snapshot);
-        log.Information(
+        ConsoleVerbosity.Summary(log).Information(
             "backup OK: set {Set} {Kind} {Snapshot}{Parent}, {Plain} bytes sent as {Stored} encrypted bytes in {Seconds:F1} s ({Rate:F1} MiB/s), sha256 {Sha}",
             options.BackupSet, decision.IsIncremental ? "incremental" : "full", snapshot,
             decision.Parent is null ? "" : $" (parent {decision.Parent})", result.PlaintextBytes, result.StoredBytes,
@@ -191,11 +195,15 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         return token;
     }
 
-    private void PrintDryRun(LocalSnapshots snapshots, SnapshotName snapshot, string source, ParentDecision decision, SnapshotName? previous, DateTimeOffset now)
+    /// <summary>The quiescer for this config (SERVICES_MAY_RUN).</summary>
+    internal static Quiescer CreateQuiescer(ProducerOptions options, ToolRunner tools, ILogger log)
+        => new(tools, log) { MayRun = options.ServicesMayRun.ToHashSet(StringComparer.Ordinal) };
+
+    private void PrintDryRun(LocalSnapshots snapshots, SnapshotName snapshot, string source, ParentDecision decision, SnapshotName? previous, DateTimeOffset now, QuiescePlan plan)
     {
         var request = new ReceiveStreamRequest(options.BackupSet, snapshot, decision.IsIncremental, decision.Parent);
         Console.Out.WriteLine($"dry run: nothing is stopped, snapshotted, sent or deleted");
-        Console.Out.WriteLine($"  services to stop if running: {(options.ServicesToQuiesce.Count == 0 ? "(none)" : string.Join(' ', options.ServicesToQuiesce))}");
+        Console.Out.WriteLine($"  services:  {plan.Render()}");
         Console.Out.WriteLine($"  snapshot:  {Argv.Render(BtrfsArgv.SnapshotReadOnly(source, snapshots.PathOf(snapshot)))}");
         Console.Out.WriteLine($"  decision:  {decision.Reason}");
         Console.Out.WriteLine($"  send:      {Argv.Render(BtrfsArgv.Send(snapshots.PathOf(snapshot), decision.Parent is { } p ? snapshots.PathOf(p) : null))}");

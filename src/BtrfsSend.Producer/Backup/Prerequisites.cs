@@ -22,6 +22,15 @@ internal sealed class Prerequisites(ToolRunner tools)
             throw new PrerequisiteException("COMPRESSION=zstd needs the zstd program; install the zstd package");
         }
 
+        foreach (var (key, hook) in new[] { ("PRE_SNAPSHOT_HOOK", options.PreSnapshotHook), ("POST_SNAPSHOT_HOOK", options.PostSnapshotHook) })
+        {
+            const UnixFileMode anyExecute = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+            if (hook.Count > 0 && !(File.Exists(hook[0]) && (File.GetUnixFileMode(hook[0]) & anyExecute) != 0))
+            {
+                throw new PrerequisiteException($"{key} program {hook[0]} does not exist or is not executable; nothing was stopped or snapshotted");
+            }
+        }
+
         var source = SourcePath(options);
         if (!Directory.Exists(options.SourceTopDirPath))
         {

@@ -7,16 +7,60 @@ using Serilog;
 namespace BtrfsSend.Producer.Backup;
 
 /// <summary>
-/// Stops the listed services that are running, runs the snapshot, and restarts exactly the
-/// ones it stopped in reverse order — in a finally, so also when the snapshot fails or SIGTERM
-/// cancels the run (restarts never use the run's cancellation token). A service that fails to
-/// stop aborts before the snapshot. A service that fails to restart is the worst case:
-/// logged loudly and reported as <see cref="ServiceRestartException"/> (exit 7).
+/// The quiesce window. <see cref="PlanAsync"/> asks systemctl, before anything is touched, which
+/// listed units may be running; an answer that is not a unit state (systemctl cannot reach
+/// systemd, say) is a prerequisite failure, never "not running". <see cref="RunQuiescedAsync{T}(QuiescePlan, IReadOnlyList{string}, IReadOnlyList{string}, Func{Task{T}}, CancellationToken)"/>
+/// stops those units, checks that no listed unit is still running (a socket-activated unit may
+/// come back; a unit in <see cref="MayRun"/> may), runs the snapshot, and restarts exactly the
+/// units it stopped in reverse order — in a finally, so also when a stop or the snapshot fails or
+/// SIGTERM cancels the run (restarts never use the run's cancellation token). A unit that failed
+/// to stop is restarted too (it may be half-stopped). A service that fails to restart is the
+/// worst case: logged loudly and reported as <see cref="ServiceRestartException"/> (exit 7).
 /// </summary>
 internal sealed class Quiescer(ToolRunner tools, ILogger log)
 {
+    /// <summary>SERVICES_MAY_RUN: units whose snapshot may be taken while they run (a failed stop is a warning).</summary>
+    public IReadOnlySet<string> MayRun { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>Asks systemctl about every unit; throws <see cref="PrerequisiteException"/> when it cannot answer.</summary>
+    public async Task<QuiescePlan> PlanAsync(IReadOnlyList<string> services, CancellationToken cancellationToken = default)
+    {
+        var toStop = new List<string>();
+        var states = new List<string>();
+        foreach (var service in services)
+        {
+            var answer = await tools.TryRunAsync(SystemctlArgv.IsActive(service), cancellationToken: cancellationToken);
+            var activity = IsActiveAnswer.Interpret(service, answer);
+            var state = answer.StandardOutput.Trim();
+            states.Add(state.Length == 0 ? "active" : state);
+            switch (activity)
+            {
+                case UnitActivity.Running:
+                    toStop.Add(service);
+                    break;
+                case UnitActivity.NotRunning:
+                    log.Information("service {Service} is not running ({State}); left alone", service, state);
+                    break;
+                default:
+                    log.Warning("systemd does not know service {Service} (is-active: {State}); left alone: check SERVICES_TO_QUIESCE", service, state);
+                    break;
+            }
+        }
+
+        return new QuiescePlan(services, toStop, states);
+    }
+
+    /// <summary>Plans and runs the window in one go (the plan is asked for just before the window).</summary>
     public async Task<T> RunQuiescedAsync<T>(
         IReadOnlyList<string> services,
+        IReadOnlyList<string> preHook,
+        IReadOnlyList<string> postHook,
+        Func<Task<T>> snapshot,
+        CancellationToken cancellationToken = default)
+        => await RunQuiescedAsync(await PlanAsync(services, cancellationToken), preHook, postHook, snapshot, cancellationToken);
+
+    public async Task<T> RunQuiescedAsync<T>(
+        QuiescePlan plan,
         IReadOnlyList<string> preHook,
         IReadOnlyList<string> postHook,
         Func<Task<T>> snapshot,
@@ -34,28 +78,28 @@ internal sealed class Quiescer(ToolRunner tools, ILogger log)
                 await tools.RunAsync(preHook, cancellationToken: cancellationToken);
             }
 
-            foreach (var service in services)
+            foreach (var service in plan.ToStop)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var active = await tools.TryRunAsync(SystemctlArgv.IsActive(service), cancellationToken: cancellationToken);
-                if (!active.IsSuccess)
-                {
-                    log.Information("service {Service} is not running; left alone", service);
-                    continue;
-                }
-
                 var stop = await tools.TryRunAsync(SystemctlArgv.Stop(service), cancellationToken: CancellationToken.None);
-                if (!stop.IsSuccess)
+
+                // Restarted in any case: a failed stop may have half-stopped it.
+                stopped.Add(service);
+                if (stop.IsSuccess)
                 {
-                    // It may be half-stopped: include it in the restarts.
-                    stopped.Add(service);
+                    log.Information("stopped {Service}", service);
+                }
+                else if (MayRun.Contains(service))
+                {
+                    log.Warning("could not stop {Service} ({Failure}); SERVICES_MAY_RUN lists it, so the snapshot is taken anyway", service, new ToolFailedException(stop.Argv, stop.ExitCode, stop.StandardErrorTail).Message);
+                }
+                else
+                {
                     throw new ToolFailedException(stop.Argv, stop.ExitCode, stop.StandardErrorTail);
                 }
-
-                stopped.Add(service);
-                log.Information("stopped {Service}", service);
             }
 
+            await VerifyQuietAsync(plan, cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
             result = await snapshot();
         }
@@ -88,6 +132,29 @@ internal sealed class Quiescer(ToolRunner tools, ILogger log)
         }
 
         return result!;
+    }
+
+    /// <summary>
+    /// Just before the snapshot: no listed unit outside SERVICES_MAY_RUN may be running (stopped
+    /// ones must have stayed stopped; one that started since the plan must not slip through).
+    /// </summary>
+    private async Task VerifyQuietAsync(QuiescePlan plan, CancellationToken cancellationToken)
+    {
+        foreach (var service in plan.Services)
+        {
+            if (MayRun.Contains(service))
+            {
+                continue;
+            }
+
+            var answer = await tools.TryRunAsync(SystemctlArgv.IsActive(service), cancellationToken: cancellationToken);
+            if (IsActiveAnswer.Interpret(service, answer) == UnitActivity.Running)
+            {
+                throw new PrerequisiteException(
+                    $"service {service} is running ({answer.StandardOutput.Trim()}) in the quiesce window although it should be stopped; " +
+                    "no snapshot was taken and nothing was recorded (list it in SERVICES_MAY_RUN if a snapshot of it running is acceptable)");
+            }
+        }
     }
 
     private async Task<List<string>> RestartAsync(List<string> stopped)

@@ -53,6 +53,11 @@ internal sealed class ReceiverClient(SshArgv ssh, ToolRunner tools)
         var last = LastLine(stdout);
         if (ResponseLine.Parse(last).Value is ErrLine err)
         {
+            if (err.Code == ErrorCodes.StoreUnusable)
+            {
+                throw new PrerequisiteException($"the receiver cannot store backups: {err.Message}; nothing was stopped, snapshotted or sent");
+            }
+
             throw err.Code is ErrorCodes.Truncated or ErrorCodes.BadFrame or ErrorCodes.BadTrailer or ErrorCodes.HashMismatch or ErrorCodes.IoError or ErrorCodes.NoSpace
                 ? new TransferFailedException($"the receiver did not store {request.Verb}: {err.Code}: {err.Message}")
                 : new RefusedException(err.Code, $"the receiver refused '{request.ToCommandLine()}': {err.Code}: {err.Message}");

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using BtrfsSend.Core.Btrfs;
 using BtrfsSend.Core.Configuration;
 using BtrfsSend.Core.Errors;
+using BtrfsSend.Core.Hosting;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Core.Protocol;
@@ -29,6 +30,9 @@ internal sealed class RemoteBtrfsRun(ProducerOptions options, ToolRunner tools, 
             throw new PrerequisiteException($"the receiver ({hello.Render()}) does not serve remote-btrfs mode; set LUKS_DEVICE, LUKS_NAME, LUKS_MOUNT and RECEIVED_ROOT on the backup server");
         }
 
+        // Before the volume is opened: systemctl must answer for every unit (a prerequisite).
+        var quiescer = BackupRun.CreateQuiescer(options, tools, log);
+        var plan = await quiescer.PlanAsync(options.ServicesToQuiesce, cancellationToken);
         var snapshots = new LocalSnapshots(options.SnapshotDirPath, options.SnapshotPrefix, tools);
         var state = new StateFile(options.StateFilePath);
         var previous = state.Read();
@@ -36,6 +40,7 @@ internal sealed class RemoteBtrfsRun(ProducerOptions options, ToolRunner tools, 
         if (dryRun)
         {
             Console.Out.WriteLine("dry run: the LUKS volume is not opened; nothing is stopped, snapshotted, sent or deleted");
+            Console.Out.WriteLine($"  services: {plan.Render()}");
             Console.Out.WriteLine($"  open:     {Argv.Render(receiver.Ssh.For(new OpenLuksRequest().ToCommandLine()))} < LUKS_KEY_FILE");
             Console.Out.WriteLine($"  snapshot: {Argv.Render(BtrfsArgv.SnapshotReadOnly(Prerequisites.SourcePath(options), snapshots.PathOf(snapshot)))}");
             Console.Out.WriteLine($"  parent:   {previous?.Value ?? "none (full)"} if it exists locally and was received");
@@ -65,7 +70,7 @@ internal sealed class RemoteBtrfsRun(ProducerOptions options, ToolRunner tools, 
         var succeeded = false;
         try
         {
-            await BackupAsync(client, snapshots, state, previous, snapshot, cancellationToken);
+            await BackupAsync(client, quiescer, plan, snapshots, state, previous, snapshot, cancellationToken);
             succeeded = true;
         }
         finally
@@ -76,7 +81,7 @@ internal sealed class RemoteBtrfsRun(ProducerOptions options, ToolRunner tools, 
         return 0;
     }
 
-    private async Task BackupAsync(RemoteBtrfsClient client, LocalSnapshots snapshots, StateFile state, SnapshotName? previous, SnapshotName snapshot, CancellationToken cancellationToken)
+    private async Task BackupAsync(RemoteBtrfsClient client, Quiescer quiescer, QuiescePlan plan, LocalSnapshots snapshots, StateFile state, SnapshotName? previous, SnapshotName snapshot, CancellationToken cancellationToken)
     {
         var received = await client.ListReceivedAsync(options.BackupSet, cancellationToken);
         var local = snapshots.List();
@@ -109,7 +114,7 @@ internal sealed class RemoteBtrfsRun(ProducerOptions options, ToolRunner tools, 
         var canaryToken = BackupRun.WriteCanary(options, Prerequisites.SourcePath(options), snapshot, log);
         try
         {
-            await new Quiescer(tools, log).RunQuiescedAsync(options.ServicesToQuiesce, options.PreSnapshotHook, options.PostSnapshotHook,
+            await quiescer.RunQuiescedAsync(plan, options.PreSnapshotHook, options.PostSnapshotHook,
                 async () =>
                 {
                     await snapshots.CreateAsync(Prerequisites.SourcePath(options), snapshot, cancellationToken);
@@ -139,7 +144,7 @@ internal sealed class RemoteBtrfsRun(ProducerOptions options, ToolRunner tools, 
         }
 
         state.Write(snapshot);
-        log.Information("backup OK: set {Set} {Kind} {Snapshot}{Parent} received by btrfs receive on the backup server, {Bytes} bytes in {Seconds:F1} s, sha256 {Sha}",
+        ConsoleVerbosity.Summary(log).Information("backup OK: set {Set} {Kind} {Snapshot}{Parent} received by btrfs receive on the backup server, {Bytes} bytes in {Seconds:F1} s, sha256 {Sha}",
             options.BackupSet, parent is null ? "full" : "incremental", snapshot, parent is null ? "" : $" (parent {parent})",
             result.PlaintextBytes, result.Duration.TotalSeconds, result.StoredSha256);
         await client.PruneReceivedAsync(options.BackupSet, cancellationToken);

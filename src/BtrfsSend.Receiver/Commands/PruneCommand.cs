@@ -1,5 +1,6 @@
 using System.CommandLine;
 using BtrfsSend.Core.Errors;
+using BtrfsSend.Core.Hosting;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Storage;
 using BtrfsSend.Receiver.Commands.Base;
@@ -32,14 +33,23 @@ internal static class PruneCommand
             var sets = ChooseSets(parse.GetValue(set), parse.GetValue(all), options.BackupSet, store);
             var pruner = new SetPruner(store, options.Keep, runLog, clock);
             var failures = 0;
+            var outcomes = new List<PruneOutcome>();
             foreach (var s in sets)
             {
                 var outcome = pruner.Prune(s, parse.GetValue(dryRun), Console.Out);
+                outcomes.Add(outcome);
                 if (!outcome.IsSuccess)
                 {
                     runLog.Error("prune: {Failure}", outcome.Failure);
                     failures++;
                 }
+            }
+
+            if (!parse.GetValue(dryRun) && failures == 0)
+            {
+                // The one line a cron run prints (the per-set lines need -v or a terminal).
+                ConsoleVerbosity.Summary(runLog).Information("prune OK: {Sets} set(s), kept {Kept}, deleted {Deleted}, freed {Bytes} bytes",
+                    outcomes.Count, outcomes.Sum(o => o.Kept), outcomes.Sum(o => o.Deleted), outcomes.Sum(o => o.BytesFreed));
             }
 
             ReceiverConfig.Close(runLog, log);

@@ -17,7 +17,7 @@ internal sealed class ServeRefusal(string code, string message, Exception? inner
         ErrorCodes.Busy => ExitCode.LockHeld,
         ErrorCodes.Truncated or ErrorCodes.IdleTimeout => ExitCode.TransferFailed,
         ErrorCodes.BadFrame or ErrorCodes.BadTrailer or ErrorCodes.HashMismatch => ExitCode.IntegrityFailed,
-        ErrorCodes.NoSpace or ErrorCodes.IoError => ExitCode.StorageFailed,
+        ErrorCodes.NoSpace or ErrorCodes.IoError or ErrorCodes.StoreUnusable => ExitCode.StorageFailed,
         ErrorCodes.Internal => ExitCode.InternalError,
         _ => ExitCode.Refused,
     };

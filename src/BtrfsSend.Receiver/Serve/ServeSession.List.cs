@@ -9,6 +9,13 @@ internal sealed partial class ServeSession
     private async Task<int> ListAsync(ListRequest request)
     {
         RequireAllowed(request.Set);
+
+        // An unmounted backup disk must not pass for an empty set (the producer would plan a full).
+        if (StoreUsability.ProblemForReading(options) is { } unusable)
+        {
+            throw new ServeRefusal(ErrorCodes.StoreUnusable, unusable);
+        }
+
         SetDirectory.RequireNoSymlink(_store.RootDirPath, request.Set);
         CleanStaleTempsIfIdle(request.Set);
         var contents = _store.Read(request.Set);

@@ -119,12 +119,30 @@ internal sealed partial class ServeSession(
         return (int)refusal.ExitCode;
     }
 
+    /// <summary>
+    /// The version and the modes served. An unusable BACKUP_ROOT is answered <c>ERR store-unusable</c>
+    /// (an older producer then stops with "refused", still before quiescing); a receiver that also
+    /// serves remote-btrfs (which does not use BACKUP_ROOT) instead leaves encrypted-stream out of
+    /// its modes, so that remote-btrfs producers keep working.
+    /// </summary>
     private async Task<int> HelloAsync()
     {
         var version = ProgramVersion.Current.Length <= 64 ? ProgramVersion.Current : ProgramVersion.Current[..64];
-        string[] modes = Luks.LuksSession.IsConfigured(options)
-            ? [HelloLine.EncryptedStreamMode, HelloLine.RemoteBtrfsMode]
-            : [HelloLine.EncryptedStreamMode];
+        var luks = Luks.LuksSession.IsConfigured(options);
+        var storeProblem = StoreUsability.ProblemForUploads(options);
+        if (storeProblem is not null && !luks)
+        {
+            throw new ServeRefusal(ErrorCodes.StoreUnusable, storeProblem);
+        }
+
+        if (storeProblem is not null)
+        {
+            log.Warning("hello: encrypted-stream mode not offered: {Problem}", storeProblem);
+        }
+
+        string[] modes = !luks ? [HelloLine.EncryptedStreamMode]
+            : storeProblem is null ? [HelloLine.EncryptedStreamMode, HelloLine.RemoteBtrfsMode]
+            : [HelloLine.RemoteBtrfsMode];
         await WriteLineAsync(new HelloLine(version, HelloLine.CurrentProtocol, modes).Render());
         return 0;
     }

@@ -5,7 +5,7 @@ namespace BtrfsSend.Core.Tests.Services;
 public sealed class SystemctlArgvTests
 {
     [Theory]
-    [InlineData("is-active", "systemctl|is-active|--quiet|--|php8.2-fpm")]
+    [InlineData("is-active", "systemctl|is-active|--|php8.2-fpm")]
     [InlineData("stop", "systemctl|stop|--|php8.2-fpm")]
     [InlineData("start", "systemctl|start|--|php8.2-fpm")]
     public void Each_systemctl_command_ends_the_options_before_the_unit(string verb, string expected)

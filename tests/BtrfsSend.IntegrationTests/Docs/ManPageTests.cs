@@ -157,7 +157,7 @@ public sealed partial class ManPageTests(ProgramHelp help)
         Assert.Contains("EXIT STATUS", result.StandardOutput, StringComparison.Ordinal);
     }
 
-    private static bool IsCommonOption(string option) => option is "--help" or "-h" or "-?" or "--version";
+    private static bool IsCommonOption(string option) => option is "--help" or "-h" or "-?" or "--version" or "--verbose" or "-v" or "--quiet" or "-q";
 
     private static ManPageText Page(string program) => new(File.ReadAllText(RepoPaths.Of("docs", $"{program}.8.md")));
 

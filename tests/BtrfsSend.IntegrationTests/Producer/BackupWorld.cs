@@ -125,7 +125,8 @@ internal sealed class BackupWorld : IAsyncDisposable
     /// <summary>The fake systemctl's state dir (running/, fail-stop/, fail-start/, slow-stop/, log).</summary>
     public string SystemctlDirPath => Systemctl.StateDirPath;
 
-    private FakeSystemctl Systemctl => _systemctl ?? throw new InvalidOperationException("call InstallFakeSystemctl first");
+    /// <summary>The installed fake systemctl (to break its bus, make a stop slow, ...).</summary>
+    public FakeSystemctl Systemctl => _systemctl ?? throw new InvalidOperationException("call InstallFakeSystemctl first");
 
     /// <summary>Installs the shared fake systemctl (this machine has no systemd) into the fake bin dir.</summary>
     public void InstallFakeSystemctl(params string[] running) => _systemctl = new FakeSystemctl(FakeBinDirPath, running);

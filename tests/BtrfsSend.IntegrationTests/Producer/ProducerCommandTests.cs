@@ -21,7 +21,7 @@ public sealed class ProducerCommandTests
         Assert.True(dry.Stdout.Contains($"decision:  incremental against {state!.Trim()}", StringComparison.Ordinal), dry.Stdout);
         Assert.True(dry.Stdout.Contains($"btrfs send -q -p {world.SnapshotDirPath}/{state.Trim()} {world.SnapshotDirPath}/prod-srv-rootfs-", StringComparison.Ordinal), dry.Stdout);
         Assert.True(dry.Stdout.Contains("receive-stream prod-srv/rootfs prod-srv-rootfs-", StringComparison.Ordinal), dry.Stdout);
-        Assert.True(dry.Stdout.Contains("services to stop if running: a", StringComparison.Ordinal), dry.Stdout);
+        Assert.True(dry.Stdout.Contains("services:  a (active: stopped)", StringComparison.Ordinal), dry.Stdout);
         Assert.Equal(state, world.State());
         Assert.Equal(snapshots, world.LocalSnapshotNames());
         Assert.Equal(store, world.StoreFiles());

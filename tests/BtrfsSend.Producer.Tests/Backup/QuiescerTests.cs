@@ -25,9 +25,10 @@ public sealed class QuiescerTests
         Assert.Equal(["stop a", "stop c", "stop d", "start d", "start c", "start a"], systemctl.StopsAndStarts);
         Assert.Equal(["a", "c", "d"], systemctl.Running);
         Assert.Equal(
-            ["systemctl is-active --quiet -- a", "systemctl stop -- a", "systemctl is-active --quiet -- b", "systemctl is-active --quiet -- c",
-             "systemctl stop -- c", "systemctl is-active --quiet -- d", "systemctl stop -- d", "snapshot"],
-            systemctl.Log.Take(8));
+            ["systemctl is-active -- a", "systemctl is-active -- b", "systemctl is-active -- c", "systemctl is-active -- d",
+             "systemctl stop -- a", "systemctl stop -- c", "systemctl stop -- d",
+             "systemctl is-active -- a", "systemctl is-active -- b", "systemctl is-active -- c", "systemctl is-active -- d", "snapshot"],
+            systemctl.Log.Take(12));
     }
 
     [Fact]
@@ -61,9 +62,9 @@ public sealed class QuiescerTests
         Assert.False(snapshotCalled);
         Assert.Contains("stop", thrown.Message, StringComparison.Ordinal);
         Assert.Contains("Job for b failed", thrown.Message, StringComparison.Ordinal);
-        // c was never touched; b (possibly half-stopped) and a are started again, b first.
+        // c was never stopped; b (possibly half-stopped) and a are started again, b first.
         Assert.Equal(["stop a", "stop b", "start b", "start a"], systemctl.StopsAndStarts);
-        Assert.DoesNotContain(systemctl.Log, l => l.EndsWith("-- c", StringComparison.Ordinal));
+        Assert.DoesNotContain(systemctl.Log, l => l.EndsWith("-- c", StringComparison.Ordinal) && !l.Contains("is-active", StringComparison.Ordinal));
         Assert.Equal(["a", "b", "c"], systemctl.Running);
     }
 
@@ -169,6 +170,104 @@ public sealed class QuiescerTests
 
         Assert.False(snapshotCalled);
         Assert.Empty(systemctl.StopsAndStarts);
-        Assert.Equal(["hook post --flag"], systemctl.Log);
+        Assert.Equal(["hook post --flag"], systemctl.Log.Where(l => !l.Contains("is-active", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task When_systemctl_cannot_reach_systemd_the_plan_fails_with_exit_9_and_nothing_is_stopped_or_snapshotted()
+    {
+        using var systemctl = new FakeSystemctl("a", "b");
+        systemctl.BreakBus();
+        var quiescer = new Quiescer(systemctl.Tools, Serilog.Core.Logger.None);
+        var snapshotCalled = false;
+
+        var thrown = await Assert.ThrowsAsync<PrerequisiteException>(() => quiescer.RunQuiescedAsync(["a", "b"], NoHook, NoHook, () =>
+        {
+            snapshotCalled = true;
+            return Task.FromResult(true);
+        }));
+
+        Assert.Equal(ExitCode.Prerequisite, thrown.ExitCode);
+        Assert.Equal(
+            "systemctl cannot tell whether a is running (systemctl is-active exited 1 and said 'Failed to connect to bus: No such file or directory'); "
+            + "quiescing cannot be trusted, so nothing was stopped, snapshotted or recorded; fix systemctl (is systemd reachable?) and run again",
+            thrown.Message);
+        Assert.False(snapshotCalled);
+        Assert.Empty(systemctl.StopsAndStarts);
+        Assert.Equal(["a", "b"], systemctl.Running);
+    }
+
+    [Fact]
+    public async Task Inactive_failed_and_unknown_units_are_left_alone_and_every_other_state_word_is_stopped()
+    {
+        using var systemctl = new FakeSystemctl("a");
+        systemctl.Unknown("typo");
+        var quiescer = new Quiescer(systemctl.Tools, Serilog.Core.Logger.None);
+
+        var plan = await quiescer.PlanAsync(["a", "b", "typo"]);
+
+        Assert.Equal(["a"], plan.ToStop);
+        Assert.Equal("a (active: stopped), b (inactive: left alone), typo (unknown: left alone)", plan.Render());
+    }
+
+    [Fact]
+    public async Task A_stop_that_cannot_reach_systemd_aborts_before_the_snapshot_and_restarts_the_units_already_stopped()
+    {
+        using var systemctl = new FakeSystemctl("a", "b");
+        var quiescer = new Quiescer(systemctl.Tools, Serilog.Core.Logger.None);
+        var plan = await quiescer.PlanAsync(["a", "b"]);
+        File.WriteAllText(Path.Combine(systemctl.StateDirPath, "fail-stop", "b"), "");
+        var snapshotCalled = false;
+
+        var thrown = await Assert.ThrowsAsync<ToolFailedException>(() => quiescer.RunQuiescedAsync(plan, NoHook, NoHook, () =>
+        {
+            snapshotCalled = true;
+            return Task.FromResult(true);
+        }));
+
+        Assert.Contains("'systemctl stop -- b' exited with 1", thrown.Message, StringComparison.Ordinal);
+        Assert.False(snapshotCalled);
+        Assert.Equal(["stop a", "stop b", "start b", "start a"], systemctl.StopsAndStarts);
+        Assert.Equal(["a", "b"], systemctl.Running);
+    }
+
+    [Fact]
+    public async Task A_unit_still_running_after_its_stop_blocks_the_snapshot_and_every_stopped_unit_is_restarted()
+    {
+        using var systemctl = new FakeSystemctl("a", "b");
+        systemctl.ComesBack("b");
+        var quiescer = new Quiescer(systemctl.Tools, Serilog.Core.Logger.None);
+        var snapshotCalled = false;
+
+        var thrown = await Assert.ThrowsAsync<PrerequisiteException>(() => quiescer.RunQuiescedAsync(["a", "b"], NoHook, NoHook, () =>
+        {
+            snapshotCalled = true;
+            return Task.FromResult(true);
+        }));
+
+        Assert.StartsWith("service b is running (active) in the quiesce window although it should be stopped; no snapshot was taken", thrown.Message, StringComparison.Ordinal);
+        Assert.False(snapshotCalled);
+        Assert.Equal(["stop a", "stop b", "start b", "start a"], systemctl.StopsAndStarts);
+        Assert.Equal(["a", "b"], systemctl.Running);
+    }
+
+    [Fact]
+    public async Task A_unit_in_SERVICES_MAY_RUN_that_cannot_be_stopped_is_snapshotted_running_and_restarted()
+    {
+        using var systemctl = new FakeSystemctl("a", "b", "c");
+        systemctl.FailStop("b");
+        systemctl.ComesBack("c");
+        var quiescer = new Quiescer(systemctl.Tools, Serilog.Core.Logger.None) { MayRun = new HashSet<string>(["b", "c"], StringComparer.Ordinal) };
+
+        var result = await quiescer.RunQuiescedAsync(["a", "b", "c"], NoHook, NoHook, () =>
+        {
+            systemctl.Mark("snapshot");
+            return Task.FromResult(7);
+        });
+
+        Assert.Equal(7, result);
+        Assert.Contains("snapshot", systemctl.Log);
+        Assert.Equal(["stop a", "stop b", "stop c", "start c", "start b", "start a"], systemctl.StopsAndStarts);
+        Assert.Equal(["a", "b", "c"], systemctl.Running);
     }
 }
