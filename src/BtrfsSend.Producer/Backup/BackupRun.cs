@@ -30,8 +30,8 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         var checks = new Prerequisites(tools).CheckAsync(options, cancellationToken);
         if (options.Mode == BackupMode.RemoteBtrfs)
         {
-            await checks;
-            return await new RemoteBtrfs.RemoteBtrfsRun(options, tools, receiver, log, clock).RunAsync(dryRun, cancellationToken);
+            var remoteProtocol = await checks;
+            return await new RemoteBtrfs.RemoteBtrfsRun(options, tools, receiver, log, clock) { Protocol = remoteProtocol }.RunAsync(dryRun, cancellationToken);
         }
 
         EncryptionKeys keys;
@@ -53,9 +53,10 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         var greeting = receiver.HelloAsync(cancellationToken);
         var listing = receiver.ListAsync(options.BackupSet, cancellationToken);
         HelloLine hello;
+        SendProtocol protocol;
         try
         {
-            await checks;
+            protocol = await checks;
             hello = await greeting;
             if (!hello.Supports(HelloLine.EncryptedStreamMode))
             {
@@ -82,7 +83,7 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         var source = Prerequisites.SourcePath(options);
         if (dryRun)
         {
-            PrintDryRun(snapshots, snapshot, source, decision, previous, now);
+            PrintDryRun(snapshots, snapshot, source, decision, previous, now, protocol);
             return 0;
         }
 
@@ -124,12 +125,13 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
                 {
                     SnapshotUuid = await snapshotUuid,
                     ParentUuid = await parentUuid,
+                    SendProto = protocol.Version,
                     ProducerVersion = VersionToken(),
                     Compression = options.Compression,
                     CanaryToken = canaryToken,
                 },
             };
-            var sendArgv = BtrfsArgv.Send(snapshots.PathOf(snapshot), decision.Parent is { } parent ? snapshots.PathOf(parent) : null);
+            var sendArgv = BtrfsArgv.Send(snapshots.PathOf(snapshot), decision.Parent is { } parent ? snapshots.PathOf(parent) : null, protocol);
             using var progress = new ConsoleProgress();
             result = await new SendPipeline(receiver, log).RunAsync(sendArgv, request, keys, options.Compression, progress, cancellationToken);
         }
@@ -143,9 +145,9 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         phases.Done("send");
         state.Write(snapshot);
         log.Information(
-            "backup OK: set {Set} {Kind} {Snapshot}{Parent}, {Plain} bytes sent as {Stored} encrypted bytes in {Seconds:F1} s ({Rate:F1} MiB/s), sha256 {Sha}",
+            "backup OK: set {Set} {Kind} {Snapshot}{Parent}, {Plain} bytes ({Proto}) sent as {Stored} encrypted bytes in {Seconds:F1} s ({Rate:F1} MiB/s), sha256 {Sha}",
             options.BackupSet, decision.IsIncremental ? "incremental" : "full", snapshot,
-            decision.Parent is null ? "" : $" (parent {decision.Parent})", result.PlaintextBytes, result.StoredBytes,
+            decision.Parent is null ? "" : $" (parent {decision.Parent})", result.PlaintextBytes, protocol.Describe(), result.StoredBytes,
             result.Duration.TotalSeconds, result.PlaintextBytes / 1048576.0 / Math.Max(result.Duration.TotalSeconds, 1e-3), result.StoredSha256);
 
         await new LocalPruner(snapshots, options.LocalKeep, log).PruneAsync(snapshot, clock.GetUtcNow());
@@ -168,14 +170,14 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         return token;
     }
 
-    private void PrintDryRun(LocalSnapshots snapshots, SnapshotName snapshot, string source, ParentDecision decision, SnapshotName? previous, DateTimeOffset now)
+    private void PrintDryRun(LocalSnapshots snapshots, SnapshotName snapshot, string source, ParentDecision decision, SnapshotName? previous, DateTimeOffset now, SendProtocol protocol)
     {
         var request = new ReceiveStreamRequest(options.BackupSet, snapshot, decision.IsIncremental, decision.Parent);
         Console.Out.WriteLine($"dry run: nothing is stopped, snapshotted, sent or deleted");
         Console.Out.WriteLine($"  services to stop if running: {(options.ServicesToQuiesce.Count == 0 ? "(none)" : string.Join(' ', options.ServicesToQuiesce))}");
         Console.Out.WriteLine($"  snapshot:  {Argv.Render(BtrfsArgv.SnapshotReadOnly(source, snapshots.PathOf(snapshot)))}");
         Console.Out.WriteLine($"  decision:  {decision.Reason}");
-        Console.Out.WriteLine($"  send:      {Argv.Render(BtrfsArgv.Send(snapshots.PathOf(snapshot), decision.Parent is { } p ? snapshots.PathOf(p) : null))}");
+        Console.Out.WriteLine($"  send:      {Argv.Render(BtrfsArgv.Send(snapshots.PathOf(snapshot), decision.Parent is { } p ? snapshots.PathOf(p) : null, protocol))} ({protocol.Describe()})");
         if (options.Compression == StreamCompression.Zstd)
         {
             Console.Out.WriteLine($"  compress:  {Argv.Render(SendPipeline.ZstdArgv)} (before encryption)");

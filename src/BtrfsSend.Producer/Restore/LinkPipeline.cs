@@ -70,7 +70,7 @@ internal sealed class LinkPipeline
 
             async Task ConsumePlaintextAsync(Stream plain, Func<CancellationToken, Task> endCheck, CancellationToken ct)
             {
-                await using var validated = SendStreamValidatingStream.ForReading(plain, leaveOpen: true);
+                await using var validated = SendStreamValidatingStream.ForReading(plain, leaveOpen: true, expectedVersion: link.DeclaredSendProto);
                 if (receiveDirPath is null)
                 {
                     await validated.CopyToAsync(Stream.Null, BufferSize, ct);
