@@ -25,9 +25,13 @@ public static class BtrfsArgv
         return [.. argv];
     }
 
-    /// <summary><c>btrfs receive -q [-e] DIR</c> reading the stream from stdin.</summary>
+    /// <summary>
+    /// <c>btrfs receive -q [-e] --chroot DIR</c> reading the stream from stdin. --chroot: the
+    /// stream's paths resolve inside DIR, and a path near PATH_MAX inside the snapshot still fits
+    /// (without it btrfs receive prefixes DIR and fails with "target path invalid").
+    /// </summary>
     public static string[] Receive(string targetDirPath, bool stopAtEnd = false)
-        => stopAtEnd ? [Btrfs, "receive", "-q", "-e", targetDirPath] : [Btrfs, "receive", "-q", targetDirPath];
+        => stopAtEnd ? [Btrfs, "receive", "-q", "-e", "--chroot", targetDirPath] : [Btrfs, "receive", "-q", "--chroot", targetDirPath];
 
     /// <summary><c>btrfs subvolume snapshot -r SOURCE TARGET</c>.</summary>
     public static string[] SnapshotReadOnly(string sourcePath, string targetPath)

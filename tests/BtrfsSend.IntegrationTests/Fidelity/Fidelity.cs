@@ -1,0 +1,13 @@
+using BtrfsSend.TestSupport;
+
+namespace BtrfsSend.IntegrationTests.Fidelity;
+
+/// <summary>What btrfs send itself does not carry, as docs/fidelity.md lists it; each is shown by <see cref="BtrfsSendLimitTests"/>.</summary>
+internal static class Fidelity
+{
+    /// <summary>The differences a restored copy may show against its source, and only these.</summary>
+    public static readonly TreeAllowance[] Limits =
+    [
+        new(".", "mtime", "an incremental that leaves the subvolume root unchanged does not set the root's mtime: the received root keeps the time of the receive"),
+    ];
+}
