@@ -35,9 +35,9 @@ internal static class HardTree
         # xattrs of every namespace on a file, a directory and a symlink (user.* is not allowed on symlinks).
         echo x > xf; mkdir xd; ln -s xf xl; mkdir gone
         for t in xf xd; do
-          setfattr -n user.a -v "u $t" $t; setfattr -n trusted.b -v 0x00ff01 $t; setfattr -n security.c -v "s $t" $t
+          setfattr -n user.a -v "u $t" $t; setfattr -n trusted.b -v 0x00ff01 $t; setfattr -n security.label -v "s $t" $t
         done
-        setfattr -h -n trusted.b -v link xl; setfattr -h -n security.c -v link xl
+        setfattr -h -n trusted.b -v link xl; setfattr -h -n security.label -v link xl
         echo cap > cap; chown 1000:1000 cap; setcap cap_net_bind_service+ep cap
         # POSIX ACLs: access and default.
         setfacl -m u:1234:rw,g:5678:r xf
@@ -71,7 +71,7 @@ internal static class HardTree
     public const string Change1 = """
         set -e
         cd "$1/hard"
-        setfattr -n user.a -v changed xf; setfattr -x trusted.b xd; setfattr -h -x security.c xl
+        setfattr -n user.a -v changed xf; setfattr -x trusted.b xd; setfattr -h -x security.label xl
         setfacl -b xf
         ln k1 k3
         cp -p h1 h1.tmp; mv h1.tmp h1

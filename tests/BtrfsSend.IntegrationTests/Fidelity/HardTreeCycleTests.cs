@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using BtrfsSend.IntegrationTests.Producer;
 using BtrfsSend.TestSupport;
 using CliWrap;
@@ -18,7 +17,6 @@ public sealed class HardTreeCycleTests
     [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg", "python3", "setfattr", "setfacl", "setcap", "compsize", "fallocate", "mknod", "mkfifo")]
     public async Task The_hard_tree_and_three_incrementals_restore_identically_from_a_directory_over_ssh_and_with_plain_gpg_and_btrfs_receive()
     {
-        var clock = Stopwatch.StartNew();
         await using var world = await BackupWorld.CreateAsync("SEND_PROTO=2\nSEND_COMPRESSED_DATA=yes");
         await Run.OutAsync("mount", "-o", "remount,compress=zstd", world.Prod.MountDirPath);
         await Run.OutAsync("bash", "-c", HardTree.Build, "build", world.RootfsPath);
@@ -74,6 +72,5 @@ public sealed class HardTreeCycleTests
         // are mounted without compression, so zstd extents there were written as they were sent.
         var compsize = await Run.OutAsync("compsize", fromDirectory.PathOf(Path.Combine(latest, "hard", "text.log")));
         Assert.Contains("zstd", compsize, StringComparison.Ordinal);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(120), $"the cycle took {clock.Elapsed.TotalSeconds:F0} s");
     }
 }
