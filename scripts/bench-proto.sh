@@ -20,7 +20,7 @@ S=$W/src/vol
 btrfs subvolume create "$S" >/dev/null
 mkdir -p "$S/var/log" "$S/var/lib/db"
 for i in $(seq 1 8); do
-  seq -f "2026-12-06T12:00:%g host app[$i]: request handled in %g ms status=200 path=/api/v1/items" 1 $((LOGS * 1024 * 1024 / 8 / 75)) > "$S/var/log/app$i.log"
+  seq 1 $((LOGS * 1024 * 1024 / 8 / 75)) | awk -v i="$i" '{ printf "2026-12-06T12:%02d:%02d host app[%d]: request %d handled in %d ms status=200 path=/api/v1/items\n", ($1 / 60) % 60, $1 % 60, i, $1, $1 % 977 }' > "$S/var/log/app$i.log"
 done
 head -c 128M /dev/urandom > "$S/var/lib/db/random.bin"
 truncate -s 512M "$S/var/lib/db/sparse.img"
