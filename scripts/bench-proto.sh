@@ -28,7 +28,7 @@ head -c 16M /dev/urandom | dd of="$S/var/lib/db/sparse.img" bs=1M seek=100 conv=
 cp --reflink=always "$S/var/log/app1.log" "$S/var/log/app1.log.reflink"
 sync
 btrfs subvolume snapshot -r "$S" "$W/src/s1" >/dev/null
-yes 'appended line of log text for the incremental' | head -c 32M >> "$S/var/log/app2.log"
+( yes 'appended line of log text for the incremental' || true ) | head -c 32M >> "$S/var/log/app2.log"
 head -c 8M /dev/urandom | dd of="$S/var/lib/db/random.bin" bs=1M seek=32 conv=notrunc status=none
 fallocate --punch-hole --offset $((4 << 20)) --length $((16 << 20)) "$S/var/log/app3.log"
 sync
