@@ -140,31 +140,6 @@ public sealed class BtrfsLoopFixture : IAsyncDisposable
         Chown(Path.Combine(root, "etc/hostname"), 1234, 5678);
     }
 
-    /// <summary>
-    /// A manifest of a tree: path, type, mode, owner, size, link count, mtime, symlink target and
-    /// SHA-256 of every regular file, sorted — equal manifests mean equal trees.
-    /// </summary>
-    public static async Task<string> TreeManifestAsync(string root)
-    {
-        var listing = await Run.OutAsync("find", root, "-mindepth", "1", "-printf", "%P|%y|%m|%U:%G|%s|%n|%T@|%l\n");
-        var lines = listing.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal).ToList();
-        var sb = new StringBuilder();
-        foreach (var line in lines)
-        {
-            sb.Append(line);
-            var fields = line.Split('|');
-            if (fields[1] == "f")
-            {
-                await using var file = File.OpenRead(Path.Combine(root, fields[0]));
-                sb.Append('|').Append(Convert.ToHexStringLower(await SHA256.HashDataAsync(file)));
-            }
-
-            sb.Append('\n');
-        }
-
-        return sb.ToString();
-    }
-
     public async ValueTask DisposeAsync()
     {
         if (_mounted || MountTable.IsMountPoint(MountDirPath))

@@ -8,15 +8,14 @@ public static class BtrfsArgv
 {
     public const string Btrfs = "btrfs";
 
-    /// <summary><c>btrfs send [-p PARENT] [--proto N] SNAPSHOT</c>; -q keeps stderr for real errors.</summary>
-    public static string[] Send(string snapshotPath, string? parentPath = null, int? protocol = null)
+    /// <summary>
+    /// <c>btrfs send -q [--proto 2 [--compressed-data]] [-p PARENT] SNAPSHOT</c>; -q keeps stderr for
+    /// real errors. Protocol 1 adds no option: it is what every btrfs-progs sends by default.
+    /// </summary>
+    public static string[] Send(string snapshotPath, string? parentPath = null, SendProtocol? protocol = null)
     {
         var argv = new List<string> { Btrfs, "send", "-q" };
-        if (protocol is { } proto)
-        {
-            argv.AddRange(["--proto", proto.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        }
-
+        argv.AddRange((protocol ?? SendProtocol.V1).SendOptions());
         if (parentPath is not null)
         {
             argv.AddRange(["-p", parentPath]);

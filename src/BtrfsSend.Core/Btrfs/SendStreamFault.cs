@@ -9,6 +9,9 @@ public enum SendStreamFault
     /// <summary>The header names a protocol version this tool does not accept.</summary>
     UnsupportedVersion,
 
+    /// <summary>The header's protocol version is not the one declared for this stream (<c>send_proto</c>).</summary>
+    VersionMismatch,
+
     /// <summary>A command's stored CRC32C does not match its header and payload.</summary>
     CrcMismatch,
 

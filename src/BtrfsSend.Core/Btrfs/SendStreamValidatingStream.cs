@@ -15,7 +15,7 @@ public sealed class SendStreamValidatingStream : Stream
     private readonly bool _isWriter;
     private readonly bool _leaveOpen;
 
-    private SendStreamValidatingStream(Stream inner, bool isWriter, bool allowConcatenatedStreams, bool leaveOpen)
+    private SendStreamValidatingStream(Stream inner, bool isWriter, bool allowConcatenatedStreams, bool leaveOpen, int? expectedVersion)
     {
         ArgumentNullException.ThrowIfNull(inner);
         if (isWriter ? !inner.CanWrite : !inner.CanRead)
@@ -26,7 +26,7 @@ public sealed class SendStreamValidatingStream : Stream
         _inner = inner;
         _isWriter = isWriter;
         _leaveOpen = leaveOpen;
-        Validator = new SendStreamValidator(allowConcatenatedStreams);
+        Validator = new SendStreamValidator(allowConcatenatedStreams, expectedVersion);
     }
 
     /// <summary>The validator, for its counters (bytes, commands, streams, version).</summary>
@@ -47,12 +47,14 @@ public sealed class SendStreamValidatingStream : Stream
     }
 
     /// <summary>Validates everything written to it, then forwards it to <paramref name="inner"/>.</summary>
-    public static SendStreamValidatingStream ForWriting(Stream inner, bool allowConcatenatedStreams = false, bool leaveOpen = false)
-        => new(inner, isWriter: true, allowConcatenatedStreams, leaveOpen);
+    /// <param name="expectedVersion">The declared protocol version (see <see cref="SendStreamValidator.ExpectedVersion"/>).</param>
+    public static SendStreamValidatingStream ForWriting(Stream inner, bool allowConcatenatedStreams = false, bool leaveOpen = false, int? expectedVersion = null)
+        => new(inner, isWriter: true, allowConcatenatedStreams, leaveOpen, expectedVersion);
 
     /// <summary>Validates everything read through it from <paramref name="inner"/>.</summary>
-    public static SendStreamValidatingStream ForReading(Stream inner, bool allowConcatenatedStreams = false, bool leaveOpen = false)
-        => new(inner, isWriter: false, allowConcatenatedStreams, leaveOpen);
+    /// <param name="expectedVersion">The declared protocol version (see <see cref="SendStreamValidator.ExpectedVersion"/>).</param>
+    public static SendStreamValidatingStream ForReading(Stream inner, bool allowConcatenatedStreams = false, bool leaveOpen = false, int? expectedVersion = null)
+        => new(inner, isWriter: false, allowConcatenatedStreams, leaveOpen, expectedVersion);
 
     /// <summary>Throws <see cref="SendStreamException"/> unless the data so far ended cleanly after END.</summary>
     public void Complete() => Validator.Complete();

@@ -18,6 +18,13 @@ namespace BtrfsSend.Core.Btrfs;
 /// header with its CRC field zeroed followed by the payload. That is exactly the raw hardware
 /// <c>crc32</c> instruction that <see cref="BitOperations.Crc32C(uint, ulong)"/> exposes.
 /// After a fault every further call throws the same exception.
+/// <para>
+/// Protocol 2 (btrfs send --proto 2, with or without --compressed-data) keeps this framing; it
+/// adds command types 23-25 (FALLOCATE, FILEATTR, ENCODED_WRITE) and changes one thing inside
+/// payloads: the DATA attribute has no length field and runs to the end of its command. This
+/// validator checks framing and CRCs and never walks the attributes, so it reads both versions
+/// alike; the header's version only decides which command types exist.
+/// </para>
 /// </remarks>
 public sealed class SendStreamValidator
 {
@@ -82,9 +89,19 @@ public sealed class SendStreamValidator
     /// <c>btrfs send</c> with several subvolumes writes one stream after another). When false
     /// (the default: one <c>btrfs send</c> of one snapshot), any byte after END is refused.
     /// </param>
-    public SendStreamValidator(bool allowConcatenatedStreams = false)
+    /// <param name="expectedVersion">
+    /// The protocol version declared for this stream (the manifest's <c>send_proto</c>, the
+    /// producer's <c>proto=</c>); a header with another version is refused. Null: 1 or 2.
+    /// </param>
+    public SendStreamValidator(bool allowConcatenatedStreams = false, int? expectedVersion = null)
     {
+        if (expectedVersion is not (null or 1 or 2))
+        {
+            throw new ArgumentOutOfRangeException(nameof(expectedVersion), expectedVersion, $"accepted: {AcceptedVersions}");
+        }
+
         AllowsConcatenatedStreams = allowConcatenatedStreams;
+        ExpectedVersion = expectedVersion;
     }
 
     private enum State
@@ -96,6 +113,9 @@ public sealed class SendStreamValidator
     }
 
     public bool AllowsConcatenatedStreams { get; }
+
+    /// <summary>The only protocol version accepted, or null for any supported one.</summary>
+    public int? ExpectedVersion { get; }
 
     /// <summary>Bytes validated so far.</summary>
     public long BytesSeen { get; private set; }
@@ -230,6 +250,12 @@ public sealed class SendStreamValidator
             {
                 throw Fail(SendStreamFault.UnsupportedVersion, _streamStart + magic.Length,
                     $"send stream protocol version {version} is not supported (accepted: {AcceptedVersions})");
+            }
+
+            if (ExpectedVersion is { } expected && version != expected)
+            {
+                throw Fail(SendStreamFault.VersionMismatch, _streamStart + magic.Length,
+                    $"the stream header says protocol version {version}, but this stream was declared as send_proto {expected}");
             }
 
             Version = (int)version;

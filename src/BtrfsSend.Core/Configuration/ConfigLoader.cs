@@ -151,6 +151,13 @@ public static class ConfigLoader
         }
 
         var compression = r.Choice("COMPRESSION", StreamCompression.None, ("none", StreamCompression.None), ("zstd", StreamCompression.Zstd));
+        var sendProto = r.Choice("SEND_PROTO", SendProtoSetting.V1, ("1", SendProtoSetting.V1), ("2", SendProtoSetting.V2), ("auto", SendProtoSetting.Auto));
+        var sendCompressedData = r.YesNo("SEND_COMPRESSED_DATA", false);
+        if (sendCompressedData && sendProto == SendProtoSetting.V1 && r.Errors.All(e => e.Key != "SEND_PROTO"))
+        {
+            r.Error("SEND_COMPRESSED_DATA", "yes needs send protocol 2, but SEND_PROTO is 1 (the default); allowed: SEND_COMPRESSED_DATA=no, or SEND_PROTO=2 or auto");
+        }
+
         var preHook = Hook(r, "PRE_SNAPSHOT_HOOK");
         var postHook = Hook(r, "POST_SNAPSHOT_HOOK");
         var canary = CanaryFile(r);
@@ -197,6 +204,8 @@ public static class ConfigLoader
             ServicesToQuiesce = services,
             ServicesMayRun = mayRun,
             Compression = compression,
+            SendProto = sendProto,
+            SendCompressedData = sendCompressedData,
             PreSnapshotHook = preHook,
             PostSnapshotHook = postHook,
             CanaryFilePath = canary,

@@ -82,6 +82,12 @@ public sealed record ProducerOptions
     /// <summary>COMPRESSION: default none.</summary>
     public StreamCompression Compression { get; init; } = StreamCompression.None;
 
+    /// <summary>SEND_PROTO: 1 (default), 2 or auto (2 when kernel and btrfs-progs support it).</summary>
+    public SendProtoSetting SendProto { get; init; } = SendProtoSetting.V1;
+
+    /// <summary>SEND_COMPRESSED_DATA: <c>btrfs send --compressed-data</c> when protocol 2 is used; default no.</summary>
+    public bool SendCompressedData { get; init; }
+
     /// <summary>PRE_SNAPSHOT_HOOK: argv run before the snapshot (argv[0] absolute); empty = none.</summary>
     public IReadOnlyList<string> PreSnapshotHook { get; init; } = [];
 
@@ -119,5 +125,5 @@ public sealed record ProducerOptions
     private object Scalars() => (
         (SourceTopDirPath, SourceSubvol, SnapshotDirPath, SnapshotPrefix, StateFilePath, LockFilePath, SshTarget),
         (SshPort, SshIdentityFilePath, SshCipher, BackupSet, Mode, PassphraseFilePath, RecipientKeyFilePath),
-        (LuksKeyFilePath, FullIntervalDays, LocalKeep, Compression, CanaryFilePath, LedgerFilePath));
+        (LuksKeyFilePath, FullIntervalDays, LocalKeep, Compression, CanaryFilePath, LedgerFilePath, SendProto, SendCompressedData));
 }

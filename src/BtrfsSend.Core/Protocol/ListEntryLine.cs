@@ -7,9 +7,9 @@ namespace BtrfsSend.Core.Protocol;
 /// <summary>
 /// One line of the answer to <c>list &lt;set&gt;</c> or <c>list-received &lt;set&gt;</c>:
 /// <c>&lt;snapshot&gt; full|incremental &lt;parent&gt;|- &lt;bytes&gt; &lt;received_at yyyy-MM-ddTHH:mm:ssZ&gt;</c>,
-/// then for <c>list</c> the optional <c>canary=&lt;32 lowercase hex&gt; compression=zstd</c> from the
+/// then for <c>list</c> the optional <c>canary=&lt;32 lowercase hex&gt; compression=zstd proto=2</c> from the
 /// manifest, in that order, written only when present (so a restore drill over ssh can compare
-/// the canary and knows the compression without the manifests). <c>list-received</c> lines have none.
+/// the canary and knows the compression and the send protocol without the manifests). <c>list-received</c> lines have none.
 /// </summary>
 public sealed record ListEntryLine
 {
@@ -17,11 +17,11 @@ public sealed record ListEntryLine
     public const string IncrementalText = "incremental";
     public const string NoParent = "-";
     public const string ReceivedAtFormat = "yyyy-MM-dd'T'HH:mm:ss'Z'";
-    public const string Form = "<snapshot> full|incremental <parent>|- <bytes> <yyyy-MM-ddTHH:mm:ssZ> [canary=<32 lowercase hex>] [compression=zstd]";
-    public const string OptionalRule = "optional tokens in this order, each at most once: canary=<32 lowercase hex> compression=zstd";
+    public const string Form = "<snapshot> full|incremental <parent>|- <bytes> <yyyy-MM-ddTHH:mm:ssZ> [canary=<32 lowercase hex>] [compression=zstd] [proto=2]";
+    public const string OptionalRule = "optional tokens in this order, each at most once: canary=<32 lowercase hex> compression=zstd proto=2";
 
     private const int FixedFields = 5;
-    private static readonly string[] OptionalKeys = ["canary", "compression"];
+    private static readonly string[] OptionalKeys = ["canary", "compression", "proto"];
 
     /// <summary>Throws <see cref="ArgumentException"/> unless a parent is given exactly for an incremental.</summary>
     public ListEntryLine(SnapshotName snapshot, bool isIncremental, SnapshotName? parent, long bytes, DateTime receivedAtUtc)
@@ -65,6 +65,13 @@ public sealed record ListEntryLine
     /// <summary>The manifest's compression (applied before encryption); none unless declared.</summary>
     public StreamCompression Compression { get; init; } = StreamCompression.None;
 
+    /// <summary>The manifest's <c>send_proto</c>: 1 (the default, not written) or 2.</summary>
+    public int SendProto
+    {
+        get;
+        init => field = value is 1 or 2 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "a send protocol is 1 or 2");
+    } = 1;
+
     public string Render()
     {
         var line = string.Create(CultureInfo.InvariantCulture,
@@ -77,6 +84,11 @@ public sealed record ListEntryLine
         if (Compression == StreamCompression.Zstd)
         {
             line += " compression=zstd";
+        }
+
+        if (SendProto != 1)
+        {
+            line += " proto=2";
         }
 
         return line;
@@ -162,6 +174,16 @@ public sealed record ListEntryLine
                 }
 
                 entry = entry with { CanaryToken = value };
+            }
+            else if (index == 2)
+            {
+                // Only 2 is written: 1 is the default, so every accepted line re-renders identically.
+                if (value != "2")
+                {
+                    return NameCheck<ListEntryLine>.Fail($"list line token '{NameText.Printable(token)}': the send protocol is written only as proto=2 (1 is the default and not written)");
+                }
+
+                entry = entry with { SendProto = 2 };
             }
             else
             {

@@ -32,8 +32,8 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         var checks = new Prerequisites(tools).CheckAsync(options, cancellationToken);
         if (options.Mode == BackupMode.RemoteBtrfs)
         {
-            await checks;
-            return await new RemoteBtrfs.RemoteBtrfsRun(options, tools, receiver, log, clock).RunAsync(dryRun, cancellationToken);
+            var remoteProtocol = await checks;
+            return await new RemoteBtrfs.RemoteBtrfsRun(options, tools, receiver, log, clock) { Protocol = remoteProtocol }.RunAsync(dryRun, cancellationToken);
         }
 
         EncryptionKeys keys;
@@ -58,9 +58,10 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         var greeting = receiver.HelloAsync(cancellationToken);
         var listing = receiver.ListAsync(options.BackupSet, cancellationToken);
         HelloLine hello;
+        SendProtocol protocol;
         try
         {
-            await checks;
+            protocol = await checks;
             hello = await greeting;
             if (!hello.Supports(HelloLine.EncryptedStreamMode))
             {
@@ -91,7 +92,7 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         var source = Prerequisites.SourcePath(options);
         if (dryRun)
         {
-            PrintDryRun(snapshots, snapshot, source, decision, previous, now, plan);
+            PrintDryRun(snapshots, snapshot, source, decision, previous, now, plan, protocol);
             return 0;
         }
 
@@ -131,6 +132,7 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
             {
                 SnapshotUuid = await snapshotUuid,
                 ParentUuid = await parentUuid,
+                SendProto = protocol.Version,
                 ProducerVersion = VersionToken(),
                 Compression = options.Compression,
                 CanaryToken = canaryToken,
@@ -144,7 +146,7 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
             {
                 Declared = declared,
             };
-            var sendArgv = BtrfsArgv.Send(snapshots.PathOf(snapshot), decision.Parent is { } parent ? snapshots.PathOf(parent) : null);
+            var sendArgv = BtrfsArgv.Send(snapshots.PathOf(snapshot), decision.Parent is { } parent ? snapshots.PathOf(parent) : null, protocol);
             using var progress = new ConsoleProgress();
             result = await new SendPipeline(receiver, log).RunAsync(sendArgv, request, keys, options.Compression, progress, cancellationToken, binding);
         }
@@ -170,9 +172,9 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
 
         state.Write(snapshot);
         ConsoleVerbosity.Summary(log).Information(
-            "backup OK: set {Set} {Kind} {Snapshot}{Parent}, {Plain} bytes sent as {Stored} encrypted bytes in {Seconds:F1} s ({Rate:F1} MiB/s), sha256 {Sha}",
+            "backup OK: set {Set} {Kind} {Snapshot}{Parent}, {Plain} bytes ({Proto}) sent as {Stored} encrypted bytes in {Seconds:F1} s ({Rate:F1} MiB/s), sha256 {Sha}",
             options.BackupSet, decision.IsIncremental ? "incremental" : "full", snapshot,
-            decision.Parent is null ? "" : $" (parent {decision.Parent})", result.PlaintextBytes, result.StoredBytes,
+            decision.Parent is null ? "" : $" (parent {decision.Parent})", result.PlaintextBytes, protocol.Describe(), result.StoredBytes,
             result.Duration.TotalSeconds, result.PlaintextBytes / 1048576.0 / Math.Max(result.Duration.TotalSeconds, 1e-3), result.StoredSha256);
 
         await new LocalPruner(snapshots, options.LocalKeep, log).PruneAsync(snapshot, clock.GetUtcNow());
@@ -199,14 +201,14 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
     internal static Quiescer CreateQuiescer(ProducerOptions options, ToolRunner tools, ILogger log)
         => new(tools, log) { MayRun = options.ServicesMayRun.ToHashSet(StringComparer.Ordinal) };
 
-    private void PrintDryRun(LocalSnapshots snapshots, SnapshotName snapshot, string source, ParentDecision decision, SnapshotName? previous, DateTimeOffset now, QuiescePlan plan)
+    private void PrintDryRun(LocalSnapshots snapshots, SnapshotName snapshot, string source, ParentDecision decision, SnapshotName? previous, DateTimeOffset now, QuiescePlan plan, SendProtocol protocol)
     {
         var request = new ReceiveStreamRequest(options.BackupSet, snapshot, decision.IsIncremental, decision.Parent);
         Console.Out.WriteLine($"dry run: nothing is stopped, snapshotted, sent or deleted");
         Console.Out.WriteLine($"  services:  {plan.Render()}");
         Console.Out.WriteLine($"  snapshot:  {Argv.Render(BtrfsArgv.SnapshotReadOnly(source, snapshots.PathOf(snapshot)))}");
         Console.Out.WriteLine($"  decision:  {decision.Reason}");
-        Console.Out.WriteLine($"  send:      {Argv.Render(BtrfsArgv.Send(snapshots.PathOf(snapshot), decision.Parent is { } p ? snapshots.PathOf(p) : null))}");
+        Console.Out.WriteLine($"  send:      {Argv.Render(BtrfsArgv.Send(snapshots.PathOf(snapshot), decision.Parent is { } p ? snapshots.PathOf(p) : null, protocol))} ({protocol.Describe()})");
         if (options.Compression == StreamCompression.Zstd)
         {
             Console.Out.WriteLine($"  compress:  {Argv.Render(SendPipeline.ZstdArgv)} (before encryption)");

@@ -6,9 +6,11 @@ using BtrfsSend.Core.Processes;
 namespace BtrfsSend.Producer.Backup;
 
 /// <summary>DESIGN.md §8 step 2: everything checked before anything is touched.</summary>
-internal sealed class Prerequisites(ToolRunner tools)
+/// <param name="kernelSendVersionFilePath">Where the kernel tells its highest send stream version (SendProtocolProbeTests point it at a test file).</param>
+internal sealed class Prerequisites(ToolRunner tools, string kernelSendVersionFilePath = SendProtocol.KernelVersionFilePath)
 {
-    public async Task CheckAsync(ProducerOptions options, CancellationToken cancellationToken = default)
+    /// <summary>Checks everything; returns the send protocol this run uses (SEND_PROTO, SEND_COMPRESSED_DATA).</summary>
+    public async Task<SendProtocol> CheckAsync(ProducerOptions options, CancellationToken cancellationToken = default)
     {
         var btrfsVersion = await tools.TryRunAsync(["btrfs", "--version"], cancellationToken: cancellationToken);
         if (!btrfsVersion.IsSuccess)
@@ -59,6 +61,24 @@ internal sealed class Prerequisites(ToolRunner tools)
         {
             throw new PrerequisiteException($"SNAPSHOT_DIR {options.SnapshotDirPath} is not on the same btrfs filesystem as {source}; snapshots must live on the source filesystem");
         }
+
+        return await ChooseSendProtocolAsync(options, cancellationToken);
+    }
+
+    /// <summary>SEND_PROTO=1 needs no probe; 2 and auto read the kernel's stream version and <c>btrfs send --help</c>.</summary>
+    public async Task<SendProtocol> ChooseSendProtocolAsync(ProducerOptions options, CancellationToken cancellationToken = default)
+    {
+        if (options.SendProto == SendProtoSetting.V1)
+        {
+            return SendProtocol.V1;
+        }
+
+        var kernel = SendProtocol.ParseKernelVersion(File.Exists(kernelSendVersionFilePath) ? await File.ReadAllTextAsync(kernelSendVersionFilePath, cancellationToken) : null);
+        var help = await tools.TryRunAsync(["btrfs", "send", "--help"], cancellationToken: cancellationToken);
+        var text = help.StandardOutput + help.StandardErrorTail;
+        return SendProtocol.Choose(options.SendProto, options.SendCompressedData, kernel,
+            progsHasProto: text.Contains("--proto", StringComparison.Ordinal),
+            progsHasCompressedData: text.Contains("--compressed-data", StringComparison.Ordinal));
     }
 
     public static string SourcePath(ProducerOptions options) => Path.Combine(options.SourceTopDirPath, options.SourceSubvol);

@@ -121,7 +121,14 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
         // btrfs send → validator → sink. True when btrfs send exited 0 and the validator saw a clean END.
         async Task<bool> SendValidatedAsync(Stream sink)
         {
-            await using var validated = SendStreamValidatingStream.ForWriting(sink, leaveOpen: true);
+            // btrfs send must write the protocol this request declares (proto=), or the manifest would lie.
+            var declaredProto = request switch
+            {
+                ReceiveStreamRequest r => r.Declared.SendProto,
+                ReceiveRequest r => r.Declared.SendProto,
+                _ => 1,
+            };
+            await using var validated = SendStreamValidatingStream.ForWriting(sink, leaveOpen: true, expectedVersion: declaredProto);
             try
             {
                 var send = await Cli.Wrap(sendArgv[0]).WithArguments(sendArgv.Skip(1))

@@ -22,6 +22,9 @@ namespace BtrfsSend.Producer.RemoteBtrfs;
 /// </summary>
 internal sealed class RemoteBtrfsRun(ProducerOptions options, ToolRunner tools, ReceiverClient receiver, ILogger log, TimeProvider clock)
 {
+    /// <summary>The send protocol chosen by the prerequisite checks (SEND_PROTO, SEND_COMPRESSED_DATA).</summary>
+    public SendProtocol Protocol { get; init; } = SendProtocol.V1;
+
     public async Task<int> RunAsync(bool dryRun, CancellationToken cancellationToken = default)
     {
         var hello = await receiver.HelloAsync(cancellationToken);
@@ -132,8 +135,8 @@ internal sealed class RemoteBtrfsRun(ProducerOptions options, ToolRunner tools, 
         try
         {
             // No manifest in this mode: the receiver accepts the declaration and records nothing; the canary is inside the received snapshot.
-            var request = new ReceiveRequest(options.BackupSet, snapshot, parent) { Declared = new StreamDeclaration { CanaryToken = canaryToken } };
-            var sendArgv = BtrfsArgv.Send(snapshots.PathOf(snapshot), parent is null ? null : snapshots.PathOf(parent));
+            var request = new ReceiveRequest(options.BackupSet, snapshot, parent) { Declared = new StreamDeclaration { SendProto = Protocol.Version, CanaryToken = canaryToken } };
+            var sendArgv = BtrfsArgv.Send(snapshots.PathOf(snapshot), parent is null ? null : snapshots.PathOf(parent), Protocol);
             result = await new SendPipeline(receiver, log).RunAsync(sendArgv, request, keys: null, cancellationToken: cancellationToken);
         }
         catch

@@ -99,7 +99,7 @@ internal sealed class LinkPipeline
 
             async Task ConsumePlaintextAsync(Stream plain, Func<CancellationToken, Task> sourceEndCheck, CancellationToken ct)
             {
-                await using var validated = SendStreamValidatingStream.ForReading(plain, leaveOpen: true);
+                await using var validated = SendStreamValidatingStream.ForReading(plain, leaveOpen: true, expectedVersion: link.DeclaredSendProto);
                 async Task endCheck(CancellationToken c)
                 {
                     if (binding is not null && validated.Validator.Version != binding.SendProto)

@@ -23,6 +23,15 @@ internal sealed record RestoreLink(SnapshotName Snapshot, StreamKind Kind, Snaps
     /// </summary>
     public bool IsListedZstd { get; init; }
 
+    /// <summary>
+    /// From a receiver's <c>list</c> line: the send protocol it reported (<c>proto=2</c>, else 1).
+    /// The decrypted stream's header must say the same.
+    /// </summary>
+    public int? ListedSendProto { get; init; }
+
+    /// <summary>The send protocol the manifest or the list line declares (null: neither is at hand).</summary>
+    public int? DeclaredSendProto => Manifest?.SendProto ?? ListedSendProto;
+
     /// <summary>The token the producer wrote into CANARY_FILE before the snapshot, from the manifest or the list line.</summary>
     public string? CanaryToken => Manifest?.CanaryToken ?? ListedCanaryToken;
 

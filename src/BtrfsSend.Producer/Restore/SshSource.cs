@@ -29,6 +29,7 @@ internal sealed class SshSource(ReceiverClient receiver, BackupSet set) : IResto
             {
                 ListedCanaryToken = e.CanaryToken,
                 IsListedZstd = e.Compression == StreamCompression.Zstd,
+                ListedSendProto = e.SendProto,
             })
             .OrderBy(l => l.Snapshot.Value, StringComparer.Ordinal)
             .ToList();

@@ -31,6 +31,7 @@ internal sealed partial class ServeSession
             {
                 CanaryToken = m.CanaryToken,
                 Compression = m.Compression,
+                SendProto = m.SendProto,
             }.Render());
         }
 

@@ -236,7 +236,7 @@ internal sealed partial class ServeSession
         var kept = false;
         try
         {
-            var (bytes, sha256) = await PipeIntoBtrfsReceiveAsync(dir, cancellationToken);
+            var (bytes, sha256) = await PipeIntoBtrfsReceiveAsync(dir, request.Declared.SendProto, cancellationToken);
             var created = Directory.GetFileSystemEntries(dir).Where(e => !before.Contains(e)).ToList();
             if (created.Count != 1 || created[0] != target)
             {
@@ -275,10 +275,11 @@ internal sealed partial class ServeSession
     /// SHA-256 verified and the validator saw a clean END; on any failure btrfs receive is killed
     /// before it sees END, so a truncated stream never completes a receive.
     /// </summary>
-    private async Task<(long Bytes, string Sha256)> PipeIntoBtrfsReceiveAsync(string setDirPath, CancellationToken cancellationToken)
+    private async Task<(long Bytes, string Sha256)> PipeIntoBtrfsReceiveAsync(string setDirPath, int declaredSendProto, CancellationToken cancellationToken)
     {
         await using var reader = new Bsf1Reader(_input, options.MaxStreamSize, leaveOpen: true);
-        await using var validated = SendStreamValidatingStream.ForReading(reader, leaveOpen: true);
+        // The stream header must carry the protocol the producer declared (proto=, default 1).
+        await using var validated = SendStreamValidatingStream.ForReading(reader, leaveOpen: true, expectedVersion: declaredSendProto);
         // --chroot: a hostile stream's path names cannot reach outside the set's directory.
         string[] argv = [BtrfsArgv.Btrfs, "receive", "-q", "-e", "--chroot", setDirPath];
         var stderr = new System.Text.StringBuilder();

@@ -8,7 +8,9 @@ public sealed class BtrfsArgvTests
     {
         { BtrfsArgv.Send("/s/snap a"), "btrfs|send|-q|/s/snap a" },
         { BtrfsArgv.Send("/s/b", "/s/a"), "btrfs|send|-q|-p|/s/a|/s/b" },
-        { BtrfsArgv.Send("/s/b", "/s/a", 2), "btrfs|send|-q|--proto|2|-p|/s/a|/s/b" },
+        { BtrfsArgv.Send("/s/b", "/s/a", new SendProtocol(2, false)), "btrfs|send|-q|--proto|2|-p|/s/a|/s/b" },
+        { BtrfsArgv.Send("/s/b", null, new SendProtocol(2, true)), "btrfs|send|-q|--proto|2|--compressed-data|/s/b" },
+        { BtrfsArgv.Send("/s/b", null, SendProtocol.V1), "btrfs|send|-q|/s/b" },
         { BtrfsArgv.Receive("/r"), "btrfs|receive|-q|--chroot|/r" },
         { BtrfsArgv.Receive("/r", stopAtEnd: true), "btrfs|receive|-q|-e|--chroot|/r" },
         { BtrfsArgv.SnapshotReadOnly("/m/@rootfs", "/m/snaps/x"), "btrfs|subvolume|snapshot|-r|/m/@rootfs|/m/snaps/x" },

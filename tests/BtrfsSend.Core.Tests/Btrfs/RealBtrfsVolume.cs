@@ -19,7 +19,8 @@ internal sealed class RealBtrfsVolume : IAsyncDisposable
 
     public string MountDirPath { get; }
 
-    public static async Task<RealBtrfsVolume> CreateAsync()
+    /// <param name="mountOptions">Extra <c>mount -o</c> options, e.g. <c>compress=zstd</c>.</param>
+    public static async Task<RealBtrfsVolume> CreateAsync(string? mountOptions = null)
     {
         var volume = new RealBtrfsVolume(new TempDir("btrfs-vol"));
         try
@@ -28,7 +29,7 @@ internal sealed class RealBtrfsVolume : IAsyncDisposable
             Directory.CreateDirectory(volume.MountDirPath);
             await Run.OutAsync("truncate", "-s", "256M", image);
             await Run.OutAsync("mkfs.btrfs", "-q", image);
-            await Run.OutAsync("mount", "-o", "loop", image, volume.MountDirPath);
+            await Run.OutAsync("mount", "-o", mountOptions is null ? "loop" : $"loop,{mountOptions}", image, volume.MountDirPath);
             volume._isMounted = true;
             return volume;
         }

@@ -31,6 +31,28 @@ public sealed class SendStreamValidatorTests
         Assert.True(validator.IsAtEnd);
     }
 
+    [Theory]
+    [InlineData("full-v1.stream", 2)]
+    [InlineData("full-v2.stream", 1)]
+    [InlineData("incr-v1.stream", 2)]
+    public void A_header_version_other_than_the_declared_send_proto_is_refused_before_any_command(string name, int declared)
+    {
+        var data = SendStreamVectors.Load(name);
+
+        var fault = SendStreamVectors.Fault(new SendStreamValidator(expectedVersion: declared), data, [data.Length]);
+
+        Assert.NotNull(fault);
+        Assert.Equal(SendStreamFault.VersionMismatch, fault.Fault);
+        Assert.Equal(13, fault.Offset);
+        Assert.Contains($"declared as send_proto {declared}", fault.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("full-v1.stream", 1)]
+    [InlineData("full-v2.stream", 2)]
+    public void A_stream_whose_header_matches_the_declared_send_proto_is_accepted(string name, int declared)
+        => Assert.Null(SendStreamVectors.Fault(new SendStreamValidator(expectedVersion: declared), SendStreamVectors.Load(name), [7]));
+
     [Fact]
     public void Crc_convention_is_seed_zero_without_final_inversion_over_the_zeroed_header_and_payload()
     {

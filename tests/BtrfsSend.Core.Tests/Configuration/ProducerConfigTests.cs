@@ -323,4 +323,33 @@ public sealed class ProducerConfigTests : IDisposable
         Assert.Equal(2222, result.Options.SshPort);
         Assert.Equal(".btrfs-send-canary", result.Options.CanaryFilePath);
     }
+
+    [Theory]
+    [InlineData("", SendProtoSetting.V1, false)]
+    [InlineData("SEND_PROTO=1\n", SendProtoSetting.V1, false)]
+    [InlineData("SEND_PROTO=2\n", SendProtoSetting.V2, false)]
+    [InlineData("SEND_PROTO=auto\nSEND_COMPRESSED_DATA=yes\n", SendProtoSetting.Auto, true)]
+    [InlineData("SEND_PROTO=2\nSEND_COMPRESSED_DATA=no\n", SendProtoSetting.V2, false)]
+    public void SEND_PROTO_defaults_to_1_and_SEND_COMPRESSED_DATA_to_no(string extra, SendProtoSetting proto, bool compressed)
+    {
+        var result = ConfigLoader.LoadProducer(Conf(SeedFiles.ProdConf + extra), None, new Dictionary<string, string?> { ["PASSPHRASE_FILE"] = Secret("p") });
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Equal(proto, result.Options!.SendProto);
+        Assert.Equal(compressed, result.Options.SendCompressedData);
+    }
+
+    [Theory]
+    [InlineData("SEND_PROTO=3\n", "SEND_PROTO", "allowed: 1, 2, auto")]
+    [InlineData("SEND_PROTO=v2\n", "SEND_PROTO", "allowed: 1, 2, auto")]
+    [InlineData("SEND_COMPRESSED_DATA=true\n", "SEND_COMPRESSED_DATA", "allowed: yes or no")]
+    [InlineData("SEND_COMPRESSED_DATA=yes\n", "SEND_COMPRESSED_DATA", "needs send protocol 2")]
+    [InlineData("SEND_PROTO=1\nSEND_COMPRESSED_DATA=yes\n", "SEND_COMPRESSED_DATA", "SEND_PROTO=2 or auto")]
+    public void Bad_send_protocol_settings_are_named_with_what_is_allowed(string extra, string key, string reason)
+    {
+        var result = ConfigLoader.LoadProducer(Conf(SeedFiles.ProdConf + extra), None, new Dictionary<string, string?> { ["PASSPHRASE_FILE"] = Secret("p") });
+
+        Assert.False(result.IsValid);
+        Assert.Contains(result.Errors, e => e.Key == key && e.Message.Contains(reason, StringComparison.Ordinal));
+    }
 }

@@ -24,6 +24,8 @@ public sealed class ListEntryLineTests
     [InlineData("root-20240101T000000Z full - 0 2024-01-01T00:05:07Z canary=0123456789abcdef0123456789abcdef")]
     [InlineData("root-20240101T000000Z full - 0 2024-01-01T00:05:07Z compression=zstd")]
     [InlineData("root-20240101T000000Z full - 0 2024-01-01T00:05:07Z canary=0123456789abcdef0123456789abcdef compression=zstd")]
+    [InlineData("root-20240101T000000Z full - 0 2024-01-01T00:05:07Z proto=2")]
+    [InlineData("root-20240101T000000Z full - 0 2024-01-01T00:05:07Z canary=0123456789abcdef0123456789abcdef compression=zstd proto=2")]
     public void List_lines_parse_and_render_back_unchanged(string line)
     {
         var parsed = ListEntryLine.Parse(line);
@@ -74,6 +76,9 @@ public sealed class ListEntryLineTests
     [InlineData(Fixed + " compression=none", "written only as compression=zstd")]
     [InlineData(Fixed + " compression=ZSTD", "written only as compression=zstd")]
     [InlineData(Fixed + " compression=gzip", "written only as compression=zstd")]
+    [InlineData(Fixed + " proto=1", "written only as proto=2")]
+    [InlineData(Fixed + " proto=3", "written only as proto=2")]
+    [InlineData(Fixed + " proto=2 compression=zstd", "is repeated or out of order")]
     [InlineData(Fixed + " ", "'' is not allowed")]
     [InlineData(Fixed + " canary=" + Hex + " ", "'' is not allowed")]
     [InlineData(Fixed + "  canary=" + Hex, "'' is not allowed")]
@@ -96,6 +101,12 @@ public sealed class ListEntryLineTests
         Assert.Equal($"{Fixed} canary={Hex} compression=zstd",
             new ListEntryLine(name, false, null, 0, at) { Compression = StreamCompression.Zstd, CanaryToken = Hex }.Render());
         Assert.Throws<ArgumentException>(() => new ListEntryLine(name, false, null, 0, at) { CanaryToken = Hex.ToUpperInvariant() });
+        Assert.Equal(Fixed, new ListEntryLine(name, false, null, 0, at) { SendProto = 1 }.Render());
+        Assert.Equal($"{Fixed} compression=zstd proto=2",
+            new ListEntryLine(name, false, null, 0, at) { Compression = StreamCompression.Zstd, SendProto = 2 }.Render());
+        Assert.Equal(2, ListEntryLine.Parse($"{Fixed} proto=2").Value!.SendProto);
+        Assert.Equal(1, ListEntryLine.Parse(Fixed).Value!.SendProto);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ListEntryLine(name, false, null, 0, at) { SendProto = 3 });
     }
 
     [Fact]
