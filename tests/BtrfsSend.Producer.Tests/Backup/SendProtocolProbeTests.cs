@@ -17,6 +17,7 @@ public sealed class SendProtocolProbeTests
         SnapshotDirPath = "/mnt/top/snaps",
         SnapshotPrefix = "p",
         StateFilePath = "/var/lib/x/state",
+        LedgerFilePath = "/var/lib/x/state.ledger",
         LockFilePath = "/var/lib/x/lock",
         SshTarget = "u@h",
         BackupSet = Core.Naming.BackupSet.Parse("h/s"),
