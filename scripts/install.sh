@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # scripts/install.sh [PREFIX] — install the programs built by scripts/build.sh as root-owned
-# 0755 files under PREFIX (default /usr/local/sbin), with the seed scripts' names:
+# 0755 files under PREFIX (default /usr/local/sbin), with the shell scripts' names:
 #   PREFIX/btrfs-send-backup      (prod-srv)
 #   PREFIX/btrfs-backup-receive   (backup-srv)
 # and their man pages (docs/man/*.8, committed; regenerate with scripts/man.sh) as 0644 files in

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace BtrfsSend.TestSupport;
 
 /// <summary>
-/// "A LUKS volume" where device-mapper does not exist (TESTBED.md): a real btrfs image with a
+/// "A LUKS volume" where device-mapper does not exist (docs/architecture.md): a real btrfs image with a
 /// <c>received/</c> directory, and a LUKS_TOOLS_DIR holding a fake <c>cryptsetup</c> (appends its
 /// argv, its environment and the byte count of its stdin to <see cref="CallLogFilePath"/>; keeps
 /// "opened" as a marker file), a fake <c>mount</c> that loop-mounts the image only for

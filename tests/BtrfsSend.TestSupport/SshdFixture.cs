@@ -119,7 +119,7 @@ public sealed class SshdFixture : IAsyncDisposable
         await UserDbLock.WaitAsync();
         try
         {
-            // '*' rather than '!': with UsePAM no, sshd treats '!' as a locked account (TESTBED.md).
+            // '*' rather than '!': with UsePAM no, sshd treats '!' as a locked account (docs/architecture.md).
             for (var attempt = 0; ; attempt++)
             {
                 var add = await Run.TryAsync("useradd", "--system", "--no-create-home", "--home-dir", home, "--shell", "/bin/sh", "--password", "*", UserName);

@@ -6,6 +6,6 @@ namespace BtrfsSend.TestSupport;
 /// <param name="IsReadOnly">ro=true.</param>
 public sealed record SubvolumeFacts(string Uuid, string ReceivedUuid, bool IsReadOnly)
 {
-    /// <summary>Only a read-only subvolume with a received UUID is a finished receive (TESTBED.md).</summary>
+    /// <summary>Only a read-only subvolume with a received UUID is a finished receive (docs/architecture.md).</summary>
     public bool IsCompleteReceive => IsReadOnly && ReceivedUuid != "-";
 }

@@ -4,7 +4,7 @@ namespace BtrfsSend.Core.Chains;
 
 /// <summary>
 /// Follows incrementals back to their full stream over the links of one backup set (one link per
-/// stored manifest). A stream is restorable only if its whole chain is stored (DESIGN.md §2), so
+/// stored manifest). A stream is restorable only if its whole chain is stored (docs/architecture.md), so
 /// restore uses <see cref="ChainOf"/>, prune keeps <see cref="AncestorClosure"/>, and monitoring
 /// reports <see cref="BrokenChains"/>.
 /// </summary>

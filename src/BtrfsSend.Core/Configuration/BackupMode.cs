@@ -1,6 +1,6 @@
 namespace BtrfsSend.Core.Configuration;
 
-/// <summary>BACKUP_MODE: the two storage modes of DESIGN.md §2.</summary>
+/// <summary>BACKUP_MODE: the two storage modes (docs/architecture.md).</summary>
 public enum BackupMode
 {
     /// <summary><c>encrypted-stream</c>: OpenPGP-encrypted send streams stored as opaque files.</summary>

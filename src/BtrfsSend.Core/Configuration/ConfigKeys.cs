@@ -1,6 +1,6 @@
 namespace BtrfsSend.Core.Configuration;
 
-/// <summary>The keys each program reads (the seed's plus this project's additions).</summary>
+/// <summary>The keys each program reads (the shell scripts' plus this project's additions).</summary>
 internal static class ConfigKeys
 {
     public const string ClientPrefix = "CLIENT_";

@@ -239,7 +239,7 @@ public static class ConfigLoader
 
     /// <summary>
     /// Loads the receiver's settings. <paramref name="filePath"/> may be null or missing (defaults +
-    /// environment, as the seed's prune cron runs it).
+    /// environment, as backup-prune-btrfs-streams.sh's cron line runs it).
     /// </summary>
     public static ConfigResult<ReceiverOptions> LoadReceiver(
         string? filePath,
@@ -407,7 +407,7 @@ public static class ConfigLoader
             }
         }
 
-        // Empty environment variables count as unset, like the seed's ${KEY:-default}: a stray
+        // Empty environment variables count as unset, like the shell scripts' ${KEY:-default}: a stray
         // KEEP_DAILY= in a cron line must not silently shrink the retention policy.
         var env = environment
             .Where(kv => IsKnown(kv.Key) && !string.IsNullOrEmpty(kv.Value))

@@ -37,7 +37,7 @@ internal sealed class ConfigReader(IConfigurationRoot root, IReadOnlyList<string
 
     public void Warning(string key, string message) => Warnings.Add(new ConfigIssue(key, Where(key), message));
 
-    /// <summary>The value, or null when unset or empty (the seed uses empty for "not set").</summary>
+    /// <summary>The value, or null when unset or empty (the shell scripts use empty for "not set").</summary>
     public string? Text(string key) => root[key] is { Length: > 0 } v ? v : null;
 
     public string? Required(string key, string allowed)

@@ -5,7 +5,7 @@ using BtrfsSend.Core.Retention;
 namespace BtrfsSend.Core.Configuration;
 
 /// <summary>
-/// The producer's validated settings (prod.conf, DESIGN.md §1, §8). Built only by
+/// The producer's validated settings (prod.conf). Built only by
 /// <see cref="ConfigLoader.LoadProducer"/>; every value here has passed its rule.
 /// </summary>
 public sealed record ProducerOptions

@@ -5,7 +5,7 @@ namespace BtrfsSend.Core.Configuration;
 
 /// <summary>
 /// The receiver's validated settings (<c>/etc/default/btrfs-backup-receive</c> plus environment,
-/// as the seed's prune cron passes them). Built only by <see cref="ConfigLoader.LoadReceiver"/>.
+/// as backup-prune-btrfs-streams.sh's cron line passes them). Built only by <see cref="ConfigLoader.LoadReceiver"/>.
 /// </summary>
 public sealed record ReceiverOptions
 {
@@ -14,7 +14,7 @@ public sealed record ReceiverOptions
     /// <summary>BACKUP_ROOT: where encrypted streams are stored.</summary>
     public string BackupRootDirPath { get; init; } = DefaultBackupRootDirPath;
 
-    /// <summary>BACKUP_SET: the set the seed's prune cron names; null when not given.</summary>
+    /// <summary>BACKUP_SET: the set backup-prune-btrfs-streams.sh's cron line names; null when not given.</summary>
     public BackupSet? BackupSet { get; init; }
 
     /// <summary>KEEP_*: the server's retention policy; empty = delete nothing.</summary>
@@ -63,7 +63,7 @@ public sealed record ReceiverOptions
 
     /// <summary>
     /// Whether <paramref name="client"/> may touch <paramref name="set"/>. With no CLIENT_ keys every
-    /// set is allowed (the seed had no map). Otherwise an unknown or missing client gets nothing, and a
+    /// set is allowed (the shell scripts had no map). Otherwise an unknown or missing client gets nothing, and a
     /// set is allowed when it equals one of the client's prefixes or starts with one that ends in '/'.
     /// </summary>
     public bool IsSetAllowed(string? client, BackupSet set)

@@ -4,7 +4,7 @@ using BtrfsSend.Core.Naming;
 namespace BtrfsSend.Core.Configuration;
 
 /// <summary>
-/// Reads the subset of bash the seed's config files use: comments, blank lines, <c>KEY=value</c>
+/// Reads the subset of bash the shell scripts' config files use: comments, blank lines, <c>KEY=value</c>
 /// with optional <c>export</c>, 'single' and "double" quotes, backslash escapes and
 /// <c>KEY=(a b c)</c> arrays (which may span lines). Nothing is ever executed: anything bash would
 /// expand or run (<c>$VAR</c>, <c>$(...)</c>, backticks, <c>~</c>, <c>;</c>, a second word) is an

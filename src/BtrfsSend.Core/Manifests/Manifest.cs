@@ -3,7 +3,7 @@ using BtrfsSend.Core.Naming;
 namespace BtrfsSend.Core.Manifests;
 
 /// <summary>
-/// The <c>&lt;snapshot&gt;.manifest</c> beside every stored stream (DESIGN.md §5, docs/manifest.md).
+/// The <c>&lt;snapshot&gt;.manifest</c> beside every stored stream (docs/manifest.md).
 /// Written by the receiver from the validated command and what it measured itself.
 /// </summary>
 public sealed record Manifest

@@ -2,7 +2,7 @@ namespace BtrfsSend.Core.Naming;
 
 /// <summary>
 /// A backup set such as <c>prod-srv/rootfs</c>: 1–4 segments separated by <c>/</c>, each
-/// <c>[a-z0-9][a-z0-9._-]{0,63}</c>, never <c>..</c> (DESIGN.md §4). The set becomes a directory
+/// <c>[a-z0-9][a-z0-9._-]{0,63}</c>, never <c>..</c> (docs/protocol.md). The set becomes a directory
 /// path under BACKUP_ROOT, so everything that could escape it is refused.
 /// </summary>
 public sealed record BackupSet

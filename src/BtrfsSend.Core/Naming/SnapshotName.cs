@@ -4,7 +4,7 @@ namespace BtrfsSend.Core.Naming;
 
 /// <summary>
 /// A snapshot name <c>&lt;prefix&gt;-&lt;yyyyMMddTHHmmssZ&gt;</c> (UTC), prefix
-/// <c>[A-Za-z0-9][A-Za-z0-9._-]{0,99}</c> without <c>..</c> (DESIGN.md §4).
+/// <c>[A-Za-z0-9][A-Za-z0-9._-]{0,99}</c> without <c>..</c> (docs/protocol.md).
 /// </summary>
 public sealed record SnapshotName
 {

@@ -1,7 +1,7 @@
 namespace BtrfsSend.Core.Naming;
 
 /// <summary>
-/// The name of a committed file under <c>BACKUP_ROOT/&lt;set&gt;/</c> (DESIGN.md §4):
+/// The name of a committed file under <c>BACKUP_ROOT/&lt;set&gt;/</c> (docs/protocol.md):
 /// <c>&lt;snapshot&gt;.full.btrfs.gpg</c>, <c>&lt;snapshot&gt;.incr.btrfs.gpg</c> or
 /// <c>&lt;snapshot&gt;.manifest</c>. Anything else, including the receiver's temporary files
 /// (which start with a dot), is not a stored file.

@@ -1,7 +1,7 @@
 namespace BtrfsSend.Core.Protocol;
 
 /// <summary>
-/// The BSF1 framing constants (DESIGN.md §6, docs/protocol.md): magic <c>BSF1</c>; frames of a
+/// The BSF1 framing constants (docs/protocol.md): magic <c>BSF1</c>; frames of a
 /// uint32 big-endian length 1..<see cref="MaxFrameLength"/> and that many payload bytes; an end
 /// marker uint32 0; a trailer of the uint64 big-endian payload byte count and the SHA-256 of the payload.
 /// </summary>

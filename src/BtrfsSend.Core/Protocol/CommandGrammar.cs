@@ -4,7 +4,7 @@ using BtrfsSend.Core.Naming;
 namespace BtrfsSend.Core.Protocol;
 
 /// <summary>
-/// Reads <c>SSH_ORIGINAL_COMMAND</c> into a <see cref="Request"/> (DESIGN.md §6, docs/protocol.md).
+/// Reads <c>SSH_ORIGINAL_COMMAND</c> into a <see cref="Request"/> (docs/protocol.md).
 /// No shell, no quoting, no options: the line is printable ASCII, at most
 /// <see cref="MaxBytes"/> bytes, split on single spaces, and every token is checked against its rule.
 /// Anything else is refused; <see cref="Parse"/> never throws.

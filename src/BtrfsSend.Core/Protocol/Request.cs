@@ -1,7 +1,7 @@
 namespace BtrfsSend.Core.Protocol;
 
 /// <summary>
-/// One command a client may send as <c>SSH_ORIGINAL_COMMAND</c> (DESIGN.md §6). The hierarchy is
+/// One command a client may send as <c>SSH_ORIGINAL_COMMAND</c> (docs/protocol.md). The hierarchy is
 /// closed: every request type lives in this folder, and <see cref="CommandGrammar.Parse"/> is the
 /// only way the receiver gets one from the wire.
 /// </summary>

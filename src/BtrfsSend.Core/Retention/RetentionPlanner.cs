@@ -4,7 +4,7 @@ using System.Globalization;
 namespace BtrfsSend.Core.Retention;
 
 /// <summary>
-/// The pure retention planner of DESIGN.md §7, documented with worked examples in
+/// The pure retention planner, documented with worked examples in
 /// docs/retention.md. Same inputs, same plan, whatever the input order.
 /// </summary>
 /// <remarks>

@@ -4,7 +4,7 @@ using BtrfsSend.Core.Errors;
 namespace BtrfsSend.Core.Storage;
 
 /// <summary>
-/// Durable, never-partial, never-replacing file commits (STYLE.md, restic's order):
+/// Durable, never-partial, never-replacing file commits (restic's order):
 /// data goes to a temp file in the same directory → fsync → chmod 0400 (owner root:root when
 /// running as root) → rename that refuses to replace → fsync the directory. A reader can only
 /// ever see a missing file or a complete read-only one.

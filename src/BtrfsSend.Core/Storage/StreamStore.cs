@@ -6,7 +6,7 @@ using BtrfsSend.Core.Naming;
 namespace BtrfsSend.Core.Storage;
 
 /// <summary>
-/// The on-disk layout of encrypted streams (DESIGN.md §4): <c>ROOT/&lt;set&gt;/&lt;snapshot&gt;.full.btrfs.gpg</c>
+/// The on-disk layout of encrypted streams (docs/protocol.md): <c>ROOT/&lt;set&gt;/&lt;snapshot&gt;.full.btrfs.gpg</c>
 /// or <c>.incr.btrfs.gpg</c> and <c>&lt;snapshot&gt;.manifest</c>. Read by the receiver and by a
 /// restore from a copied directory. Paths are built only from validated names.
 /// </summary>

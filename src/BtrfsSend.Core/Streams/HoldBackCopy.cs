@@ -4,7 +4,7 @@ namespace BtrfsSend.Core.Streams;
 /// Copies a stream into a consumer that acts on its last bytes (<c>btrfs receive -e</c> finalizes a
 /// subvolume on the END command), holding back the last non-empty read until the source reached
 /// EOF and a check passed. Decryptors and framed readers release data before their end checks
-/// (PERF-NOTES.md trap 3), so without this the consumer could commit a stream that then fails
+/// (docs/architecture.md, pipe trap 3), so without this the consumer could commit a stream that then fails
 /// them. If the source or the check throws, the held bytes are never written and the exception
 /// propagates: the caller kills the consumer. Memory: two buffers, whatever the stream size.
 /// </summary>

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace BtrfsSend.Core.Transport;
 
 /// <summary>
-/// Builds the ssh client argv (TESTBED.md): no user config (<c>-F /dev/null</c> unless a config
+/// Builds the ssh client argv (docs/architecture.md): no user config (<c>-F /dev/null</c> unless a config
 /// file is given), BatchMode, keepalives, the identity and port from prod.conf, then the target,
 /// <c>--</c>, and the remote command as ONE word (sshd hands it to the forced command verbatim).
 /// Never <c>-t</c>: <c>restrict</c> forbids a pty.

@@ -16,7 +16,7 @@ using Serilog;
 namespace BtrfsSend.Producer.Backup;
 
 /// <summary>
-/// One backup run (DESIGN.md §8), each step delegated: lock → prerequisites and receiver hello →
+/// One backup run (btrfs-send-backup(8), "run"), each step delegated: lock → prerequisites and receiver hello →
 /// parent choice → quiesce + snapshot → send pipeline → state file → local prune. Nothing that
 /// failed is recorded as done: the state file changes only after a matching OK, and the new
 /// snapshot of a failed send is deleted (the next run takes a fresh one).

@@ -5,7 +5,7 @@ using Serilog;
 namespace BtrfsSend.Producer.Backup;
 
 /// <summary>
-/// Prunes local snapshots with LOCAL_KEEP_* (DESIGN.md §7): time = the snapshot's own time,
+/// Prunes local snapshots with LOCAL_KEEP_* (docs/retention.md): time = the snapshot's own time,
 /// never the STATE_FILE's snapshot (the next incremental's parent). An empty policy deletes nothing.
 /// </summary>
 internal sealed class LocalPruner(LocalSnapshots snapshots, RetentionPolicy policy, ILogger log)

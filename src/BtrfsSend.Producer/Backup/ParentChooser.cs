@@ -4,7 +4,7 @@ using BtrfsSend.Core.Protocol;
 namespace BtrfsSend.Producer.Backup;
 
 /// <summary>
-/// DESIGN.md §8 step 4, as a pure function: the parent is the state file's snapshot if it still
+/// Step 4 of a run (btrfs-send-backup(8)), as a pure function: the parent is the state file's snapshot if it still
 /// exists locally AND the receiver lists it with an unbroken chain; a full otherwise, or when the
 /// chain's full is older than FULL_INTERVAL_DAYS.
 /// </summary>

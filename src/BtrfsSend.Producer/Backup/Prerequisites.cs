@@ -5,7 +5,7 @@ using BtrfsSend.Core.Processes;
 
 namespace BtrfsSend.Producer.Backup;
 
-/// <summary>DESIGN.md §8 step 2: everything checked before anything is touched.</summary>
+/// <summary>Step 2 of a run: everything checked before anything is touched.</summary>
 /// <param name="kernelSendVersionFilePath">Where the kernel tells its highest send stream version (SendProtocolProbeTests point it at a test file).</param>
 internal sealed class Prerequisites(ToolRunner tools, string kernelSendVersionFilePath = SendProtocol.KernelVersionFilePath)
 {

@@ -22,7 +22,7 @@ namespace BtrfsSend.Producer.Backup;
 /// (remote-btrfs mode, no encryption: the stream lands in the LUKS volume on the backup server).
 /// The BSF1 trailer — the only thing that lets the receiver commit — goes out only after
 /// <c>btrfs send</c> exited 0, the validator saw END and the encryptor wrote its MDC
-/// (PERF-NOTES.md trap 2). Every stage's failure is recorded by the stage itself and checked
+/// (docs/architecture.md, pipe trap 2). Every stage's failure is recorded by the stage itself and checked
 /// after the processes ended, because CliWrap swallows a broken pipe on a child's stdin (trap 1).
 /// Success is only the receiver's <c>OK</c> line matching the bytes and SHA-256 this side framed.
 /// </summary>

@@ -5,7 +5,7 @@ using BtrfsSend.Core.Storage;
 namespace BtrfsSend.Producer.Backup;
 
 /// <summary>
-/// STATE_FILE: one line, the name of the last snapshot the receiver acknowledged (the seed's
+/// STATE_FILE: one line, the name of the last snapshot the receiver acknowledged (prod-btrfs-backup.sh's
 /// format). Written only after a matching <c>OK</c>, atomically (temp, fsync, rename).
 /// </summary>
 internal sealed class StateFile(string filePath)

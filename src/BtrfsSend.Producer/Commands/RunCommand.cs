@@ -7,7 +7,7 @@ using Serilog;
 namespace BtrfsSend.Producer.Commands;
 
 /// <summary>
-/// <c>run [--config FILE] [--dry-run]</c>, also the default when no verb is given, so the seed's
+/// <c>run [--config FILE] [--dry-run]</c>, also the default when no verb is given, so prod-btrfs-backup.sh's
 /// cron line <c>/usr/local/sbin/btrfs-send-backup</c> works unchanged.
 /// </summary>
 internal static class RunCommand

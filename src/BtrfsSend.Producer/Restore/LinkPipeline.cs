@@ -16,7 +16,7 @@ namespace BtrfsSend.Producer.Restore;
 /// mode at the end) → <c>zstd -d</c> when the stream is compressed → send-stream validator
 /// (structure, CRC32C of every command, END) → either nowhere (verify) or
 /// <c>btrfs receive -e DIR</c>. gpg and this decryptor release plaintext before the MDC is
-/// checked (PERF-NOTES.md trap 3), so the last buffer — which holds the END command btrfs receive
+/// checked (docs/architecture.md, pipe trap 3), so the last buffer — which holds the END command btrfs receive
 /// finalizes a subvolume on — is held back (<see cref="HoldBackCopy"/>) until the MDC, the
 /// validator, the source's count/hash/trailer and (for zstd) the whole compressed input all
 /// passed; on any failure btrfs receive is killed, so it never sees END. The caller still deletes
@@ -331,7 +331,7 @@ internal sealed class LinkPipeline
 
         if (!fed)
         {
-            // CliWrap swallows a broken pipe on stdin (PERF-NOTES.md trap 1).
+            // CliWrap swallows a broken pipe on stdin (docs/architecture.md, pipe trap 1).
             throw new IntegrityException($"btrfs receive exited 0 before the whole stream was written to it: {said.Trim()}");
         }
     }

@@ -7,7 +7,7 @@ namespace BtrfsSend.Producer.Restore;
 /// </summary>
 internal sealed record SubvolumeState(string Uuid, string? ReceivedUuid, bool IsReadOnly)
 {
-    /// <summary>Only a read-only subvolume with a received UUID is a finished receive (TESTBED.md).</summary>
+    /// <summary>Only a read-only subvolume with a received UUID is a finished receive (docs/architecture.md).</summary>
     public bool IsCompleteReceive => IsReadOnly && ReceivedUuid is not null;
 
     /// <summary>Parses the two outputs; null when <paramref name="show"/> has no UUID line.</summary>

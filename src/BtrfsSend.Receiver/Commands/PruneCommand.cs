@@ -10,7 +10,7 @@ using Serilog;
 namespace BtrfsSend.Receiver.Commands;
 
 /// <summary>
-/// <c>prune [--set S | --all] [--dry-run]</c>, for cron. The seed's form works unchanged:
+/// <c>prune [--set S | --all] [--dry-run]</c>, for cron. backup-prune-btrfs-streams.sh's form works unchanged:
 /// <c>BACKUP_ROOT=... BACKUP_SET=... KEEP_DAILY=7 KEEP_WEEKLY=4 KEEP_MONTHLY=12 btrfs-backup-receive prune</c>.
 /// </summary>
 internal static class PruneCommand

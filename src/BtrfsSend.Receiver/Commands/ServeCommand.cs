@@ -32,7 +32,7 @@ internal static class ServeCommand
         };
         serve.SetAction(async (parse, cancellationToken) =>
         {
-            // The client is the --client pin from authorized_keys, else the sudo user (DESIGN.md §3),
+            // The client is the --client pin from authorized_keys, else the sudo user (README, security model),
             // never anything the client sends.
             var clientName = parse.GetValue(client) ?? SudoUser();
             var raw = parse.GetValue(command) ?? "";
@@ -75,7 +75,7 @@ internal static class ServeCommand
 
     /// <summary>
     /// A 1 MiB stdin pipe (F_SETPIPE_SZ) lets sshd hand over more per read(2) and keeps both sides
-    /// busy instead of taking turns (PERF-NOTES.md). Best effort: stdin may not be a pipe, or the
+    /// busy instead of taking turns (docs/architecture.md). Best effort: stdin may not be a pipe, or the
     /// size may exceed /proc/sys/fs/pipe-max-size; then it stays as it is.
     /// </summary>
     private static void EnlargeStdinPipe() => _ = Core.Storage.Native.Fcntl(0, Core.Storage.Native.FSetPipeSize, 1 << 20);

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace BtrfsSend.Receiver.Luks;
 
-/// <summary>What <c>btrfs subvolume show</c> says about a received subvolume. Only a read-only one with a received UUID is a finished receive (TESTBED.md).</summary>
+/// <summary>What <c>btrfs subvolume show</c> says about a received subvolume. Only a read-only one with a received UUID is a finished receive (docs/architecture.md).</summary>
 internal sealed record ReceivedSubvolume(string ReceivedUuid, bool IsReadOnly, DateTimeOffset? ReceivedAt)
 {
     public bool IsComplete => IsReadOnly && ReceivedUuid != "-" && ReceivedUuid.Length > 0;

@@ -6,7 +6,7 @@ using Serilog;
 namespace BtrfsSend.Receiver.Pruning;
 
 /// <summary>
-/// Applies the receiver's own retention policy to one set (DESIGN.md §7): time = the
+/// Applies the receiver's own retention policy to one set (docs/retention.md): time = the
 /// receiver-recorded <c>received_at</c>, always the newest, then every ancestor of every kept
 /// stream. Deletes a stream file and then its manifest (manifest last, so an interrupted prune
 /// leaves at worst a manifest whose stream is gone, which <c>check</c> reports). Refuses to

@@ -13,7 +13,7 @@ using CliWrap;
 namespace BtrfsSend.Receiver.Serve;
 
 /// <summary>
-/// The remote-btrfs verbs (DESIGN.md §2): <c>open-luks</c>, <c>receive</c>, <c>list-received</c>,
+/// The remote-btrfs verbs (docs/architecture.md): <c>open-luks</c>, <c>receive</c>, <c>list-received</c>,
 /// <c>prune-received</c>, <c>close-luks</c>. Every verb holds the volume's lock, so a receive
 /// never overlaps a close. A receive lands in <c>RECEIVED_ROOT/&lt;set&gt;/&lt;snapshot&gt;</c> and is
 /// kept only when it is exactly that name, read-only, with a received UUID; anything else it
@@ -341,7 +341,7 @@ internal sealed partial class ServeSession
 
         if (!fed || !reader.IsComplete)
         {
-            // CliWrap swallows a broken pipe on stdin (PERF-NOTES.md trap 1).
+            // CliWrap swallows a broken pipe on stdin (docs/architecture.md, pipe trap 1).
             throw new ServeRefusal(ErrorCodes.IoError, $"btrfs receive exited before the whole stream was written to it: {said}; nothing was kept");
         }
 
@@ -400,7 +400,7 @@ internal sealed partial class ServeSession
 
     /// <summary>
     /// Deletes what a receive killed by SIGKILL left: a subvolume in the set's directory that is
-    /// writable or has no received UUID is never a backup (TESTBED.md); the volume lock guarantees
+    /// writable or has no received UUID is never a backup (docs/architecture.md); the volume lock guarantees
     /// no receive is running.
     /// </summary>
     private async Task DeleteStalePartialsAsync(ToolRunner tools, string dir, CancellationToken cancellationToken)

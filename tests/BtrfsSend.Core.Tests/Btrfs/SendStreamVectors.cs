@@ -7,7 +7,7 @@ namespace BtrfsSend.Core.Tests.Btrfs;
 /// <summary>Real send streams: the small ones in Vectors/, and the shared btrfs-progs vector.</summary>
 internal static class SendStreamVectors
 {
-    /// <summary>Offsets of the four concatenated streams in the shared vector (../shared/vectors/README.md).</summary>
+    /// <summary>Offsets of the four concatenated streams in btrfs-progs' test vector multi-clone-src-v4.8.2.stream (its tests/misc-tests/016-send-clone-src), read from the shared vectors directory beside the repository.</summary>
     public static readonly long[] MultiStreamOffsets = [0, 1050308, 3150317, 4200197];
 
     public const int MultiStreamLength = 6299778;

@@ -1,6 +1,6 @@
 namespace BtrfsSend.Core.Tests.Configuration;
 
-/// <summary>The seed's config files, copied verbatim from ../shared/seeds/002_03c46567ac80d575.txt.</summary>
+/// <summary>The shell scripts' config files (prod.conf, /etc/default/btrfs-backup-receive), verbatim as their README gives them.</summary>
 internal static class SeedFiles
 {
     public const string ProdConf = """
@@ -27,7 +27,7 @@ internal static class SeedFiles
 
         """;
 
-    /// <summary>"For the LUKS-backed receive mode, use this instead:" lines from the seed.</summary>
+    /// <summary>"For the LUKS-backed receive mode, use this instead:" lines from the shell scripts' README.</summary>
     public const string RemoteBtrfsLines = """
         BACKUP_MODE=remote-btrfs
         LUKS_KEY_FILE=/root/.config/btrfs-send-backup/luks-key
@@ -46,7 +46,7 @@ internal static class SeedFiles
 
         """;
 
-    /// <summary>The environment the seed's /etc/cron.d/btrfs-backup-prune line sets.</summary>
+    /// <summary>The environment backup-prune-btrfs-streams.sh's /etc/cron.d/btrfs-backup-prune line sets.</summary>
     public static readonly Dictionary<string, string?> PruneCronEnvironment = new()
     {
         ["BACKUP_ROOT"] = "/mnt/sdb1/btrfs-send-backups",

@@ -123,7 +123,7 @@ public sealed class ShellConfigParserTests
         Assert.Equal("1", q["export B"]);
         Assert.NotEqual("it\"s", q["C"]);
 
-        // The seed tells remote-btrfs users to add lines that repeat keys; bash takes the last,
+        // The shell scripts' README tells remote-btrfs users to add lines that repeat keys; bash takes the last,
         // the INI provider refuses the whole file.
         var both = dir.Sub("both.conf");
         File.WriteAllText(both, SeedFiles.ProdConf + SeedFiles.RemoteBtrfsLines);

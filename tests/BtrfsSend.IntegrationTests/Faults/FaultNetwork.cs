@@ -7,7 +7,7 @@ namespace BtrfsSend.IntegrationTests.Faults;
 /// <summary>
 /// A private network namespace (<c>ip netns add</c>, its own loopback) that the fault world's sshd
 /// and producer runs live in, so that the faults injected on the network — <c>ss -K</c> resets
-/// and an nft byte quota — can only ever touch this world's own connections (TESTBED.md: only
+/// and an nft byte quota — can only ever touch this world's own connections (docs/architecture.md: only
 /// loopback and namespaces you create carry test traffic). Processes enter it with
 /// <see cref="Launcher"/> (<c>nsenter --net</c>, which execs in place: the PID stays the process's own).
 /// </summary>

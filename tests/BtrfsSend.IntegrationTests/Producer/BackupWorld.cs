@@ -7,7 +7,7 @@ namespace BtrfsSend.IntegrationTests.Producer;
 /// <summary>
 /// prod-srv and backup-srv on one machine, nothing bypassed: a loop btrfs with @rootfs, the
 /// real receiver behind a private sshd with the production forced command through sudo, a
-/// passphrase file, and a prod.conf in the seed's format pointing at all of it.
+/// passphrase file, and a prod.conf in the format of prod-btrfs-backup.sh pointing at all of it.
 /// </summary>
 internal sealed class BackupWorld : IAsyncDisposable
 {
@@ -67,7 +67,7 @@ internal sealed class BackupWorld : IAsyncDisposable
 
     /// <summary>Writes prod.conf (or <paramref name="configFilePath"/>); keys in <paramref name="extra"/> override the ones above them.</summary>
     public Task WriteConfigAsync(string extra = "", string? configFilePath = null) => File.WriteAllTextAsync(configFilePath ?? ConfigFilePath, $"""
-        # prod.conf as the seed writes it, plus the test's ssh options
+        # prod.conf as prod-btrfs-backup.sh's README writes it, plus the test's ssh options
         SOURCE_TOP={Prod.MountDirPath}
         SOURCE_SUBVOL=@rootfs
         SNAPSHOT_DIR={SnapshotDirPath}

@@ -9,7 +9,7 @@ namespace BtrfsSend.IntegrationTests.RemoteBtrfs;
 /// prod-srv and backup-srv on one machine for BACKUP_MODE=remote-btrfs: a loop btrfs with
 /// @rootfs, the real receiver behind a private sshd (forced command through sudo) whose LUKS
 /// volume is a <see cref="FakeLuksVolume"/> (fake cryptsetup and mount, real btrfs), a 0600 LUKS
-/// key file, and a prod.conf in the seed's remote-btrfs form.
+/// key file, and a prod.conf in the shell scripts' remote-btrfs form.
 /// </summary>
 internal sealed class RemoteBtrfsWorld : IAsyncDisposable
 {
