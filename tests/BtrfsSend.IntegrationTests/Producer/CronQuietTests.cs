@@ -25,7 +25,7 @@ public sealed class CronQuietTests
         var check = await CronAsync(world, [ProgramBinaries.Receiver, "check", "--config", world.ReceiverConfigFilePath]);
 
         Assert.True(full.ExitCode == 0, full.Output);
-        Assert.Matches(@"^\S+ \[INF\] backup OK: set prod-srv/rootfs full prod-srv-rootfs-\S+, \d+ bytes sent", Assert.Single(full.Lines));
+        Assert.Matches(@"^\S+ \[INF\] backup OK: set prod-srv/rootfs full prod-srv-rootfs-\S+, \d+ bytes \(send protocol 1\) sent", Assert.Single(full.Lines));
         Assert.True(incremental.ExitCode == 0, incremental.Output);
         Assert.Matches(@"\[INF\] backup OK: set prod-srv/rootfs incremental ", Assert.Single(incremental.Lines));
         Assert.True(prune.ExitCode == 0, prune.Output);

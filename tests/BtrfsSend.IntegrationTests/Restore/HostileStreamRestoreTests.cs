@@ -74,9 +74,12 @@ public sealed class HostileStreamRestoreTests(RestoreWorldFixture fixture)
             ? ["--from", world.CopySet(dir, Path.Combine(world.StoreDirPath, set))]
             : ["--config", world.ConfigFilePath];
 
+        // The hand-made stream carries no binding (and no signature), so restore would refuse it
+        // before btrfs receive; --allow-unbound (as for the shell scripts' old streams) lets it
+        // through to show that --chroot alone confines it.
         (int ExitCode, string Stdout, string Stderr) result = route is Route.FromDirectory or Route.OverSsh
-            ? await world.ProducerAsync(["restore", "--set", set, .. source, .. keyArgs, "--to", target.MountDirPath])
-            : await world.ProducerAsync(["verify", "--restore-test", "--set", set, .. source, .. keyArgs, "--scratch", target.MountDirPath]);
+            ? await world.ProducerAsync(["restore", "--set", set, .. source, .. keyArgs, "--allow-unbound", "--to", target.MountDirPath])
+            : await world.ProducerAsync(["verify", "--restore-test", "--set", set, .. source, .. keyArgs, "--allow-unbound", "--scratch", target.MountDirPath]);
 
         Assert.Empty(Directory.GetFileSystemEntries(outside));
         Assert.False(result.ExitCode == 0, "the hostile stream restored as if nothing happened: " + result.Stdout + result.Stderr);

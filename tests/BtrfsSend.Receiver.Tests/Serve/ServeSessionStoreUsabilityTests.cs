@@ -41,7 +41,7 @@ public sealed class ServeSessionStoreUsabilityTests : IDisposable
     [Fact]
     public async Task Below_MIN_FREE_SPACE_hello_refuses_but_list_still_answers_for_restores()
     {
-        await _h.ReceiveAsync("s", Name(5), [1, 2, 3]);
+        await _h.ReceiveAsync("s", Name(5), Framing.Encrypted(3));
         var options = _h.Options with { MinFreeSpace = long.MaxValue };
 
         var hello = await _h.ServeAsync("hello", options: options);
