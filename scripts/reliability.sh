@@ -198,7 +198,12 @@ A failure of any of these is reported as `DATA LOST: ...` and counted above.
 Also covered elsewhere in the integration tests (not counted here): receiver SIGKILL
 mid-write and a full backup disk (`Receiver/ServeFailureTests`), the whole
 command-injection / path-traversal corpus (`Receiver/ServeHostileInputTests`), a damaged
-`btrfs send` (`Producer/ProducerFailureTests`).
+`btrfs send` (`Producer/ProducerFailureTests`), and a SIGKILL of the producer in the quiesce
+window (`Producer/ProducerSignalTests`,
+`SIGKILL_while_services_are_stopped_has_the_guard_restart_exactly_the_stopped_ones_and_the_next_run_succeeds`):
+the quiesce guard restarts exactly the units that were stopped, in reverse order, within the
+time the stop in progress needs; no snapshot, state or stored file changes, the next run
+succeeds; 0 data lost.
 
 ## Limits
 

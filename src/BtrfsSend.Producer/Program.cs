@@ -27,6 +27,7 @@ internal static class Program
                 VerifyCommand.Create(log),
                 AuditCommand.Create(log),
                 KeygenCommand.Create(),
+                QuiesceGuardCommand.Create(log),
             };
             RunCommand.Configure(root, log, clock);
             return await ProgramHost.RunAsync(Name, root, args, log, verbosity: verbosity);

@@ -9,7 +9,8 @@ namespace BtrfsSend.TestSupport;
 /// <c>unknown/UNIT</c> (is-active prints "unknown", exit 4), <c>fail-stop/UNIT</c>,
 /// <c>fail-start/UNIT</c>, <c>comes-back/UNIT</c> (stop exits 0 but the unit keeps running, as a
 /// socket-activated one may), <c>slow-stop/UNIT</c> (stop touches
-/// <see cref="StoppingMarkerFilePath"/> and sleeps 3 s, a window for a test to send a signal), and
+/// <see cref="StoppingMarkerFilePath"/> and sleeps 3 s, a window for a test to send a signal; a start of the same unit waits for it, as systemd
+/// serializes a unit's jobs), and
 /// <c>bus-down/VERB</c> or <c>bus-down/all</c> (systemctl cannot reach systemd: "Failed to
 /// connect to bus" on stderr, exit 1, nothing printed). Hooks written with <see cref="WriteHook"/> log into the
 /// same file, so the order of everything is visible.
@@ -27,6 +28,8 @@ public sealed class FakeSystemctl : IDisposable
         if [ -e "$FAKE_DIR/bus-down/all" ] || [ -e "$FAKE_DIR/bus-down/$verb" ]; then
           echo "Failed to connect to bus: No such file or directory" >&2; exit 1
         fi
+        # systemd runs one job per unit at a time: a start waits for a stop in progress.
+        case "$verb" in stop|start) exec 9>"$FAKE_DIR/locks/$unit"; flock 9 ;; esac
         case "$verb" in
           is-active)
             if [ -e "$FAKE_DIR/running/$unit" ]; then state=active; rc=0
@@ -56,7 +59,7 @@ public sealed class FakeSystemctl : IDisposable
     /// <summary>A fake whose script is written into <paramref name="binDirPath"/> (a dir already first on someone's PATH).</summary>
     public FakeSystemctl(string? binDirPath, IEnumerable<string> running)
     {
-        foreach (var sub in new[] { "bin", "running", "fail-stop", "fail-start", "slow-stop", "unknown", "comes-back", "bus-down" })
+        foreach (var sub in new[] { "bin", "running", "fail-stop", "fail-start", "slow-stop", "unknown", "comes-back", "bus-down", "locks" })
         {
             Directory.CreateDirectory(_dir.Sub(sub));
         }

@@ -151,6 +151,7 @@ public static class ConfigLoader
         }
 
         var compression = r.Choice("COMPRESSION", StreamCompression.None, ("none", StreamCompression.None), ("zstd", StreamCompression.Zstd));
+        var quiesceTimeout = r.Int("QUIESCE_TIMEOUT_SECONDS", 300, 10, 86400);
         var sendProto = r.Choice("SEND_PROTO", SendProtoSetting.V1, ("1", SendProtoSetting.V1), ("2", SendProtoSetting.V2), ("auto", SendProtoSetting.Auto));
         var sendCompressedData = r.YesNo("SEND_COMPRESSED_DATA", false);
         if (sendCompressedData && sendProto == SendProtoSetting.V1 && r.Errors.All(e => e.Key != "SEND_PROTO"))
@@ -204,6 +205,7 @@ public static class ConfigLoader
             ServicesToQuiesce = services,
             ServicesMayRun = mayRun,
             Compression = compression,
+            QuiesceTimeoutSeconds = quiesceTimeout,
             SendProto = sendProto,
             SendCompressedData = sendCompressedData,
             PreSnapshotHook = preHook,

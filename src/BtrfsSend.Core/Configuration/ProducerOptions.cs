@@ -82,6 +82,12 @@ public sealed record ProducerOptions
     /// <summary>COMPRESSION: default none.</summary>
     public StreamCompression Compression { get; init; } = StreamCompression.None;
 
+    /// <summary>
+    /// QUIESCE_TIMEOUT_SECONDS (default 300, 10..86400): the longest the services may stay stopped;
+    /// at this deadline the quiesce guard restarts them whatever the producer is doing.
+    /// </summary>
+    public int QuiesceTimeoutSeconds { get; init; } = 300;
+
     /// <summary>SEND_PROTO: 1 (default), 2 or auto (2 when kernel and btrfs-progs support it).</summary>
     public SendProtoSetting SendProto { get; init; } = SendProtoSetting.V1;
 
@@ -125,5 +131,5 @@ public sealed record ProducerOptions
     private object Scalars() => (
         (SourceTopDirPath, SourceSubvol, SnapshotDirPath, SnapshotPrefix, StateFilePath, LockFilePath, SshTarget),
         (SshPort, SshIdentityFilePath, SshCipher, BackupSet, Mode, PassphraseFilePath, RecipientKeyFilePath),
-        (LuksKeyFilePath, FullIntervalDays, LocalKeep, Compression, CanaryFilePath, LedgerFilePath, SendProto, SendCompressedData));
+        (LuksKeyFilePath, FullIntervalDays, LocalKeep, Compression, CanaryFilePath, LedgerFilePath, SendProto, SendCompressedData, QuiesceTimeoutSeconds));
 }

@@ -199,7 +199,12 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
 
     /// <summary>The quiescer for this config (SERVICES_MAY_RUN).</summary>
     internal static Quiescer CreateQuiescer(ProducerOptions options, ToolRunner tools, ILogger log)
-        => new(tools, log) { MayRun = options.ServicesMayRun.ToHashSet(StringComparer.Ordinal) };
+        => new(tools, log)
+        {
+            MayRun = options.ServicesMayRun.ToHashSet(StringComparer.Ordinal),
+            Timeout = TimeSpan.FromSeconds(options.QuiesceTimeoutSeconds),
+            StartGuard = timeout => QuiesceGuardProcess.Start(timeout, log),
+        };
 
     private void PrintDryRun(LocalSnapshots snapshots, SnapshotName snapshot, string source, ParentDecision decision, SnapshotName? previous, DateTimeOffset now, QuiescePlan plan, SendProtocol protocol)
     {

@@ -22,6 +22,19 @@ internal sealed class Quiescer(ToolRunner tools, ILogger log)
     /// <summary>SERVICES_MAY_RUN: units whose snapshot may be taken while they run (a failed stop is a warning).</summary>
     public IReadOnlySet<string> MayRun { get; init; } = new HashSet<string>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// QUIESCE_TIMEOUT_SECONDS: the longest the window may last. A window that reaches it minus
+    /// <see cref="TimeoutMargin"/> before the snapshot is aborted: the guard restarts the units at
+    /// the deadline, so a later snapshot might no longer be quiescent.
+    /// </summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>Starts the guard that restarts the stopped units if this process dies in the window (none: no guard).</summary>
+    public Func<TimeSpan, QuiesceGuardProcess>? StartGuard { get; init; }
+
+    /// <summary>How long before the deadline the snapshot is no longer started.</summary>
+    public static readonly TimeSpan TimeoutMargin = TimeSpan.FromSeconds(5);
+
     /// <summary>Asks systemctl about every unit; throws <see cref="PrerequisiteException"/> when it cannot answer.</summary>
     public async Task<QuiescePlan> PlanAsync(IReadOnlyList<string> services, CancellationToken cancellationToken = default)
     {
@@ -70,8 +83,14 @@ internal sealed class Quiescer(ToolRunner tools, ILogger log)
         var window = Stopwatch.StartNew();
         Exception? failure = null;
         var result = default(T);
+        QuiesceGuardProcess? guard = null;
         try
         {
+            if (StartGuard is not null && plan.ToStop.Count > 0)
+            {
+                guard = StartGuard(Timeout);
+            }
+
             if (preHook.Count > 0)
             {
                 log.Information("running PRE_SNAPSHOT_HOOK {Hook}", Argv.Render(preHook));
@@ -81,6 +100,9 @@ internal sealed class Quiescer(ToolRunner tools, ILogger log)
             foreach (var service in plan.ToStop)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+
+                // Before the stop: a producer killed while systemctl stop runs still leaves the unit stopped.
+                guard?.Stopping(service);
                 var stop = await tools.TryRunAsync(SystemctlArgv.Stop(service), cancellationToken: CancellationToken.None);
 
                 // Restarted in any case: a failed stop may have half-stopped it.
@@ -101,6 +123,13 @@ internal sealed class Quiescer(ToolRunner tools, ILogger log)
 
             await VerifyQuietAsync(plan, cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
+            if (stopped.Count > 0 && window.Elapsed >= Timeout - TimeoutMargin)
+            {
+                throw new PrerequisiteException(
+                    $"the quiesce window lasted {window.Elapsed.TotalSeconds:F0} s, too close to QUIESCE_TIMEOUT_SECONDS ({Timeout.TotalSeconds:F0} s) at which the guard restarts the services; " +
+                    "no snapshot was taken and nothing was recorded (raise QUIESCE_TIMEOUT_SECONDS, or find what makes the stops or PRE_SNAPSHOT_HOOK slow)");
+            }
+
             result = await snapshot();
         }
         catch (Exception ex)
@@ -110,6 +139,12 @@ internal sealed class Quiescer(ToolRunner tools, ILogger log)
         finally
         {
             var failedRestarts = await RestartAsync(stopped);
+            if (guard is not null)
+            {
+                await guard.DoneAsync();
+                guard.Dispose();
+            }
+
             if (postHook.Count > 0)
             {
                 var post = await tools.TryRunAsync(postHook, cancellationToken: CancellationToken.None);

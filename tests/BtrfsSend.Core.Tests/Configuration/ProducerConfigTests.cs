@@ -60,6 +60,36 @@ public sealed class ProducerConfigTests : IDisposable
         Assert.Null(o.LuksKeyFilePath);
     }
 
+    [Theory]
+    [InlineData(null, 300, null)]
+    [InlineData("60", 60, null)]
+    [InlineData("9", 0, "a whole number from 10 to 86400")]
+    [InlineData("1h", 0, "a whole number from 10 to 86400")]
+    public void QUIESCE_TIMEOUT_SECONDS_defaults_to_300_and_is_bounded(string? value, int expected, string? error)
+    {
+        var conf = Conf(SeedFiles.ProdConf);
+        var passphrase = Secret("passphrase");
+        var cli = new Dictionary<string, string?> { ["PASSPHRASE_FILE"] = passphrase };
+        if (value is not null)
+        {
+            cli["QUIESCE_TIMEOUT_SECONDS"] = value;
+        }
+
+        var result = ConfigLoader.LoadProducer(conf, None, cli);
+
+        if (error is null)
+        {
+            Assert.True(result.IsValid, string.Join("\n", result.Errors));
+            Assert.Equal(expected, result.Options!.QuiesceTimeoutSeconds);
+        }
+        else
+        {
+            var e = Assert.Single(result.Errors);
+            Assert.Equal("QUIESCE_TIMEOUT_SECONDS", e.Key);
+            Assert.Contains(error, e.Message, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void The_seed_prod_conf_names_its_missing_passphrase_file_by_line()
     {

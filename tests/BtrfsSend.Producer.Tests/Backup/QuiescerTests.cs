@@ -270,4 +270,20 @@ public sealed class QuiescerTests
         Assert.Equal(["stop a", "stop b", "stop c", "start c", "start b", "start a"], systemctl.StopsAndStarts);
         Assert.Equal(["a", "b", "c"], systemctl.Running);
     }
+
+    [Fact]
+    public async Task A_window_that_reaches_QUIESCE_TIMEOUT_SECONDS_takes_no_snapshot_and_restarts_the_services()
+    {
+        using var systemctl = new FakeSystemctl("a", "b");
+        systemctl.SlowStop("b"); // 3 s, more than the 6 s timeout minus its 5 s margin
+        var quiescer = new Quiescer(systemctl.Tools, Serilog.Core.Logger.None) { Timeout = TimeSpan.FromSeconds(6) };
+        var snapshots = 0;
+
+        var thrown = await Assert.ThrowsAsync<PrerequisiteException>(() => quiescer.RunQuiescedAsync(["a", "b"], NoHook, NoHook, () => Task.FromResult(++snapshots)));
+
+        Assert.Contains("QUIESCE_TIMEOUT_SECONDS", thrown.Message, StringComparison.Ordinal);
+        Assert.Equal(0, snapshots);
+        Assert.Equal(["stop a", "stop b", "start b", "start a"], systemctl.StopsAndStarts);
+        Assert.Equal(["a", "b"], systemctl.Running);
+    }
 }
