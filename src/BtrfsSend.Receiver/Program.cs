@@ -20,7 +20,7 @@ internal static class Program
                 "encrypted streams append-only as root-owned 0400 files, plus prune (cron), list and check (monitoring).\n\n" +
                 "Exit codes:\n" + ProgramHost.ExitCodeTable())
             {
-                ServeCommand.Create(log, clock),
+                ServeCommand.Create(clock),
                 PruneCommand.Create(log, clock),
                 ListCommand.Create(log),
                 CheckCommand.Create(log, clock),

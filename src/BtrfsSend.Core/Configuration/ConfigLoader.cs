@@ -134,6 +134,7 @@ public static class ConfigLoader
         }
 
         var fullInterval = r.Int("FULL_INTERVAL_DAYS", 32, 1, 1_000_000);
+        var producerIdleSeconds = r.Int("IDLE_TIMEOUT_SECONDS", 120, 1, 86400);
         var keep = Keep(r, "LOCAL_KEEP_");
         var services = r.Words("SERVICES_TO_QUIESCE");
         foreach (var unit in services)
@@ -201,6 +202,7 @@ public static class ConfigLoader
             VerifyKeyFilePath = verify,
             LuksKeyFilePath = mode == BackupMode.RemoteBtrfs ? luksKey : null,
             FullIntervalDays = fullInterval,
+            IdleTimeout = TimeSpan.FromSeconds(producerIdleSeconds),
             LocalKeep = keep,
             ServicesToQuiesce = services,
             ServicesMayRun = mayRun,

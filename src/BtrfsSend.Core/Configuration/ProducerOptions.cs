@@ -67,6 +67,12 @@ public sealed record ProducerOptions
     /// <summary>FULL_INTERVAL_DAYS: a full stream when the last full is older than this; default 32.</summary>
     public int FullIntervalDays { get; init; } = 32;
 
+    /// <summary>
+    /// IDLE_TIMEOUT_SECONDS: how long the producer waits for the receiver to say anything (the
+    /// hello and list answers, the bytes of a <c>get</c>) before giving up; default 120.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
     /// <summary>LOCAL_KEEP_*: retention of local snapshots; empty = delete none.</summary>
     public RetentionPolicy LocalKeep { get; init; } = RetentionPolicy.Empty;
 
@@ -131,5 +137,5 @@ public sealed record ProducerOptions
     private object Scalars() => (
         (SourceTopDirPath, SourceSubvol, SnapshotDirPath, SnapshotPrefix, StateFilePath, LockFilePath, SshTarget),
         (SshPort, SshIdentityFilePath, SshCipher, BackupSet, Mode, PassphraseFilePath, RecipientKeyFilePath),
-        (LuksKeyFilePath, FullIntervalDays, LocalKeep, Compression, CanaryFilePath, LedgerFilePath, SendProto, SendCompressedData, QuiesceTimeoutSeconds));
+        (LuksKeyFilePath, FullIntervalDays, LocalKeep, Compression, CanaryFilePath, LedgerFilePath, SendProto, SendCompressedData, QuiesceTimeoutSeconds, IdleTimeout));
 }

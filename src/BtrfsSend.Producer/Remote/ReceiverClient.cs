@@ -14,6 +14,9 @@ internal sealed class ReceiverClient(SshArgv ssh, ToolRunner tools)
 {
     public SshArgv Ssh { get; } = ssh;
 
+    /// <summary>IDLE_TIMEOUT_SECONDS: how long a short answer (hello, list) or a pause in <c>get</c> data may take.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
     public async Task<HelloLine> HelloAsync(CancellationToken cancellationToken = default)
     {
         var result = await RunAsync(new HelloRequest(), cancellationToken);
@@ -42,7 +45,19 @@ internal sealed class ReceiverClient(SshArgv ssh, ToolRunner tools)
     private async Task<ToolResult> RunAsync(Request request, CancellationToken cancellationToken)
     {
         var argv = Ssh.For(request.ToCommandLine());
-        var result = await tools.TryRunAsync(argv, stdin: ReadOnlyMemory<byte>.Empty, cancellationToken: cancellationToken);
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        idle.CancelAfter(IdleTimeout);
+        ToolResult result;
+        try
+        {
+            result = await tools.TryRunAsync(argv, stdin: ReadOnlyMemory<byte>.Empty, cancellationToken: idle.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // A stalled receiver (or network) must not hold a cron run forever.
+            throw new IdleTimeoutException($"the receiver at {Ssh.Target} did not answer '{request.Verb}' within {IdleTimeout.TotalSeconds:0} seconds (IDLE_TIMEOUT_SECONDS); the request was abandoned; check the backup server");
+        }
+
         ThrowIfFailed(result.ExitCode, result.StandardOutput, result.StandardErrorTail, request);
         return result;
     }

@@ -50,7 +50,9 @@ internal sealed class SshSource(ReceiverClient receiver, BackupSet set) : IResto
         {
             try
             {
-                await using var framed = new Bsf1Reader(stdout, leaveOpen: true);
+                // A receiver that stalls mid-stream is given up on after IDLE_TIMEOUT_SECONDS.
+                await using var idle = new Core.Streams.IdleTimeoutStream(stdout, receiver.IdleTimeout, $"the receiver at {receiver.Ssh.Target}", leaveOpen: true);
+                await using var framed = new Bsf1Reader(idle, leaveOpen: true);
                 await using var check = new CheckedEndStream(framed, link.Bytes, null, $"stream {link.StreamFileName} from {receiver.Ssh.Target}", progress);
                 await consume(check, cancellationToken);
                 await check.EnsureEndAsync(cancellationToken);

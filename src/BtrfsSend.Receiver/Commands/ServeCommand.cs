@@ -15,7 +15,7 @@ namespace BtrfsSend.Receiver.Commands;
 /// </summary>
 internal static class ServeCommand
 {
-    public static Command Create(ILogger log, TimeProvider clock)
+    public static Command Create(TimeProvider clock)
     {
         var config = ReceiverConfig.CreateOption();
         var client = new Option<string?>("--client")
@@ -37,38 +37,34 @@ internal static class ServeCommand
             var clientName = parse.GetValue(client) ?? SudoUser();
             var raw = parse.GetValue(command) ?? "";
             await using var stdout = Console.OpenStandardOutput();
+
+            // sshd forwards stderr to the client: until LOG_FILE is known the detail goes to syslog.
+            await using var startLog = ServeLog.Create(Program.Name, logFilePath: null);
             if (clientName is not null && ClientName.Problem(clientName) is { } problem)
             {
-                log.Error("--client '{Client}' in authorized_keys is invalid: {Problem}", NameText.Printable(clientName), problem);
-                await WriteInternalAsync(stdout);
+                startLog.Error("--client '{Client}' in authorized_keys is invalid: {Problem}", NameText.Printable(clientName), problem);
+                await WriteInternalAsync(stdout, startLog);
                 return (int)ExitCode.Config;
             }
 
             Core.Configuration.ReceiverOptions options;
             try
             {
-                options = ReceiverConfig.Load(parse.GetValue(config)!, log);
+                options = ReceiverConfig.Load(parse.GetValue(config)!, startLog);
             }
             catch (ConfigException ex)
             {
-                log.Error("{Message}", ex.Message);
-                await WriteInternalAsync(stdout);
+                startLog.Error("{Message}", ex.Message);
+                await WriteInternalAsync(stdout, startLog);
                 return (int)ExitCode.Config;
             }
 
-            var sessionLog = ReceiverConfig.WithLogFile(log, options);
-            try
-            {
-                EnlargeStdinPipe();
-                await using var stdin = new StdinStream(0);
-                var session = new ServeSession(options, clientName, stdin, stdout, sessionLog, clock);
-                return await session.RunAsync(raw, cancellationToken);
-            }
-            finally
-            {
-                // Flushes LOG_FILE: the refusal line is the last one written and must not be lost.
-                ReceiverConfig.Close(sessionLog, log);
-            }
+            // Disposing flushes LOG_FILE: the refusal line is the last one written and must not be lost.
+            await using var sessionLog = ServeLog.Create(Program.Name, options.LogFilePath);
+            EnlargeStdinPipe();
+            await using var stdin = new StdinStream(0);
+            var session = new ServeSession(options, clientName, stdin, stdout, sessionLog, clock);
+            return await session.RunAsync(raw, cancellationToken);
         });
         return serve;
     }
@@ -86,9 +82,11 @@ internal static class ServeCommand
         return user is not null && ClientName.Problem(user) is null ? user : null;
     }
 
-    private static async Task WriteInternalAsync(Stream stdout)
+    private static async Task WriteInternalAsync(Stream stdout, ILogger log)
     {
-        var line = ErrLine.From(ErrorCodes.Internal, "the backup server's receiver is misconfigured; its admin must check the receiver's log").Render() + "\n";
+        const string message = "the backup server's receiver is misconfigured; its admin must check the receiver's log (syslog)";
+        log.ForContext(ServeLog.ToClientProperty, true).Error("refused ({Code}): {Message}", ErrorCodes.Internal, message);
+        var line = ErrLine.From(ErrorCodes.Internal, message).Render() + "\n";
         await stdout.WriteAsync(System.Text.Encoding.ASCII.GetBytes(line));
     }
 }

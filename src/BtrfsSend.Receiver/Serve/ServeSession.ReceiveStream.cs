@@ -31,7 +31,7 @@ internal sealed partial class ServeSession
         // or backups would silently fill the system disk underneath the mount point.
         if (!Directory.Exists(_store.RootDirPath))
         {
-            throw new ServeRefusal(ErrorCodes.IoError, $"BACKUP_ROOT {_store.RootDirPath} does not exist (is the backup disk mounted?); nothing was stored");
+            throw new ServeRefusal(ErrorCodes.IoError, $"BACKUP_ROOT {_store.RootDirPath} does not exist (is the backup disk mounted?); nothing was stored; the backup server's admin must mount it");
         }
 
         SetDirectory.RequireNoSymlink(_store.RootDirPath, request.Set);

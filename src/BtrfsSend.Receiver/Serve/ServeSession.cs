@@ -13,8 +13,10 @@ namespace BtrfsSend.Receiver.Serve;
 /// One forced-command invocation: the raw <c>SSH_ORIGINAL_COMMAND</c> is parsed by the core
 /// grammar only, checked against this client's allowed sets, and dispatched. stdout carries only
 /// protocol output (an answer line, list lines, or a BSF1 stream); every refusal is one
-/// <c>ERR</c> line on stdout, one log line (stderr) with the client and the raw command, and a
-/// distinct exit code. Nothing is created or changed by a refused request.
+/// <c>ERR</c> line on stdout, one log line with the client, the raw command and the full detail
+/// (LOG_FILE or syslog), the same one-liner without server paths on stderr, and a distinct exit
+/// code. Nothing the client receives names a path on the backup server (<see cref="ClientText"/>).
+/// Nothing is created or changed by a refused request.
 /// </summary>
 internal sealed partial class ServeSession(
     ReceiverOptions options,
@@ -89,7 +91,7 @@ internal sealed partial class ServeSession(
         }
         catch (IOException ex) when (IsDiskFull(ex))
         {
-            return await RefuseAsync(new ServeRefusal(ErrorCodes.NoSpace, $"the backup disk is full ({ex.Message}); nothing was stored"), shown);
+            return await RefuseAsync(new ServeRefusal(ErrorCodes.NoSpace, $"the backup disk is full ({ex.Message}); nothing was stored; the backup server's admin must free space"), shown);
         }
         catch (IOException ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -107,9 +109,11 @@ internal sealed partial class ServeSession(
     private async Task<int> RefuseAsync(ServeRefusal refusal, string shownCommand)
     {
         log.Warning("client {Client} refused ({Code}): {Message}; command: {Command}", ClientLabel, refusal.Code, refusal.Message, shownCommand);
+        var told = ClientText.WithoutPaths(refusal.Message, options);
+        log.ForContext(ServeLog.ToClientProperty, true).Error("refused ({Code}): {Message}", refusal.Code, told);
         try
         {
-            await WriteLineAsync(ErrLine.From(refusal.Code, refusal.Message).Render());
+            await WriteLineAsync(ErrLine.From(refusal.Code, told).Render());
         }
         catch (IOException)
         {

@@ -309,6 +309,29 @@ public sealed class ProducerConfigTests : IDisposable
         Assert.Equal(5, result.Options.FullIntervalDays);
     }
 
+    [Theory]
+    [InlineData(null, 120)]
+    [InlineData("7", 7)]
+    public void IDLE_TIMEOUT_SECONDS_bounds_how_long_the_producer_waits_for_the_receiver(string? value, int expectedSeconds)
+    {
+        var env = new Dictionary<string, string?> { ["PASSPHRASE_FILE"] = Secret("passphrase"), ["IDLE_TIMEOUT_SECONDS"] = value };
+
+        var result = ConfigLoader.LoadProducer(Conf(SeedFiles.ProdConf), env, new Dictionary<string, string?>());
+
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), result.Options!.IdleTimeout);
+    }
+
+    [Fact]
+    public void An_IDLE_TIMEOUT_SECONDS_of_zero_is_refused()
+    {
+        var env = new Dictionary<string, string?> { ["PASSPHRASE_FILE"] = Secret("passphrase"), ["IDLE_TIMEOUT_SECONDS"] = "0" };
+
+        var result = ConfigLoader.LoadProducer(Conf(SeedFiles.ProdConf), env, new Dictionary<string, string?>());
+
+        Assert.Contains(result.Errors, e => e.Key == "IDLE_TIMEOUT_SECONDS");
+    }
+
     [Fact]
     public void The_source_of_a_bad_value_is_named()
     {

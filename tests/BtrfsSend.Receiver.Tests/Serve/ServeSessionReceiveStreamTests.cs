@@ -289,7 +289,9 @@ public sealed class ServeSessionReceiveStreamTests : IDisposable
         var result = await _h.ServeAsync($"receive-stream s {Name(1)} full", Framing.Frame([0x8C, 1]), options: _h.Options with { BackupRootDirPath = missing });
 
         Assert.Equal(10, result.ExitCode);
-        Assert.StartsWith($"ERR {ErrorCodes.IoError} BACKUP_ROOT {missing} does not exist", result.StdoutText, StringComparison.Ordinal);
+        Assert.StartsWith($"ERR {ErrorCodes.IoError} BACKUP_ROOT does not exist", result.StdoutText, StringComparison.Ordinal);
+        Assert.DoesNotContain(_h.DirPath, result.StdoutText, StringComparison.Ordinal);
+        Assert.Contains(result.Log, l => l.Contains($"BACKUP_ROOT {missing} does not exist", StringComparison.Ordinal));
         Assert.False(Directory.Exists(missing));
     }
 

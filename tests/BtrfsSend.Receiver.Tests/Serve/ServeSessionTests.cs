@@ -98,7 +98,7 @@ public sealed class ServeSessionTests : IDisposable
     {
         var result = await _h.ServeAsync("list s\n$(reboot)\u001b[2J", client: "prod");
 
-        var logged = Assert.Single(result.Log, l => l.Contains("refused", StringComparison.Ordinal));
+        var logged = Assert.Single(result.Log, l => l.Contains("client \"prod\" refused", StringComparison.Ordinal));
         Assert.DoesNotContain('\n', logged);
         Assert.DoesNotContain('\u001b', logged);
         Assert.Contains("$(reboot)", logged, StringComparison.Ordinal);

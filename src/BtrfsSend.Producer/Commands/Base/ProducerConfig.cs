@@ -54,5 +54,8 @@ internal static class ProducerConfig
         IdentityFilePath = options.SshIdentityFilePath,
         Cipher = options.SshCipher,
         ExtraOptions = options.SshOptions,
-    }, tools);
+    }, tools)
+    {
+        IdleTimeout = options.IdleTimeout,
+    };
 }
