@@ -190,8 +190,8 @@ internal sealed class HealthCheck(ReceiverOptions options, TimeProvider clock)
     /// </summary>
     private void UploadAnomalies(SetContents contents, BackupSet set, DateTime now, List<CheckFinding> findings)
     {
-        var dayAgo = now - Serve.UploadLedger.Window;
-        var refused = Serve.UploadLedger.CountRefusedSince(contents.DirPath, dayAgo);
+        var dayAgo = now - Serve.UploadRate.Window;
+        var refused = Serve.UploadRate.CountRefusedSince(contents.DirPath, dayAgo);
         if (refused > 0)
         {
             findings.Add(new CheckFinding(CheckStatus.Warning, set.Value, $"{refused} upload(s) refused in the last 24h by MAX_UPLOADS_PER_DAY={options.MaxUploadsPerDay}: is a client uploading too often?"));
@@ -215,7 +215,7 @@ internal sealed class HealthCheck(ReceiverOptions options, TimeProvider clock)
             }
         }
 
-        var recent = Serve.UploadLedger.CountStoredSince(contents, dayAgo);
+        var recent = Serve.UploadRate.CountStoredSince(contents, dayAgo);
         var weekBefore = contents.Streams.Count(s => s.Manifest.ReceivedAtUtc >= dayAgo.AddDays(-7) && s.Manifest.ReceivedAtUtc < dayAgo);
         if (recent >= 4 && weekBefore > 0 && recent > 3 * (weekBefore / 7.0))
         {

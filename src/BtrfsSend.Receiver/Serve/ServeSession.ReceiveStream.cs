@@ -65,11 +65,11 @@ internal sealed partial class ServeSession
         // with a flood of junk uploads (README, security model): refuse before any byte is stored.
         if (options.MaxUploadsPerDay > 0)
         {
-            var since = now.UtcDateTime - UploadLedger.Window;
-            var stored = UploadLedger.CountStoredSince(contents, since);
+            var since = now.UtcDateTime - UploadRate.Window;
+            var stored = UploadRate.CountStoredSince(contents, since);
             if (stored >= options.MaxUploadsPerDay)
             {
-                UploadLedger.RecordRefusal(dir, request.Snapshot, now);
+                UploadRate.RecordRefusal(dir, request.Snapshot, now);
                 log.Warning("set {Set}: upload of {Snapshot} refused: {Count} uploads in the last 24 h, MAX_UPLOADS_PER_DAY={Max}", request.Set, request.Snapshot, stored, options.MaxUploadsPerDay);
                 throw new ServeRefusal(ErrorCodes.RateLimited,
                     $"set '{request.Set}' already has {stored} uploads in the last 24 hours, the receiver's MAX_UPLOADS_PER_DAY={options.MaxUploadsPerDay}; nothing was stored; try again later");

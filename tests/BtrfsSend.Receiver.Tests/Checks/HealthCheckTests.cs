@@ -291,7 +291,7 @@ public sealed class HealthCheckTests : IDisposable
     {
         FreshChain();
         var dir = _h.SetDirPath("prod/rootfs");
-        File.WriteAllText(Path.Combine(dir, BtrfsSend.Receiver.Serve.UploadLedger.RefusedFileName),
+        File.WriteAllText(Path.Combine(dir, BtrfsSend.Receiver.Serve.UploadRate.RefusedFileName),
             $"{Iso(Now.UtcDateTime.AddHours(-30))} {Name(30)}\n{Iso(Now.UtcDateTime.AddHours(-2))} {Name(2)}\n{Iso(Now.UtcDateTime.AddHours(-1))} {Name(1.5)}\n");
 
         var report = Check();

@@ -29,7 +29,7 @@ public sealed class ServeSessionRateLimitTests : IDisposable
         Assert.StartsWith($"ERR {ErrorCodes.RateLimited} set 's' already has 3 uploads in the last 24 hours", Assert.Single(refused.StdoutLines), StringComparison.Ordinal);
         Assert.Contains(refused.Log, l => l.Contains("MAX_UPLOADS_PER_DAY=3", StringComparison.Ordinal));
         var after = _h.Tree();
-        var ledger = UploadLedger.RefusedFileName;
+        var ledger = UploadRate.RefusedFileName;
         Assert.Equal(before, new SortedDictionary<string, string>(after.Where(kv => kv.Key != $"s/{ledger}").ToDictionary(), StringComparer.Ordinal));
         var record = Path.Combine(_h.SetDirPath("s"), ledger);
         Assert.Equal($"2024-03-10T12:00:00Z {Name(0.5)}", File.ReadAllText(record).TrimEnd('\n'));

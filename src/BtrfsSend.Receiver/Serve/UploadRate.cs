@@ -10,7 +10,7 @@ namespace BtrfsSend.Receiver.Serve;
 /// appended per refusal. Uploads that were stored need no record: their manifests' received_at
 /// are the count. <c>check</c> reads both to warn about a client that tries too much.
 /// </summary>
-internal static class UploadLedger
+internal static class UploadRate
 {
     public const string RefusedFileName = ".refused-uploads";
 
