@@ -11,7 +11,7 @@ namespace BtrfsSend.Core.Ledger;
 /// docs/ledger.md). A line is appended with one write through <c>O_APPEND</c> and fsynced
 /// before the state file changes; the file is never rewritten or truncated by this program.
 /// It must be a regular file (never a symlink: opened with <c>O_NOFOLLOW</c>) without any
-/// group or other permission bits; it is created 0600.
+/// group or other permission bits, owned by root or the invoking user; it is created 0600.
 /// </summary>
 public sealed class UploadLedger(string filePath)
 {
@@ -52,6 +52,23 @@ public sealed class UploadLedger(string filePath)
         if ((mode & ~Mode) != 0 || (mode & UnixFileMode.UserWrite) == 0)
         {
             throw new LedgerException($"LEDGER_FILE {FilePath} has mode {Convert.ToString((int)mode, 8).PadLeft(4, '0')}; allowed: 0600 (owner read and write only); fix with chmod 0600");
+        }
+
+        // Whoever owns the file can rewrite the history it keeps, whatever its mode.
+        uint owner;
+        try
+        {
+            owner = FileOwner.UidOf(FilePath);
+        }
+        catch (IOException ex)
+        {
+            throw new LedgerException($"LEDGER_FILE {FilePath}: {ex.Message}");
+        }
+
+        var self = FileOwner.EffectiveUid;
+        if (owner != self && owner != 0)
+        {
+            throw new LedgerException($"LEDGER_FILE {FilePath} is owned by uid {owner}; allowed: owned by root or by the user running btrfs-send-backup (uid {self}), as another owner could rewrite it; fix with chown");
         }
 
         using var stream = new FileStream(FilePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);

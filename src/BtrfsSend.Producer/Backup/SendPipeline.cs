@@ -75,6 +75,10 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
         int? sendExit = null;
 
         using var sendCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
+        // IDLE_TIMEOUT_SECONDS from the end of our stream to the receiver's answer: a stalled or
+        // hostile receiver that reads everything and never answers must not hold the run forever.
+        using var answerWait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var feedStarted = false;
         var feedDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -231,6 +235,7 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
             }
             finally
             {
+                answerWait.CancelAfter(receiver.IdleTimeout);
                 feedDone.TrySetResult();
             }
         }
@@ -243,7 +248,13 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
                 .WithStandardInputPipe(PipeSource.Create(FeedSshAsync))
                 .WithStandardOutputPipe(PipeTarget.ToStringBuilder(sshStdout))
                 .WithStandardErrorPipe(PipeTarget.Create(sshStderr.CopyFromAsync))
-                .ExecuteAsync(cancellationToken);
+                .ExecuteAsync(answerWait.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && answerWait.IsCancellationRequested)
+        {
+            var sent = trailerSent ? "after the whole stream was sent" : "after the stream stopped";
+            throw new IdleTimeoutException(
+                $"the receiver at {receiver.Ssh.Target} did not answer '{request.Verb}' within {receiver.IdleTimeout.TotalSeconds:0} seconds {sent} (IDLE_TIMEOUT_SECONDS); the upload was abandoned and is not recorded as done (the next run sends again)");
         }
         finally
         {
@@ -296,6 +307,12 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
         if (!trailerSent)
         {
             throw new TransferFailedException("the stream ended without a trailer (a stage stopped early); nothing was committed");
+        }
+
+        var answerLines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+        if (answerLines > 1)
+        {
+            throw new TransferFailedException($"the receiver answered {answerLines} lines, not one OK line (the last: '{Core.Naming.NameText.Printable(ReceiverClient.LastLine(stdout))}'); the backup is not recorded as done");
         }
 
         var answer = ResponseLine.Parse(ReceiverClient.LastLine(stdout)).Value as OkLine

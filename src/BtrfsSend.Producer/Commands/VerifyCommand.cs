@@ -39,6 +39,10 @@ internal static class VerifyCommand
         {
             Description = $"With --restore-test: the canary's path inside the snapshot. Default: CANARY_FILE from --config, else {RestoreDrill.DefaultCanaryFile}",
         };
+        var allowRollback = new Option<bool>("--allow-rollback")
+        {
+            Description = "With --restore-test: test the newest stored snapshot even when it is older than the newest acknowledged upload in LEDGER_FILE (a deleted or rolled-back store)",
+        };
         var command = new Command("verify", "Decrypt and validate stored streams without receiving them (OpenPGP integrity, send-stream structure and CRC32C of every command), and check every incremental against its parent by the streams' own UUIDs; one OK/FAIL line per stream and per mismatched link, non-zero exit if any fails.\n\n" + RestoreTestExitCodes);
         inputs.AddTo(command);
         command.Options.Add(snapshot);
@@ -46,6 +50,7 @@ internal static class VerifyCommand
         command.Options.Add(restoreTest);
         command.Options.Add(scratch);
         command.Options.Add(canaryFile);
+        command.Options.Add(allowRollback);
         command.Validators.Add(r =>
         {
             if (r.GetValue(snapshot) is not null && r.GetValue(all))
@@ -57,12 +62,17 @@ internal static class VerifyCommand
         {
             if (parse.GetValue(restoreTest))
             {
-                return await RestoreTestAsync(parse, inputs, snapshot, all, scratch, canaryFile, log, cancellationToken);
+                return await RestoreTestAsync(parse, inputs, snapshot, all, scratch, canaryFile, allowRollback, log, cancellationToken);
             }
 
             if (parse.GetValue(scratch) is not null || parse.GetValue(canaryFile) is not null)
             {
                 throw new ConfigException("--scratch and --canary-file only go with --restore-test");
+            }
+
+            if (parse.GetValue(allowRollback))
+            {
+                throw new ConfigException("--allow-rollback only goes with --restore-test (or restore --latest)");
             }
 
             var (set, source, keys, _) = inputs.Resolve(parse, new ToolRunner(), log);
@@ -79,6 +89,7 @@ internal static class VerifyCommand
         Option<bool> all,
         Option<string> scratch,
         Option<string> canaryFile,
+        Option<bool> allowRollback,
         ILogger log,
         CancellationToken cancellationToken)
     {
@@ -117,7 +128,10 @@ internal static class VerifyCommand
         var tools = new ToolRunner();
         var canary = parse.GetValue(canaryFile) ?? resolved.CanaryFilePath ?? RestoreDrill.DefaultCanaryFile;
         var name = parse.GetValue(snapshot) is { } text ? SnapshotName.Parse(text) : null;
-        var drill = new RestoreDrill(resolved.Source, resolved.Keys, tools, canary, log);
+        var drill = new RestoreDrill(resolved.Source, resolved.Keys, tools, canary, log)
+        {
+            RollbackLedgerFilePath = parse.GetValue(allowRollback) ? null : resolved.LedgerFilePath,
+        };
         return await drill.RunAsync(resolved.Set, name, parse.GetValue(scratch)!, Console.Out, cancellationToken);
     }
 

@@ -21,6 +21,12 @@ internal sealed class ReceiverClient(SshArgv ssh, ToolRunner tools)
     {
         var result = await RunAsync(new HelloRequest(), cancellationToken);
         var line = LastLine(result.StandardOutput);
+        var lines = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+        if (lines > 1)
+        {
+            throw new PrerequisiteException($"the receiver at {Ssh.Target} answered hello with {lines} lines, btrfs-backup-receive answers one (the last: '{NameText.Printable(line)}'); is its authorized_keys forced command right?");
+        }
+
         var hello = HelloLine.Parse(line);
         if (hello.Value is null)
         {
@@ -42,7 +48,14 @@ internal sealed class ReceiverClient(SshArgv ssh, ToolRunner tools)
     }
 
     /// <summary>Runs a request without stdin; an ERR line or a failed ssh is an exception.</summary>
-    private async Task<ToolResult> RunAsync(Request request, CancellationToken cancellationToken)
+    private Task<ToolResult> RunAsync(Request request, CancellationToken cancellationToken)
+        => RunAsync(request, ReadOnlyMemory<byte>.Empty, cancellationToken);
+
+    /// <summary>
+    /// Runs a request with <paramref name="stdin"/> (e.g. open-luks's key), giving up after
+    /// <see cref="IdleTimeout"/>; an ERR line or a failed ssh is an exception.
+    /// </summary>
+    public async Task<ToolResult> RunAsync(Request request, ReadOnlyMemory<byte> stdin, CancellationToken cancellationToken)
     {
         var argv = Ssh.For(request.ToCommandLine());
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -50,7 +63,7 @@ internal sealed class ReceiverClient(SshArgv ssh, ToolRunner tools)
         ToolResult result;
         try
         {
-            result = await tools.TryRunAsync(argv, stdin: ReadOnlyMemory<byte>.Empty, cancellationToken: idle.Token);
+            result = await tools.TryRunAsync(argv, stdin, cancellationToken: idle.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -7,7 +7,7 @@ using BtrfsSend.Producer.Remote;
 namespace BtrfsSend.Producer.RemoteBtrfs;
 
 /// <summary>The remote-btrfs verbs without a stream: open-luks (key on ssh's stdin), list-received, prune-received, close-luks.</summary>
-internal sealed class RemoteBtrfsClient(ReceiverClient receiver, ToolRunner tools)
+internal sealed class RemoteBtrfsClient(ReceiverClient receiver)
 {
     public ReceiverClient Receiver { get; } = receiver;
 
@@ -34,11 +34,7 @@ internal sealed class RemoteBtrfsClient(ReceiverClient receiver, ToolRunner tool
     public Task CloseLuksAsync(CancellationToken cancellationToken = default)
         => RunAsync(new CloseLuksRequest(), ReadOnlyMemory<byte>.Empty, cancellationToken);
 
-    private async Task<ToolResult> RunAsync(Request request, ReadOnlyMemory<byte> stdin, CancellationToken cancellationToken)
-    {
-        var argv = Receiver.Ssh.For(request.ToCommandLine());
-        var result = await tools.TryRunAsync(argv, stdin, cancellationToken);
-        Receiver.ThrowIfFailed(result.ExitCode, result.StandardOutput, result.StandardErrorTail, request);
-        return result;
-    }
+    /// <summary>Through the receiver client, so IDLE_TIMEOUT_SECONDS bounds the wait for every answer.</summary>
+    private Task<ToolResult> RunAsync(Request request, ReadOnlyMemory<byte> stdin, CancellationToken cancellationToken)
+        => Receiver.RunAsync(request, stdin, cancellationToken);
 }

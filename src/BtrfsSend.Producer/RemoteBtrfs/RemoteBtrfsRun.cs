@@ -51,7 +51,7 @@ internal sealed class RemoteBtrfsRun(ProducerOptions options, ToolRunner tools, 
             return 0;
         }
 
-        var client = new RemoteBtrfsClient(receiver, tools);
+        var client = new RemoteBtrfsClient(receiver);
         var key = ReadKey(options.LuksKeyFilePath ?? throw new ConfigException("LUKS_KEY_FILE is required in BACKUP_MODE=remote-btrfs"));
         try
         {

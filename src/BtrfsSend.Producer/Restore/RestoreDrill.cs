@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using BtrfsSend.Core.Btrfs;
 using BtrfsSend.Core.Errors;
+using BtrfsSend.Core.Ledger;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Producer.Backup;
@@ -19,6 +20,12 @@ namespace BtrfsSend.Producer.Restore;
 /// </summary>
 internal sealed class RestoreDrill(IRestoreSource source, KeyFiles keyFiles, ToolRunner tools, string canaryRelativePath, ILogger log)
 {
+    /// <summary>
+    /// LEDGER_FILE, when the default (newest) snapshot must not be older than the newest acknowledged
+    /// upload (<see cref="RollbackGuard"/>); null with <c>--allow-rollback</c> or without a configuration.
+    /// </summary>
+    public string? RollbackLedgerFilePath { get; init; }
+
     /// <summary>Where the restored snapshot's canary is looked for when neither --canary-file nor the config's CANARY_FILE says.</summary>
     public const string DefaultCanaryFile = ".btrfs-send-canary";
 
@@ -43,6 +50,12 @@ internal sealed class RestoreDrill(IRestoreSource source, KeyFiles keyFiles, Too
             if (stored.Count == 0)
             {
                 return (DrillOutcome.Critical, $"restore test of {set}: no stored streams at {source.Description}");
+            }
+
+            if (snapshot is null && RollbackLedgerFilePath is { } ledgerPath && new UploadLedger(ledgerPath).Exists)
+            {
+                RollbackGuard.Check(set, stored, new UploadLedger(ledgerPath).Read(), ledgerPath, source.Description,
+                    command: null, refused: "nothing was tested; to test the older one anyway");
             }
 
             chain = RestorePlan.ChainOf(stored, snapshot, set, source.Description);

@@ -1,5 +1,6 @@
 using BtrfsSend.Core.Ledger;
 using BtrfsSend.Core.Naming;
+using BtrfsSend.TestSupport;
 
 namespace BtrfsSend.Core.Tests.Ledger;
 
@@ -66,6 +67,33 @@ public sealed class UploadLedgerTests : IDisposable
 
         Assert.Contains($"has mode 0{Convert.ToString(mode, 8)}; allowed: 0600", ex.Message, StringComparison.Ordinal);
         Assert.Single(File.ReadAllLines(path));
+    }
+
+    [RealFact]
+    public void A_ledger_owned_by_another_user_is_refused_naming_the_owner_and_is_neither_read_nor_appended_to()
+    {
+        var path = Path.Combine(_dir, "ledger");
+        new UploadLedger(path).Append(Record(0));
+        var before = File.ReadAllBytes(path);
+        Assert.Equal(0, Core.Storage.Native.Chown(path, 4242, 4242));
+
+        var append = Assert.Throws<LedgerException>(() => new UploadLedger(path).Append(Record(1)));
+        var read = Assert.Throws<LedgerException>(() => new UploadLedger(path).Read());
+
+        Assert.Equal(4242u, Core.Storage.FileOwner.UidOf(path));
+        Assert.Contains($"LEDGER_FILE {path} is owned by uid 4242; allowed: owned by root or by the user running btrfs-send-backup (uid 0)", append.Message, StringComparison.Ordinal);
+        Assert.Equal(append.Message, read.Message);
+        Assert.Equal(before, File.ReadAllBytes(path));
+    }
+
+    [RealFact]
+    public void A_ledger_owned_by_root_or_the_invoking_user_is_usable()
+    {
+        var path = Path.Combine(_dir, "ledger");
+        new UploadLedger(path).Append(Record(0));
+
+        Assert.Equal(0u, Core.Storage.FileOwner.UidOf(path));
+        Assert.Equal([Record(0)], new UploadLedger(path).Read());
     }
 
     [Fact]

@@ -101,6 +101,56 @@ public sealed class LedgerAuditTests(RestoreWorldFixture fixture)
     }
 
     [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg")]
+    public async Task The_restore_drill_over_ssh_refuses_a_store_whose_newest_stream_was_deleted_as_CRITICAL_unless_allowed()
+    {
+        var world = await fixture.WorldAsync();
+        using var dir = new TempDir("rdrillrb");
+        var newest = world.Snapshots[3];
+        string[] names = [newest + ".incr.btrfs.gpg", newest + ".manifest"];
+        await using var scratch = await BtrfsLoopFixture.CreateAsync("rdrillrb");
+        (int ExitCode, string Stdout, string Stderr) drill, allowed;
+        try
+        {
+            foreach (var name in names)
+            {
+                File.Move(Path.Combine(world.SetDirPath, name), dir.Sub(name));
+            }
+
+            drill = await world.ProducerAsync("verify", "--restore-test", "--config", world.ConfigFilePath, "--scratch", scratch.MountDirPath);
+            Assert.Empty(await scratch.ListSubvolumesAsync());
+            allowed = await world.ProducerAsync("verify", "--restore-test", "--allow-rollback", "--config", world.ConfigFilePath, "--scratch", scratch.MountDirPath);
+        }
+        finally
+        {
+            foreach (var name in names.Where(n => File.Exists(dir.Sub(n))))
+            {
+                File.Move(dir.Sub(name), Path.Combine(world.SetDirPath, name));
+            }
+        }
+
+        Assert.True(drill.ExitCode == 2, drill.Stdout + drill.Stderr);
+        var line = Assert.Single(drill.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"CRITICAL: restore test of {RestoreWorld.Set}: the newest stored snapshot of {RestoreWorld.Set} at ", line, StringComparison.Ordinal);
+        Assert.Contains($"is {world.Snapshots[2]}, older than the newest acknowledged upload {newest} in LEDGER_FILE {LedgerPath(world)}", line, StringComparison.Ordinal);
+        Assert.EndsWith("nothing was tested; to test the older one anyway give --allow-rollback or --snapshot NAME", line, StringComparison.Ordinal);
+        Assert.True(allowed.ExitCode == 0, allowed.Stdout + allowed.Stderr);
+        Assert.StartsWith($"OK: restore test of {RestoreWorld.Set}/{world.Snapshots[2]} (3 links,", allowed.Stdout, StringComparison.Ordinal);
+        Assert.Empty(await scratch.ListSubvolumesAsync());
+        Assert.Empty(Directory.GetFileSystemEntries(scratch.MountDirPath));
+    }
+
+    [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg")]
+    public async Task Plain_verify_refuses_allow_rollback_which_only_goes_with_the_restore_drill()
+    {
+        var world = await fixture.WorldAsync();
+
+        var verify = await world.ProducerAsync("verify", "--allow-rollback", "--config", world.ConfigFilePath);
+
+        Assert.True(verify.ExitCode == 3, verify.Stdout + verify.Stderr);
+        Assert.Contains("--allow-rollback only goes with --restore-test (or restore --latest)", verify.Stderr, StringComparison.Ordinal);
+    }
+
+    [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg")]
     public async Task A_newest_stream_replaced_with_one_of_the_same_size_and_a_matching_manifest_is_CRITICAL_by_its_SHA256()
     {
         var world = await fixture.WorldAsync();
