@@ -23,6 +23,9 @@ internal static class ConfigKeys
         "LOCAL_KEEP_HOURLY", "LOCAL_KEEP_DAILY", "LOCAL_KEEP_WEEKLY", "LOCAL_KEEP_MONTHLY", "LOCAL_KEEP_YEARLY", "LOCAL_KEEP_WITHIN",
         "SERVICES_TO_QUIESCE", "LUKS_KEY_FILE", "COMPRESSION", "PRE_SNAPSHOT_HOOK", "POST_SNAPSHOT_HOOK",
         "CANARY_FILE", "LOCK_FILE", "LEDGER_FILE", "SSH_CIPHER", "SSH_OPTIONS", "SERVICES_MAY_RUN", "QUIESCE_TIMEOUT_SECONDS", "SEND_PROTO", "SEND_COMPRESSED_DATA", "IDLE_TIMEOUT_SECONDS",
+
+        // Read only by restore and verify --from s3:// (ConfigLoader.LoadObjectStore), so prod.conf may hold them.
+        "S3_ENDPOINT", "S3_REGION", "S3_CREDENTIALS_FILE",
     ];
 
     public static readonly string[] ProducerArrays = ["SERVICES_TO_QUIESCE", "SERVICES_MAY_RUN", "PRE_SNAPSHOT_HOOK", "POST_SNAPSHOT_HOOK", "SSH_OPTIONS"];
