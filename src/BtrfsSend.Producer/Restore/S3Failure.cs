@@ -23,7 +23,7 @@ internal static class S3Failure
             case BtrfsSendException:
                 return null;
             case AmazonServiceException service when service.ErrorCode is { Length: > 0 } code:
-                var said = $"{NameText.Printable(code)}: {NameText.Printable(service.Message ?? "")}";
+                var said = string.IsNullOrWhiteSpace(service.Message) ? NameText.Printable(code) : $"{NameText.Printable(code)}: {NameText.Printable(service.Message)}";
                 if (CredentialCodes.Contains(code, StringComparer.Ordinal))
                 {
                     return new ConfigException($"{doing}: the server refused the credentials ({said}); check the access key and secret in the credentials file (--s3-credentials-file or S3_CREDENTIALS_FILE)");

@@ -156,9 +156,10 @@ internal sealed class SourceOptions
             ["S3_PREFIX"] = prefix,
             ["S3_ENDPOINT"] = parse.GetValue(S3Endpoint),
             ["S3_REGION"] = parse.GetValue(S3Region),
-            ["S3_CREDENTIALS_FILE"] = parse.GetValue(S3CredentialsFile),
+            ["S3_CREDENTIALS_FILE"] = parse.GetValue(S3CredentialsFile) is { Length: > 0 } credentials ? Path.GetFullPath(credentials) : null,
         };
         var store = ProducerConfig.LoadObjectStore(configFilePath, overrides, $"--from {NameText.Printable(from)}", log);
+        // Without a config, IDLE_TIMEOUT_SECONDS' default.
         return new S3Source(ObjectStoreClient.Create(store), store, set, options?.IdleTimeout ?? TimeSpan.FromSeconds(120), log);
     }
 

@@ -51,6 +51,24 @@ public sealed class S3SourceOptionsTests : IDisposable
     }
 
     [Fact]
+    public async Task A_relative_credentials_file_is_found_in_the_current_directory()
+    {
+        var credentials = Credentials(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
+        var stderr = new System.Text.StringBuilder();
+
+        var result = await CliWrap.Cli.Wrap(ProgramBinaries.Producer)
+            .WithArguments(["verify", "--set", "prod-srv/rootfs", "--from", "s3://backups/site-a", "--s3-endpoint", "http://127.0.0.1:9",
+                "--s3-credentials-file", Path.GetFileName(credentials), "--passphrase-file", credentials])
+            .WithWorkingDirectory(_dir.DirPath)
+            .WithValidation(CliWrap.CommandResultValidation.None)
+            .WithStandardErrorPipe(CliWrap.PipeTarget.ToStringBuilder(stderr))
+            .ExecuteAsync();
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Contains($"'{credentials}' has mode 0604", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task No_credentials_at_all_says_which_option_or_key_gives_them()
     {
         var result = await Run.TryAsync(ProgramBinaries.Producer, "verify", "--set", "prod-srv/rootfs", "--from", "s3://backups/site-a",
