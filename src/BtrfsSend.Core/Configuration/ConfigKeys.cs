@@ -5,6 +5,16 @@ internal static class ConfigKeys
 {
     public const string ClientPrefix = "CLIENT_";
 
+    /// <summary>
+    /// The offsite copy's keys (docs/offsite.md): the receiver's, and any program's that reads the
+    /// bucket. Declared before <see cref="Receiver"/>, which spreads it (static fields initialize in text order).
+    /// </summary>
+    public static readonly string[] ObjectStore =
+    [
+        "S3_ENDPOINT", "S3_REGION", "S3_BUCKET", "S3_PREFIX", "S3_CREDENTIALS_FILE", "S3_LOCK_MODE", "S3_LOCK_DAYS",
+        "S3_WARN_AGE", "S3_CRIT_AGE",
+    ];
+
     public static readonly string[] Producer =
     [
         "SOURCE_TOP", "SOURCE_SUBVOL", "SNAPSHOT_DIR", "SNAPSHOT_PREFIX", "STATE_FILE",
@@ -13,6 +23,9 @@ internal static class ConfigKeys
         "LOCAL_KEEP_HOURLY", "LOCAL_KEEP_DAILY", "LOCAL_KEEP_WEEKLY", "LOCAL_KEEP_MONTHLY", "LOCAL_KEEP_YEARLY", "LOCAL_KEEP_WITHIN",
         "SERVICES_TO_QUIESCE", "LUKS_KEY_FILE", "COMPRESSION", "PRE_SNAPSHOT_HOOK", "POST_SNAPSHOT_HOOK",
         "CANARY_FILE", "LOCK_FILE", "LEDGER_FILE", "SSH_CIPHER", "SSH_OPTIONS", "SERVICES_MAY_RUN", "QUIESCE_TIMEOUT_SECONDS", "SEND_PROTO", "SEND_COMPRESSED_DATA", "IDLE_TIMEOUT_SECONDS",
+
+        // Read only by restore and verify --from s3:// (ConfigLoader.LoadObjectStore), so prod.conf may hold them.
+        "S3_ENDPOINT", "S3_REGION", "S3_CREDENTIALS_FILE",
     ];
 
     public static readonly string[] ProducerArrays = ["SERVICES_TO_QUIESCE", "SERVICES_MAY_RUN", "PRE_SNAPSHOT_HOOK", "POST_SNAPSHOT_HOOK", "SSH_OPTIONS"];
@@ -22,7 +35,9 @@ internal static class ConfigKeys
         "BACKUP_ROOT", "BACKUP_SET", "KEEP_HOURLY", "KEEP_DAILY", "KEEP_WEEKLY", "KEEP_MONTHLY", "KEEP_YEARLY", "KEEP_WITHIN",
         "LUKS_DEVICE", "LUKS_NAME", "LUKS_MOUNT", "RECEIVED_ROOT", "LUKS_LEASE", "MAX_STREAM_SIZE", "MIN_FREE_SPACE",
         "MAX_CLOCK_SKEW", "ALLOW_GET", "LOG_FILE", "LUKS_TOOLS_DIR", "IDLE_TIMEOUT_SECONDS", "MAX_UPLOADS_PER_DAY",
+        .. ObjectStore,
     ];
+
 
     /// <summary>The known key closest to <paramref name="key"/> (case-insensitive edit distance, or a key containing it), or null.</summary>
     public static string? Suggest(string key, IEnumerable<string> known)

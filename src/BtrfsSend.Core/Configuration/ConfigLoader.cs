@@ -273,6 +273,7 @@ public static class ConfigLoader
         var logFile = r.AbsolutePath("LOG_FILE", required: false);
         var idleSeconds = r.Int("IDLE_TIMEOUT_SECONDS", 120, 1, 86400);
         var maxUploads = r.Int("MAX_UPLOADS_PER_DAY", 48, 0, 100000);
+        var objectStore = ObjectStoreConfig.Read(r);
 
         var clients = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         foreach (var section in r.Root.GetChildren().Where(c => c.Key.StartsWith(ConfigKeys.ClientPrefix, StringComparison.Ordinal)))
@@ -325,9 +326,31 @@ public static class ConfigLoader
             LogFilePath = logFile,
             IdleTimeout = TimeSpan.FromSeconds(idleSeconds),
             MaxUploadsPerDay = maxUploads,
+            ObjectStore = objectStore,
             ClientSetPrefixes = clients,
         };
         return new ConfigResult<ReceiverOptions>(options, r.Errors, r.Warnings);
+    }
+
+    /// <summary>
+    /// Loads only the S3_* keys from any of this project's config files (the receiver's, or a
+    /// producer's prod.conf), environment and overrides; the other keys of either program are
+    /// ignored without a warning. The result's options are null when S3_BUCKET is unset.
+    /// </summary>
+    public static ConfigResult<ObjectStoreOptions> LoadObjectStore(
+        string? filePath,
+        IReadOnlyDictionary<string, string?> environment,
+        IReadOnlyDictionary<string, string?> overrides)
+    {
+        string[] known = [.. ConfigKeys.Producer, .. ConfigKeys.Receiver];
+        var r = Layer(filePath, fileRequired: filePath is not null, known, ConfigKeys.ProducerArrays, allowClients: true, environment, overrides);
+        var options = ObjectStoreConfig.Read(r);
+        if (options is null && r.Errors.Count == 0)
+        {
+            r.Error("S3_BUCKET", "is required; allowed: " + ObjectStoreConfig.BucketRule);
+        }
+
+        return new ConfigResult<ObjectStoreOptions>(r.Errors.Count > 0 ? null : options, r.Errors, r.Warnings);
     }
 
     private static ConfigReader Layer(

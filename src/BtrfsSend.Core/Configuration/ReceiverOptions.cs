@@ -57,6 +57,9 @@ public sealed record ReceiverOptions
     /// <summary>MAX_UPLOADS_PER_DAY: per set, uploads committed in the last 24 h beyond which receive-stream is refused; 0 = no cap; default 48.</summary>
     public int MaxUploadsPerDay { get; init; } = 48;
 
+    /// <summary>S3_*: the offsite copy in an S3-compatible bucket; null when S3_BUCKET is unset.</summary>
+    public ObjectStoreOptions? ObjectStore { get; init; }
+
     /// <summary>CLIENT_&lt;name&gt;=prefix ...: each client's allowed set prefixes; empty = every set allowed.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> ClientSetPrefixes { get; init; } =
         new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
@@ -96,6 +99,7 @@ public sealed record ReceiverOptions
             == (other.BackupRootDirPath, other.BackupSet, other.Keep, other.LuksDevicePath, other.LuksName, other.LuksMountDirPath, other.ReceivedRootDirPath, other.LuksToolsDirPath)
         && (LuksLease, MaxStreamSize, MinFreeSpace, MaxClockSkew, AllowGet, LogFilePath, IdleTimeout, MaxUploadsPerDay)
             == (other.LuksLease, other.MaxStreamSize, other.MinFreeSpace, other.MaxClockSkew, other.AllowGet, other.LogFilePath, other.IdleTimeout, other.MaxUploadsPerDay)
+        && ObjectStore == other.ObjectStore
         && ClientSetPrefixes.Count == other.ClientSetPrefixes.Count
         && ClientSetPrefixes.All(kv => other.ClientSetPrefixes.TryGetValue(kv.Key, out var o) && o.SequenceEqual(kv.Value));
 

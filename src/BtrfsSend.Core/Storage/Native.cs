@@ -60,6 +60,19 @@ internal static partial class Native
     [LibraryImport("libc", EntryPoint = "chown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Chown(string path, int owner, int group);
 
+    /// <summary>STATX_BASIC_STATS.</summary>
+    public const uint StatxBasicStats = 0x7ff;
+
+    /// <summary>Byte offset of stx_uid in struct statx (the same on every Linux architecture).</summary>
+    public const int StatxUidOffset = 20;
+
+    /// <summary>Byte offset of stx_mode (u16) in struct statx.</summary>
+    public const int StatxModeOffset = 28;
+
+    /// <summary>statx(2) into a buffer of at least 256 bytes; read fields at the offsets above.</summary>
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Statx(int dirFd, string path, int flags, uint mask, Span<byte> buffer);
+
     [LibraryImport("libc", EntryPoint = "geteuid")]
     public static partial uint GetEuid();
 

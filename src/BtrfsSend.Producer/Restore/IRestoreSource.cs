@@ -1,8 +1,9 @@
 namespace BtrfsSend.Producer.Restore;
 
 /// <summary>
-/// Where stored streams come from: a directory of streams and manifests (<see cref="DirectorySource"/>)
-/// or the receiver's read-only <c>get</c> over ssh (<see cref="SshSource"/>).
+/// Where stored streams come from: a directory of streams and manifests (<see cref="DirectorySource"/>),
+/// the receiver's read-only <c>get</c> over ssh (<see cref="SshSource"/>), or the offsite copy in
+/// a bucket (<see cref="S3Source"/>).
 /// </summary>
 internal interface IRestoreSource
 {
@@ -27,4 +28,7 @@ internal interface IRestoreSource
 
     /// <summary>The file name a by-hand restore uses for <paramref name="link"/>.</summary>
     string ByHandFilePath(RestoreLink link);
+
+    /// <summary>The shell command a by-hand restore runs first to fetch <see cref="ByHandFilePath"/>, or null when the file is at hand.</summary>
+    string? ByHandFetch(RestoreLink link) => null;
 }

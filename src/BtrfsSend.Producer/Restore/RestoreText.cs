@@ -58,6 +58,11 @@ internal static class RestoreText
             }
 
             var file = source.ByHandFilePath(link);
+            if (source.ByHandFetch(link) is { } fetch)
+            {
+                sb.Append("  ").Append(fetch).Append('\n');
+            }
+
             if (link.Manifest is { } manifest)
             {
                 sb.Append(CultureInfo.InvariantCulture, $"  echo {Argv.Quote($"{manifest.StreamSha256}  {file}")} | sha256sum -c\n");

@@ -1,6 +1,8 @@
 using System.CommandLine;
+using BtrfsSend.Core.Configuration;
 using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Naming;
+using BtrfsSend.Core.ObjectStore;
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Producer.Commands.Base;
 using Serilog;
@@ -8,12 +10,16 @@ using Serilog;
 namespace BtrfsSend.Producer.Restore;
 
 /// <summary>
-/// The options restore and verify share: <c>--set</c>, <c>--from PATH</c> or <c>--config FILE</c>
-/// (over ssh through the receiver's get), <c>--passphrase-file</c>, <c>--key-file</c>,
-/// <c>--verify-key</c>, <c>--allow-unbound</c>.
+/// The options restore and verify share: <c>--set</c>, <c>--from PATH</c>, <c>--from s3://BUCKET/PREFIX</c>
+/// (with <c>--s3-endpoint</c>, <c>--s3-region</c>, <c>--s3-credentials-file</c> or the S3_* keys of
+/// <c>--config</c>) or <c>--config FILE</c> (over ssh through the receiver's get),
+/// <c>--passphrase-file</c>, <c>--key-file</c>, <c>--verify-key</c>, <c>--allow-unbound</c>.
 /// </summary>
 internal sealed class SourceOptions
 {
+    /// <summary>What makes <c>--from</c> a bucket rather than a directory.</summary>
+    public const string S3Scheme = "s3://";
+
     public Option<string> Set { get; } = new("--set")
     {
         Description = "The backup set (e.g. prod-srv/rootfs). Default: BACKUP_SET from --config",
@@ -22,7 +28,22 @@ internal sealed class SourceOptions
 
     public Option<string> From { get; } = new("--from")
     {
-        Description = "Read streams and manifests from this directory (a BACKUP_ROOT, or a copy of one set's directory) instead of over ssh",
+        Description = "Read streams and manifests from this directory (a BACKUP_ROOT, or a copy of one set's directory), or from the offsite copy in a bucket (s3://BUCKET/PREFIX, as S3_BUCKET and S3_PREFIX of the receiver's replicate), instead of over ssh",
+    };
+
+    public Option<string> S3Endpoint { get; } = new("--s3-endpoint")
+    {
+        Description = "With --from s3://: the S3-compatible server's URL (e.g. http://127.0.0.1:7480; path-style addressing). Default: S3_ENDPOINT from --config, else AWS",
+    };
+
+    public Option<string> S3Region { get; } = new("--s3-region")
+    {
+        Description = $"With --from s3://: the signing region. Default: S3_REGION from --config, else {ObjectStoreOptions.DefaultRegion}",
+    };
+
+    public Option<string> S3CredentialsFile { get; } = new("--s3-credentials-file")
+    {
+        Description = "With --from s3://: an AWS shared-credentials file (mode 0600; [default] aws_access_key_id, aws_secret_access_key); read-only keys suffice. Default: S3_CREDENTIALS_FILE from --config",
     };
 
     public Option<string> Config { get; } = ProducerConfig.CreateOption();
@@ -53,14 +74,18 @@ internal sealed class SourceOptions
         command.Options.Add(AllowUnbound);
         command.Options.Add(Set);
         command.Options.Add(From);
+        command.Options.Add(S3Endpoint);
+        command.Options.Add(S3Region);
+        command.Options.Add(S3CredentialsFile);
         command.Options.Add(Config);
         command.Options.Add(PassphraseFile);
         command.Options.Add(KeyFile);
     }
 
     /// <summary>
-    /// Builds the source: a directory with <c>--from</c>, else ssh as the config says. The config
-    /// is read when there is no <c>--from</c> or when <c>--config</c> is given explicitly.
+    /// Builds the source: a bucket with <c>--from s3://</c>, a directory with any other
+    /// <c>--from</c>, else ssh as the config says. The config is read when there is no
+    /// <c>--from</c> or when <c>--config</c> is given explicitly.
     /// </summary>
     public RestoreInputs Resolve(ParseResult parse, ToolRunner tools, ILogger log)
     {
@@ -71,9 +96,15 @@ internal sealed class SourceOptions
         var set = setText is not null
             ? BackupSet.Parse(setText)
             : options?.BackupSet ?? throw new ConfigException("no backup set: give --set NAME (or --config FILE with BACKUP_SET)");
-        IRestoreSource source = from is not null
-            ? new DirectorySource(from, set, log)
-            : new SshSource(ProducerConfig.Receiver(options!, tools), set);
+        var isS3 = from is not null && from.StartsWith(S3Scheme, StringComparison.Ordinal);
+        if (!isS3 && (parse.GetValue(S3Endpoint) ?? parse.GetValue(S3Region) ?? parse.GetValue(S3CredentialsFile)) is not null)
+        {
+            throw new ConfigException($"--s3-endpoint, --s3-region and --s3-credentials-file only go with --from {S3Scheme}BUCKET/PREFIX");
+        }
+
+        IRestoreSource source = from is null ? new SshSource(ProducerConfig.Receiver(options!, tools), set)
+            : isS3 ? CreateS3Source(parse, from, configGiven ? parse.GetValue(Config) : null, set, options, log)
+            : new DirectorySource(from, set, log);
 
         var passphrase = parse.GetValue(PassphraseFile);
         var key = parse.GetValue(KeyFile);
@@ -101,6 +132,35 @@ internal sealed class SourceOptions
             AllowUnbound = parse.GetValue(AllowUnbound),
         };
         return new RestoreInputs(set, source, keys, options?.CanaryFilePath) { LedgerFilePath = options?.LedgerFilePath };
+    }
+
+    /// <summary>
+    /// The bucket source: bucket and prefix from the URL, endpoint, region and credentials from the
+    /// <c>--s3-*</c> options or else the S3_* keys of <c>--config</c>, all checked by the same rules
+    /// as the receiver's S3_* keys.
+    /// </summary>
+    private S3Source CreateS3Source(ParseResult parse, string from, string? configFilePath, BackupSet set, ProducerOptions? options, ILogger log)
+    {
+        var rest = from[S3Scheme.Length..];
+        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+        var bucket = slash < 0 ? rest : rest[..slash];
+        var prefix = slash < 0 ? "" : rest[(slash + 1)..];
+        if (prefix.EndsWith('/'))
+        {
+            prefix = prefix[..^1];
+        }
+
+        var overrides = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["S3_BUCKET"] = bucket,
+            ["S3_PREFIX"] = prefix,
+            ["S3_ENDPOINT"] = parse.GetValue(S3Endpoint),
+            ["S3_REGION"] = parse.GetValue(S3Region),
+            ["S3_CREDENTIALS_FILE"] = parse.GetValue(S3CredentialsFile) is { Length: > 0 } credentials ? Path.GetFullPath(credentials) : null,
+        };
+        var store = ProducerConfig.LoadObjectStore(configFilePath, overrides, $"--from {NameText.Printable(from)}", log);
+        // Without a config, IDLE_TIMEOUT_SECONDS' default.
+        return new S3Source(ObjectStoreClient.Create(store), store, set, options?.IdleTimeout ?? TimeSpan.FromSeconds(120), log);
     }
 
     /// <summary>A validator that reports a bad name as a usage error (exit 2).</summary>

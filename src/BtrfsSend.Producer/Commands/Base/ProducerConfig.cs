@@ -22,13 +22,7 @@ internal static class ProducerConfig
 
     public static ProducerOptions Load(string filePath, ILogger log)
     {
-        var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
-        {
-            environment[(string)entry.Key] = (string?)entry.Value;
-        }
-
-        var result = ConfigLoader.LoadProducer(filePath, environment, new Dictionary<string, string?>());
+        var result = ConfigLoader.LoadProducer(filePath, EnvironmentVariables(), new Dictionary<string, string?>());
         foreach (var warning in result.Warnings)
         {
             log.Warning("config: {Warning}", warning.ToString());
@@ -47,6 +41,25 @@ internal static class ProducerConfig
         return result.Options!;
     }
 
+    /// <summary>
+    /// The S3_* settings for reading the offsite copy: <paramref name="overrides"/> (from the
+    /// command line) over the environment over <paramref name="filePath"/> (a prod.conf, or any
+    /// config holding S3_* keys; null = none). Throws <see cref="ConfigException"/> naming
+    /// <paramref name="what"/> and every problem.
+    /// </summary>
+    public static ObjectStoreOptions LoadObjectStore(string? filePath, IReadOnlyDictionary<string, string?> overrides, string what, ILogger log)
+    {
+        var result = ConfigLoader.LoadObjectStore(filePath, EnvironmentVariables(), overrides);
+        foreach (var warning in result.Warnings)
+        {
+            log.Warning("config: {Warning}", warning.ToString());
+        }
+
+        return result.IsValid
+            ? result.Options!
+            : throw new ConfigException($"{what}: {string.Join("; ", result.Errors.Select(e => e.ToString()))}");
+    }
+
     public static ReceiverClient Receiver(ProducerOptions options, ToolRunner tools) => new(new SshArgv
     {
         Target = options.SshTarget,
@@ -58,4 +71,15 @@ internal static class ProducerConfig
     {
         IdleTimeout = options.IdleTimeout,
     };
+
+    private static Dictionary<string, string?> EnvironmentVariables()
+    {
+        var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            environment[(string)entry.Key] = (string?)entry.Value;
+        }
+
+        return environment;
+    }
 }
