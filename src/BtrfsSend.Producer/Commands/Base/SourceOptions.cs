@@ -2,10 +2,10 @@ using System.CommandLine;
 using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Processes;
-using BtrfsSend.Producer.Commands.Base;
+using BtrfsSend.Producer.Restore;
 using Serilog;
 
-namespace BtrfsSend.Producer.Restore;
+namespace BtrfsSend.Producer.Commands.Base;
 
 /// <summary>
 /// The options restore and verify share: <c>--set</c>, <c>--from PATH</c> or <c>--config FILE</c>
