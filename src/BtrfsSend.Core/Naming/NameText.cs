@@ -11,15 +11,15 @@ public static class NameText
 
     /// <summary>
     /// The value with every character outside printable ASCII shown as <c>\xNN</c> or <c>\u{NNNN}</c>,
-    /// cut to <see cref="MaxEcho"/> characters, so a refused value can never break a log line or a
-    /// protocol line.
+    /// cut to <paramref name="maxLength"/> (default <see cref="MaxEcho"/>) characters, so a refused value
+    /// can never break a log line or a protocol line.
     /// </summary>
-    public static string Printable(string value)
+    public static string Printable(string value, int maxLength = MaxEcho)
     {
-        var sb = new StringBuilder(Math.Min(value.Length, MaxEcho) + 8);
+        var sb = new StringBuilder(Math.Min(value.Length, maxLength) + 8);
         foreach (var c in value)
         {
-            if (sb.Length >= MaxEcho)
+            if (sb.Length >= maxLength)
             {
                 sb.Append("...");
                 break;

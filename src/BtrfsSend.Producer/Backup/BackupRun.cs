@@ -23,6 +23,12 @@ namespace BtrfsSend.Producer.Backup;
 /// </summary>
 internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, ReceiverClient receiver, ILogger log, TimeProvider clock)
 {
+    /// <summary>
+    /// The remote-btrfs mode, run once the lock is held and the prerequisites passed (with the send
+    /// protocol they found). Producer/RemoteBtrfs builds on this room, so the command hands it in.
+    /// </summary>
+    public Func<SendProtocol, bool, CancellationToken, Task<int>>? RemoteBtrfsMode { get; init; }
+
     public async Task<int> RunAsync(bool dryRun, CancellationToken cancellationToken = default)
     {
         var phases = new RunPhases();
@@ -33,7 +39,8 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         if (options.Mode == BackupMode.RemoteBtrfs)
         {
             var remoteProtocol = await checks;
-            return await new RemoteBtrfs.RemoteBtrfsRun(options, tools, receiver, log, clock) { Protocol = remoteProtocol }.RunAsync(dryRun, cancellationToken);
+            var remoteBtrfs = RemoteBtrfsMode ?? throw new InvalidOperationException("BACKUP_MODE=remote-btrfs needs the remote-btrfs run, which the run command hands in");
+            return await remoteBtrfs(remoteProtocol, dryRun, cancellationToken);
         }
 
         EncryptionKeys keys;

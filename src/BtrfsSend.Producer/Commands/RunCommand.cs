@@ -2,6 +2,7 @@ using System.CommandLine;
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Producer.Backup;
 using BtrfsSend.Producer.Commands.Base;
+using BtrfsSend.Producer.RemoteBtrfs;
 using Serilog;
 
 namespace BtrfsSend.Producer.Commands;
@@ -30,7 +31,11 @@ internal static class RunCommand
         {
             var options = ProducerConfig.Load(parse.GetValue(config)!, log);
             var tools = new ToolRunner();
-            var run = new BackupRun(options, tools, ProducerConfig.Receiver(options, tools), log, clock);
+            var receiver = ProducerConfig.Receiver(options, tools);
+            var run = new BackupRun(options, tools, receiver, log, clock)
+            {
+                RemoteBtrfsMode = (protocol, dry, token) => new RemoteBtrfsRun(options, tools, receiver, log, clock) { Protocol = protocol }.RunAsync(dry, token),
+            };
             return await run.RunAsync(parse.GetValue(dryRun), cancellationToken);
         });
     }

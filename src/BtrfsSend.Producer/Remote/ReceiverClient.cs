@@ -93,21 +93,15 @@ internal sealed class ReceiverClient(SshArgv ssh, ToolRunner tools)
 
         if (exitCode == 255)
         {
-            throw new TransferFailedException($"cannot reach the receiver with ssh {Ssh.Target}: {Tail(stderrTail)}; check BACKUP_SSH_TARGET, the key and the network");
+            throw new TransferFailedException($"cannot reach the receiver with ssh {Ssh.Target}: {StderrTail.LastLines(stderrTail)}; check BACKUP_SSH_TARGET, the key and the network");
         }
 
         if (exitCode != 0)
         {
-            throw new TransferFailedException($"'{request.Verb}' on the receiver failed with exit code {exitCode}: {Tail(stderrTail)}");
+            throw new TransferFailedException($"'{request.Verb}' on the receiver failed with exit code {exitCode}: {StderrTail.LastLines(stderrTail)}");
         }
     }
 
     public static string LastLine(string text)
         => text.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
-
-    private static string Tail(string stderr)
-    {
-        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return lines.Length == 0 ? "(no error output)" : string.Join(" | ", lines.TakeLast(2));
-    }
 }

@@ -6,7 +6,6 @@ using BtrfsSend.Core.Manifests;
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Core.Streams;
 using BtrfsSend.Producer.Backup;
-using CliWrap;
 
 namespace BtrfsSend.Producer.Restore;
 
@@ -24,7 +23,7 @@ namespace BtrfsSend.Producer.Restore;
 /// </summary>
 internal sealed class LinkPipeline
 {
-    internal const int BufferSize = 1024 * 1024;
+    internal const int BufferSize = StreamPipeline.BufferSize;
 
     /// <summary><c>zstd -d</c> to stdout, quiet: the inverse of <see cref="SendPipeline.ZstdArgv"/>.</summary>
     internal static readonly string[] ZstdDecompressArgv = ["zstd", "-d", "-q", "-c"];
@@ -175,8 +174,8 @@ internal sealed class LinkPipeline
 
     /// <summary>
     /// Runs <c>zstd -d</c> between the decrypted stream and <paramref name="consume"/>. The end
-    /// check handed to the consumer passes only when zstd's whole input was read and the source's
-    /// end checks (MDC, count, hash) passed; zstd's exit code is checked after.
+    /// check handed to the consumer passes only when zstd's whole input was read, the source's end
+    /// checks (MDC, count, hash) passed and zstd exited 0.
     /// </summary>
     private static async Task DecompressAsync(
         Stream compressed,
@@ -184,156 +183,45 @@ internal sealed class LinkPipeline
         Func<Stream, Func<CancellationToken, Task>, CancellationToken, Task> consume,
         CancellationToken cancellationToken)
     {
-        var stderr = new TailBuffer();
-        Exception? failure = null;
-        var fed = false;
-        var consumed = false;
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-
-        async Task FeedAsync(Stream zstdStdin, CancellationToken _)
-        {
-            try
-            {
-                PipeCapacity.TryEnlarge(zstdStdin);
-                await compressed.CopyToAsync(zstdStdin, BufferSize, stop.Token);
-                await sourceEndCheck(stop.Token);
-                Volatile.Write(ref fed, true);
-            }
-            catch (Exception ex)
-            {
-                if (ex is not OperationCanceledException)
+        var result = await StreamPipeline.RunAsync(
+            [
+                new CodeStage("compressed input", async stage =>
                 {
-                    failure ??= ex;
-                }
-
-                await stop.CancelAsync();
-            }
-        }
-
-        async Task ConsumeAsync(Stream zstdStdout, CancellationToken _)
-        {
-            try
-            {
-                await consume(zstdStdout, _ => Volatile.Read(ref fed)
-                    ? Task.CompletedTask
-                    : throw new IntegrityException("zstd -d ended its output before the whole compressed stream was read and checked"), stop.Token);
-                consumed = true;
-            }
-            catch (Exception ex)
-            {
-                if (ex is not OperationCanceledException)
+                    await compressed.CopyToAsync(stage.Output, BufferSize, stage.CancellationToken);
+                    await sourceEndCheck(stage.CancellationToken);
+                }),
+                new ProcessStage(ZstdDecompressArgv),
+                new CodeStage("decompressed output", stage => consume(stage.Input, async _ =>
                 {
-                    failure ??= ex;
-                }
-
-                await stop.CancelAsync();
-            }
-        }
-
-        int? exit = null;
-        try
-        {
-            var result = await Cli.Wrap(ZstdDecompressArgv[0]).WithArguments(ZstdDecompressArgv.Skip(1))
-                .WithValidation(CommandResultValidation.None)
-                .WithStandardInputPipe(PipeSource.Create(FeedAsync))
-                .WithStandardOutputPipe(PipeTarget.Create(ConsumeAsync))
-                .WithStandardErrorPipe(PipeTarget.Create(stderr.CopyFromAsync))
-                .ExecuteAsync(stop.Token);
-            exit = result.ExitCode;
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // We stopped zstd ourselves after a stage failed.
-        }
-
-        cancellationToken.ThrowIfCancellationRequested();
-        if (failure is SendStreamException && exit is not (null or 0))
-        {
-            // zstd stopped on corrupt input and the validator saw the cut: zstd's reason comes first.
-            throw new ToolFailedException(ZstdDecompressArgv, exit.Value, stderr.Text);
-        }
-
-        if (failure is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-        }
-
-        if (exit is not 0)
-        {
-            throw new ToolFailedException(ZstdDecompressArgv, exit ?? -1, stderr.Text);
-        }
-
-        if (!fed || !consumed)
-        {
-            throw new IntegrityException("zstd -d exited before the whole stream went through it");
-        }
+                    try
+                    {
+                        await stage.UpstreamSucceededAsync();
+                    }
+                    catch (PipelineStoppedException stopped)
+                    {
+                        throw new IntegrityException("zstd -d ended its output before the whole compressed stream was read and checked", stopped);
+                    }
+                }, stage.CancellationToken)),
+            ],
+            cancellationToken);
+        result.ThrowIfFailed();
     }
 
     private static async Task ReceiveAsync(SendStreamValidatingStream validated, Func<CancellationToken, Task> endCheck, string dirPath, CancellationToken cancellationToken)
     {
-        var argv = BtrfsArgv.Receive(dirPath, stopAtEnd: true);
-        var stderr = new TailBuffer();
-        Exception? failure = null;
-        var fed = false;
-        using var kill = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-
-        async Task FeedAsync(Stream stdin, CancellationToken _)
-        {
-            try
-            {
-                // A 1 MiB pipe instead of Linux's 64 KiB: fewer wake-ups of both ends (as SendPipeline does).
-                PipeCapacity.TryEnlarge(stdin);
-
+        var result = await StreamPipeline.RunAsync(
+            [
                 // The validator returns EOF only after END and the MDC; endCheck adds the source's own checks.
-                await HoldBackCopy.CopyAsync(validated, stdin, endCheck, BufferSize, cancellationToken);
-                fed = true;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                failure ??= ex;
-                await kill.CancelAsync(); // kill btrfs receive before it can see END
-            }
+                new CodeStage("held-back copy", stage => HoldBackCopy.CopyAsync(validated, stage.Output, endCheck, BufferSize, stage.CancellationToken)),
+                new ProcessStage(BtrfsArgv.Receive(dirPath, stopAtEnd: true)) { MergesStdoutIntoStderr = true, StderrFilter = WithoutChrootNotice },
+            ],
+            cancellationToken);
+        if (result.Failure is PipeCutException cut)
+        {
+            throw new IntegrityException($"btrfs receive exited 0 before the whole stream was written to it: {StderrTail.LastLines(result.Stages[^1].StandardErrorTail)}", cut);
         }
 
-        int? exit = null;
-        try
-        {
-            var result = await Cli.Wrap(argv[0]).WithArguments(argv.Skip(1))
-                .WithValidation(CommandResultValidation.None)
-                .WithStandardInputPipe(PipeSource.Create(FeedAsync))
-                .WithStandardOutputPipe(PipeTarget.Create(stderr.CopyFromAsync))
-                .WithStandardErrorPipe(PipeTarget.Create(stderr.CopyFromAsync))
-                .ExecuteAsync(kill.Token);
-            exit = result.ExitCode;
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && failure is not null)
-        {
-            // We killed btrfs receive ourselves after a stage failed.
-        }
-
-        cancellationToken.ThrowIfCancellationRequested();
-        var said = WithoutChrootNotice(stderr.Text);
-        if (failure is IOException && exit is not (null or 0))
-        {
-            // btrfs receive stopped reading first: its own error is the reason.
-            throw new ToolFailedException(argv, exit.Value, said);
-        }
-
-        if (failure is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-        }
-
-        if (exit != 0)
-        {
-            throw new ToolFailedException(argv, exit ?? -1, said);
-        }
-
-        if (!fed)
-        {
-            // CliWrap swallows a broken pipe on stdin (docs/architecture.md, pipe trap 1).
-            throw new IntegrityException($"btrfs receive exited 0 before the whole stream was written to it: {said.Trim()}");
-        }
+        result.ThrowIfFailed();
     }
 
     /// <summary>btrfs receive's stderr without the <c>Chroot to DIR</c> notice --chroot prints even with -q.</summary>

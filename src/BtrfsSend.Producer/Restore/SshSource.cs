@@ -1,10 +1,9 @@
 using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Manifests;
 using BtrfsSend.Core.Naming;
+using BtrfsSend.Core.Processes;
 using BtrfsSend.Core.Protocol;
-using BtrfsSend.Producer.Backup;
 using BtrfsSend.Producer.Remote;
-using CliWrap;
 
 namespace BtrfsSend.Producer.Restore;
 
@@ -40,76 +39,39 @@ internal sealed class SshSource(ReceiverClient receiver, BackupSet set) : IResto
     public async Task ReadAsync(RestoreLink link, Func<CheckedEndStream, CancellationToken, Task> consume, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         var request = new GetRequest(set, link.Snapshot);
-        var argv = receiver.Ssh.For(request.ToCommandLine());
-        var stderr = new TailBuffer();
-        Exception? failure = null;
-        var consumed = false;
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-
-        async Task ConsumeAsync(Stream stdout, CancellationToken token)
+        var result = await StreamPipeline.RunAsync(
+            [
+                new ProcessStage(receiver.Ssh.For(request.ToCommandLine())) { ChecksExitCode = false },
+                new CodeStage("received stream", async stage =>
+                {
+                    // A receiver that stalls mid-stream is given up on after IDLE_TIMEOUT_SECONDS.
+                    await using var idle = new Core.Streams.IdleTimeoutStream(stage.Input, receiver.IdleTimeout, $"the receiver at {receiver.Ssh.Target}", leaveOpen: true);
+                    await using var framed = new Bsf1Reader(idle, leaveOpen: true);
+                    await using var check = new CheckedEndStream(framed, link.Bytes, null, $"stream {link.StreamFileName} from {receiver.Ssh.Target}", progress);
+                    await consume(check, stage.CancellationToken);
+                    await check.EnsureEndAsync(stage.CancellationToken);
+                }),
+            ],
+            cancellationToken);
+        var ssh = result.Stages[0];
+        var said = StderrTail.LastLines(ssh.StandardErrorTail);
+        switch (result.Failure)
         {
-            try
-            {
-                // A receiver that stalls mid-stream is given up on after IDLE_TIMEOUT_SECONDS.
-                await using var idle = new Core.Streams.IdleTimeoutStream(stdout, receiver.IdleTimeout, $"the receiver at {receiver.Ssh.Target}", leaveOpen: true);
-                await using var framed = new Bsf1Reader(idle, leaveOpen: true);
-                await using var check = new CheckedEndStream(framed, link.Bytes, null, $"stream {link.StreamFileName} from {receiver.Ssh.Target}", progress);
-                await consume(check, cancellationToken);
-                await check.EnsureEndAsync(cancellationToken);
-                consumed = true;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                failure ??= ex;
-                await stop.CancelAsync();
-            }
+            case FramingException framing:
+                throw new IntegrityException(framing.Error == FramingError.Truncated
+                    ? $"the receiver's answer to 'get {set} {link.Snapshot}' ended without its trailer: the stored file no longer matches its manifest on the backup server, or the connection was cut (receiver said: {said})"
+                    : $"the receiver's answer to 'get {set} {link.Snapshot}' is damaged: {framing.Message}", framing);
+            case PipeCutException cut:
+                throw new TransferFailedException($"'get {set} {link.Snapshot}' ended before the stream was read (receiver said: {said})", cut);
         }
 
-        int? exit = null;
-        try
+        result.ThrowIfFailed();
+        if (ssh.ExitCode is { } code && code != 0)
         {
-            var result = await Cli.Wrap(argv[0]).WithArguments(argv.Skip(1))
-                .WithValidation(CommandResultValidation.None)
-                .WithStandardOutputPipe(PipeTarget.Create(ConsumeAsync))
-                .WithStandardErrorPipe(PipeTarget.Create(stderr.CopyFromAsync))
-                .ExecuteAsync(stop.Token);
-            exit = result.ExitCode;
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && failure is not null)
-        {
-            // We stopped ssh ourselves after a stage failed.
-        }
-
-        cancellationToken.ThrowIfCancellationRequested();
-        if (failure is FramingException framing)
-        {
-            var said = LastLine(stderr.Text);
-            throw new IntegrityException(framing.Error == FramingError.Truncated
-                ? $"the receiver's answer to 'get {set} {link.Snapshot}' ended without its trailer: the stored file no longer matches its manifest on the backup server, or the connection was cut (receiver said: {said})"
-                : $"the receiver's answer to 'get {set} {link.Snapshot}' is damaged: {framing.Message}", framing);
-        }
-
-        if (failure is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-        }
-
-        if (exit is { } code && code != 0)
-        {
-            receiver.ThrowIfFailed(code, "", stderr.Text, request);
-        }
-
-        if (!consumed)
-        {
-            throw new TransferFailedException($"'get {set} {link.Snapshot}' ended before the stream was read (receiver said: {LastLine(stderr.Text)})");
+            receiver.ThrowIfFailed(code, "", ssh.StandardErrorTail, request);
         }
     }
 
     public string ByHandFilePath(RestoreLink link) => link.StreamFileName;
 
-    private static string LastLine(string text)
-    {
-        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return lines.Length == 0 ? "nothing" : NameText.Printable(string.Join(" | ", lines.TakeLast(2)));
-    }
 }

@@ -8,7 +8,6 @@ using BtrfsSend.Core.Retention;
 using BtrfsSend.Core.Storage;
 using BtrfsSend.Core.Streams;
 using BtrfsSend.Receiver.Luks;
-using CliWrap;
 
 namespace BtrfsSend.Receiver.Serve;
 
@@ -282,76 +281,33 @@ internal sealed partial class ServeSession
         await using var validated = SendStreamValidatingStream.ForReading(reader, leaveOpen: true, expectedVersion: declaredSendProto);
         // --chroot: a hostile stream's path names cannot reach outside the set's directory.
         string[] argv = [BtrfsArgv.Btrfs, "receive", "-q", "-e", "--chroot", setDirPath];
-        var stderr = new System.Text.StringBuilder();
-        Exception? failure = null;
-        var fed = false;
-        using var kill = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-
-        async Task FeedAsync(Stream receiveStdin, CancellationToken _)
-        {
-            try
-            {
+        var result = await StreamPipeline.RunAsync(
+            [
                 // EOF from the validator: END seen, and the BSF1 trailer verified; nothing more to check.
-                await HoldBackCopy.CopyAsync(validated, receiveStdin, _ => Task.CompletedTask, BufferSize, cancellationToken);
-                fed = true;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                failure ??= ex;
-                await kill.CancelAsync();
-            }
-        }
-
-        int? exit = null;
-        try
+                new CodeStage("held-back copy", stage => HoldBackCopy.CopyAsync(validated, stage.Output, _ => Task.CompletedTask, BufferSize, stage.CancellationToken)),
+                new ProcessStage(argv) { MergesStdoutIntoStderr = true },
+            ],
+            cancellationToken);
+        var receive = result.Stages[^1];
+        var said = StderrTail.LastLines(receive.StandardErrorTail);
+        switch (result.Failure)
         {
-            var result = await Cli.Wrap(argv[0]).WithArguments(argv.Skip(1))
-                .WithValidation(CommandResultValidation.None)
-                .WithStandardInputPipe(PipeSource.Create(FeedAsync))
-                .WithStandardOutputPipe(PipeTarget.ToStringBuilder(stderr))
-                .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr))
-                .ExecuteAsync(kill.Token);
-            exit = result.ExitCode;
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && failure is not null)
-        {
-            // We killed btrfs receive ourselves after the input failed.
-        }
-
-        cancellationToken.ThrowIfCancellationRequested();
-        var said = Tail(stderr.ToString());
-        switch (failure)
-        {
-            case FramingException:
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-                break;
             case SendStreamException bad:
                 throw new ServeRefusal(ErrorCodes.BadFrame, $"the payload is not a valid btrfs send stream ({bad.Message}); nothing was kept");
-            case IOException when exit is not (null or 0):
-                throw new ServeRefusal(ErrorCodes.IoError, $"btrfs receive failed (exit {exit}): {said}; nothing was kept");
-            case not null:
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-                break;
+            case ToolFailedException failed when failed.Argv == argv:
+                throw new ServeRefusal(ErrorCodes.IoError, $"btrfs receive failed (exit {failed.ToolExitCode}): {said}; nothing was kept");
+            case PipeCutException:
+                // CliWrap swallows a broken pipe on stdin (docs/architecture.md, pipe trap 1).
+                throw new ServeRefusal(ErrorCodes.IoError, $"btrfs receive exited before the whole stream was written to it: {said}; nothing was kept");
         }
 
-        if (exit != 0)
+        result.ThrowIfFailed();
+        if (!reader.IsComplete)
         {
-            throw new ServeRefusal(ErrorCodes.IoError, $"btrfs receive failed (exit {exit}): {said}; nothing was kept");
-        }
-
-        if (!fed || !reader.IsComplete)
-        {
-            // CliWrap swallows a broken pipe on stdin (docs/architecture.md, pipe trap 1).
             throw new ServeRefusal(ErrorCodes.IoError, $"btrfs receive exited before the whole stream was written to it: {said}; nothing was kept");
         }
 
         return (reader.PayloadBytes, reader.Sha256Hex);
-    }
-
-    private static string Tail(string text)
-    {
-        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return lines.Length == 0 ? "(no error output)" : NameText.Printable(string.Join(" | ", lines.TakeLast(2)));
     }
 
     private static string ReceivedSetDirPath(LuksSession session, BackupSet set)

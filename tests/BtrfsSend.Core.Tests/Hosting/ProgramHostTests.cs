@@ -1,6 +1,7 @@
 using System.CommandLine;
 using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Hosting;
+using BtrfsSend.Core.Processes;
 using Serilog;
 
 namespace BtrfsSend.Core.Tests.Hosting;

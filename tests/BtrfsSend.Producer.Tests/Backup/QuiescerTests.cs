@@ -1,4 +1,5 @@
 using BtrfsSend.Core.Errors;
+using BtrfsSend.Core.Processes;
 using BtrfsSend.Producer.Backup;
 using BtrfsSend.TestSupport;
 

@@ -4,10 +4,10 @@ using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.ObjectStore;
 using BtrfsSend.Core.Processes;
-using BtrfsSend.Producer.Commands.Base;
+using BtrfsSend.Producer.Restore;
 using Serilog;
 
-namespace BtrfsSend.Producer.Restore;
+namespace BtrfsSend.Producer.Commands.Base;
 
 /// <summary>
 /// The options restore and verify share: <c>--set</c>, <c>--from PATH</c>, <c>--from s3://BUCKET/PREFIX</c>

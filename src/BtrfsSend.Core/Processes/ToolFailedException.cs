@@ -1,6 +1,9 @@
-namespace BtrfsSend.Core.Errors;
+using BtrfsSend.Core.Errors;
+
+namespace BtrfsSend.Core.Processes;
 
 /// <summary>An external program exited non-zero (or could not be started).</summary>
+/// <remarks>Lives with the processes (not in Core/Errors) because it renders argv: the error room stays below this one.</remarks>
 public sealed class ToolFailedException(IReadOnlyList<string> argv, int exitCode, string stderrTail, Exception? innerException = null)
     : BtrfsSendException(Describe(argv, exitCode, stderrTail), innerException)
 {
@@ -14,8 +17,7 @@ public sealed class ToolFailedException(IReadOnlyList<string> argv, int exitCode
 
     private static string Describe(IReadOnlyList<string> argv, int exitCode, string stderrTail)
     {
-        var tail = string.Join(" | ", stderrTail.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(3));
         var what = exitCode < 0 ? "could not be started" : $"exited with {exitCode}";
-        return $"'{Processes.Argv.Render(argv)}' {what}" + (tail.Length > 0 ? $": {tail}" : "");
+        return $"'{Processes.Argv.Render(argv)}' {what}" + (string.IsNullOrWhiteSpace(stderrTail) ? "" : $": {Processes.StderrTail.LastLines(stderrTail, 3)}");
     }
 }
