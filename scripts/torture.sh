@@ -52,7 +52,18 @@
 set -Eeuo pipefail
 export LC_ALL=C
 SELF=$(readlink -f "$0")
-ROOT=$(cd "$(dirname "$SELF")/.." && pwd)
+ROOT=${TORTURE_ROOT:-$(cd "$(dirname "$SELF")/.." && pwd)}
+# bash reads a script as it runs: a long run executes a private copy, so editing or checking out
+# the worktree meanwhile cannot change the script under it (the programs are copied too, below).
+if [ -z "${TORTURE_ROOT:-}" ]; then
+  export TORTURE_ROOT=$ROOT
+  TORTURE_COPY=$(mktemp /tmp/btrfs-send-torture-script.XXXXXX)
+  cp "$SELF" "$TORTURE_COPY"
+  export TORTURE_COPY
+  exec bash "$TORTURE_COPY" "$@"
+fi
+# Removed by whoever ends last: this process on a usage error, the namespaced run's teardown otherwise.
+[ -n "${TESTBED_INNER:-}" ] || trap 'rm -f "${TORTURE_COPY:-}"' EXIT
 
 log() { printf '[torture %(%T)T] %s\n' -1 "$*" >&2; }
 die() { log "FAILED: $*"; exit 1; }
@@ -98,6 +109,7 @@ NFT_TABLE=btrfs_send_torture_$$
 FILL_FILE=
 torture_cleanup() {
   set +e
+  [ -n "${TORTURE_COPY:-}" ] && rm -f "$TORTURE_COPY"
   nft delete table inet "$NFT_TABLE" 2>/dev/null
   [ -n "$FILL_FILE" ] && rm -f "$FILL_FILE"
 }
@@ -227,7 +239,8 @@ target_pids() {
     producer) kill -0 "$PID" 2>/dev/null && echo "$PID" ;;
     ssh) pgrep -P "$PID" -x ssh 2>/dev/null | head -n 1 ;;
     receiver) for p in $(descendants "$SSHD_PID"); do [[ "$(comm_of "$p")" == btrfs-backup-re* ]] && { echo "$p"; break; }; done ;;
-    sshd) for p in $(pgrep -P "$SSHD_PID" 2>/dev/null); do [ "$(comm_of "$p")" = sshd ] && { echo "$p"; break; }; done ;;
+    # The newest session: an older one may be a connection of this run that is just ending.
+    sshd) p=$(pgrep -n -P "$SSHD_PID" 2>/dev/null || true); [ -n "$p" ] && [ "$(comm_of "$p")" = sshd ] && echo "$p" ;;
   esac
   return 0
 }
@@ -253,8 +266,9 @@ inject() {
       while kill -0 "$PID" 2>/dev/null; do
         p=$(target_pids "$kind")
         if [ -n "$p" ] && kill -0 "$PID" 2>/dev/null; then
+          n=$(comm_of "$p")
           kill -KILL "$p" 2>/dev/null && HIT=1
-          echo "SIGKILL $kind pid $p ($(comm_of "$p"))" >> "$RUN_DIR/fault.txt"
+          echo "SIGKILL $kind pid $p ($n)" >> "$RUN_DIR/fault.txt"
           break
         fi
         sleep 0.02
@@ -365,7 +379,7 @@ temp_files() { { find "$BACKUP_ROOT" -name '.tmp-*' 2>/dev/null; find "$W/state"
 
 check_state() {
   local s
-  s=$(tr -d '\n' < "$STATE" 2>/dev/null || true)
+  s=$( { tr -d '\n' < "$STATE"; } 2>/dev/null || true)
   [ -z "$s" ] && return 0
   [ -f "$SETDIR/$s.manifest" ] || violate state "STATE_FILE names $s, which the receiver does not hold"
 }
@@ -536,7 +550,7 @@ LOOP_SECS=$(( $(date +%s) - LOOP_T0 ))
 log "final clean run, full re-hash of every stream, restore of the newest"
 clean_run final
 check_store 1
-NEWEST=$(tr -d '\n' < "$STATE" 2>/dev/null || true)
+NEWEST=$( { tr -d '\n' < "$STATE"; } 2>/dev/null || true)
 RESTORE_NOTE="not attempted"
 if [ "$RC" = 0 ] && [ -n "$NEWEST" ]; then
   if "$PRODUCER" restore --config "$W/conf/prod.conf" --set "$SET" --snapshot "$NEWEST" --from "$BACKUP_ROOT" \
@@ -584,7 +598,7 @@ exits_text=$(for c in $(printf '%s\n' "${!EXITS[@]}" | sort -n); do printf '%s: 
   echo "seconds=$SECS"
   echo "hit=$HITS"
   echo "completed_before=$MISSES"
-  for k in "${KINDS[@]}"; do echo "kind_${k}=${N_RUNS[$k]} hit_${k}=${N_HIT[$k]}"; done
+  for k in "${KINDS[@]}"; do echo "kind_${k}=${N_RUNS[$k]}"; echo "hit_${k}=${N_HIT[$k]}"; done
   for v in "${INVARIANTS[@]}"; do echo "violations_${v}=${VIOL[$v]}"; done
   echo "violations=$TOTAL_VIOL"
 } > "$OUT/summary.env"
