@@ -58,7 +58,7 @@ ROOT=${TORTURE_ROOT:-$(cd "$(dirname "$SELF")/.." && pwd)}
 if [ -z "${TORTURE_ROOT:-}" ]; then
   export TORTURE_ROOT=$ROOT
   TORTURE_COPY=$(mktemp /tmp/btrfs-send-torture-script.XXXXXX)
-  cp "$SELF" "$TORTURE_COPY"
+  cp "$SELF" "$TORTURE_COPY"; chmod 0700 "$TORTURE_COPY"
   export TORTURE_COPY
   exec bash "$TORTURE_COPY" "$@"
 fi
@@ -221,9 +221,11 @@ change_source() {  # takes 4 draws
 }
 
 # ---------- processes ----------
-descendants() {  # PID: every descendant pid, depth first
-  local c
-  for c in $(pgrep -P "$1" 2>/dev/null); do echo "$c"; descendants "$c"; done
+descendants() {  # PID: every descendant pid, from one ps snapshot (a walk with pgrep per level
+  # takes seconds on a loaded machine, longer than a receiver lives)
+  ps -e -o pid=,ppid= | awk -v root="$1" '
+    { kids[$2] = kids[$2] " " $1 }
+    END { n = split(kids[root], q, " "); for (i = 1; i <= n; i++) { print q[i]; m = split(kids[q[i]], more, " "); for (j = 1; j <= m; j++) q[++n] = more[j] } }'
 }
 comm_of() { cat "/proc/$1/comm" 2>/dev/null || true; }
 # The pids of this bed's own processes still alive besides the sshd listener: anything whose
@@ -238,7 +240,8 @@ target_pids() {
   case "$1" in
     producer) kill -0 "$PID" 2>/dev/null && echo "$PID" ;;
     ssh) pgrep -P "$PID" -x ssh 2>/dev/null | head -n 1 ;;
-    receiver) for p in $(descendants "$SSHD_PID"); do [[ "$(comm_of "$p")" == btrfs-backup-re* ]] && { echo "$p"; break; }; done ;;
+    # The receiver's own command line starts with its path (sudo's and the shell's do not).
+    receiver) pgrep -n -f "^$RECEIVER serve " 2>/dev/null || true ;;
     # The newest session: an older one may be a connection of this run that is just ending.
     sshd) p=$(pgrep -n -P "$SSHD_PID" 2>/dev/null || true); [ -n "$p" ] && [ "$(comm_of "$p")" = sshd ] && echo "$p" ;;
   esac
