@@ -198,7 +198,8 @@ chmod 0600 "$W/conf/prod.conf"
 
 # ---------- reproducible randomness: every draw comes from bash's RANDOM seeded once ----------
 RANDOM=$SEED
-rand() { echo $(( (RANDOM << 15 | RANDOM) % $1 )); }   # 0..$1-1
+# rand N: R=0..N-1. Never in $(...): bash reseeds RANDOM in every subshell.
+rand() { R=$(( (RANDOM << 15 | RANDOM) % $1 )); }
 
 # The source: a 1 MiB random file, a log, and small files; each run rewrites 64 KiB in place,
 # appends to the log, adds a small file and sometimes deletes one.
@@ -209,7 +210,8 @@ for i in $(seq 1 20); do head -c $(( 512 + i * 300 )) /dev/urandom > "$SRC/small
 ln -s ../app.log "$SRC/dir with spaces/link"
 NEXT_FILE=21
 change_source() {  # takes 4 draws
-  local off=$(( $(rand 16) * 65536 )) add=$(( 512 + $(rand 16384) )) del=$(rand 4) victim=$(rand 100000)
+  local off add del victim
+  rand 16; off=$(( R * 65536 )); rand 16384; add=$(( 512 + R )); rand 4; del=$R; rand 100000; victim=$R
   dd if=/dev/urandom of="$SRC/data.bin" bs=64K count=1 seek=$(( off / 65536 )) conv=notrunc status=none
   head -c 3000 /dev/urandom | base64 -w 120 >> "$SRC/app.log"
   head -c "$add" /dev/urandom > "$SRC/small/f$NEXT_FILE"; NEXT_FILE=$((NEXT_FILE + 1))
@@ -503,13 +505,13 @@ for RUN in $(seq 1 "$RUNS"); do
   # All draws first, in a fixed order, so the schedule depends on the seed only.
   if [ ${#ORDER[@]} -eq 0 ]; then
     ORDER=("${KINDS[@]}")
-    for ((i = ${#ORDER[@]} - 1; i > 0; i--)); do j=$(rand $((i + 1))); tmp=${ORDER[i]}; ORDER[i]=${ORDER[j]}; ORDER[j]=$tmp; done
+    for ((i = ${#ORDER[@]} - 1; i > 0; i--)); do rand $((i + 1)); j=$R; tmp=${ORDER[i]}; ORDER[i]=${ORDER[j]}; ORDER[j]=$tmp; done
   fi
   KIND=${ORDER[0]}; ORDER=("${ORDER[@]:1}")
-  FRAC=$(rand 10000)            # the moment, in 1/10000 of 1.2 × the expected duration
-  HOLD=$(( 1000 + $(rand 7001) ))  # blackhole: 1-8 s
-  FORCE=$(rand 8)               # 0: force a full (state file or local parent removed)
-  HOW=$(rand 2)
+  rand 10000; FRAC=$R          # the moment, in 1/10000 of 1.2 × the expected duration
+  rand 7001; HOLD=$(( 1000 + R ))  # blackhole: 1-8 s
+  rand 8; FORCE=$R             # 0: force a full (state file or local parent removed)
+  rand 2; HOW=$R
   change_source
   forced=
   if [ "$FORCE" = 0 ] && [ -s "$STATE" ]; then
