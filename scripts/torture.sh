@@ -502,7 +502,7 @@ for RUN in $(seq 1 "$RUNS"); do
     break
   fi
   RUN_NO=$(printf '%04d' "$RUN"); RUN_DIR=$OUT/runs/$RUN_NO; mkdir -p "$RUN_DIR"; VIOLATIONS_THIS_RUN=()
-  # All draws first, in a fixed order, so the schedule depends on the seed only.
+  # All draws first, in a fixed order, so the schedule depends on --seed alone.
   if [ ${#ORDER[@]} -eq 0 ]; then
     ORDER=("${KINDS[@]}")
     for ((i = ${#ORDER[@]} - 1; i > 0; i--)); do rand $((i + 1)); j=$R; tmp=${ORDER[i]}; ORDER[i]=${ORDER[j]}; ORDER[j]=$tmp; done

@@ -9,7 +9,7 @@ namespace BtrfsSend.IntegrationTests.Torture;
 /// real receiver, loop btrfs), each hit at a random moment by one of its seven faults (SIGKILL of
 /// the producer, its ssh client, the receiver or the sshd session; ss -K; an nft blackhole;
 /// BACKUP_ROOT full), with the script's invariants checked after every run and a restore of the
-/// newest compared with its source at the end. The seed is random and named in any failure, so
+/// newest compared with its source at the end. Its --seed is random and named in any failure, so
 /// a failing schedule can be rerun with <c>scripts/torture.sh --seed S</c>.
 /// </summary>
 [Trait("Category", "Torture")]
