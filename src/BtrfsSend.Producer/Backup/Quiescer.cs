@@ -131,6 +131,13 @@ internal sealed class Quiescer(ToolRunner tools, ILogger log)
             }
 
             result = await snapshot();
+            if (stopped.Count > 0 && window.Elapsed >= Timeout)
+            {
+                // The guard restarted the services at the deadline, while the snapshot was still running.
+                log.Warning(
+                    "the snapshot finished {Seconds:F0} s after the services were stopped, past QUIESCE_TIMEOUT_SECONDS ({Timeout:F0} s): the quiesce guard had restarted them already, so this snapshot may not be quiescent",
+                    window.Elapsed.TotalSeconds, Timeout.TotalSeconds);
+            }
         }
         catch (Exception ex)
         {

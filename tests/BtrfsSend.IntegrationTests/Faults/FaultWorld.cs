@@ -281,6 +281,14 @@ internal sealed class FaultWorld : IAsyncDisposable
         }
     }
 
+    /// <summary>The receiver's own <c>btrfs-backup-receive</c> with <paramref name="args"/> and the world's receiver config, as root on backup-srv.</summary>
+    public Task<BufferedCommandResult> ReceiverAsync(params string[] args)
+        => Cli.Wrap(ProgramBinaries.Receiver).WithArguments([.. args, "--config", World.ReceiverConfigFilePath])
+            .WithValidation(CommandResultValidation.None).ExecuteBufferedAsync();
+
+    /// <summary><c>btrfs-backup-receive check</c> of the whole store.</summary>
+    public Task<BufferedCommandResult> ReceiverCheckAsync() => ReceiverAsync("check");
+
     /// <summary>
     /// A client with the producer's valid key, talking to the receiver directly through ssh (in the
     /// world's namespace): the command is the whole of SSH_ORIGINAL_COMMAND, stdin written by

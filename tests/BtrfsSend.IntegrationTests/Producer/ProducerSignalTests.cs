@@ -5,6 +5,7 @@ namespace BtrfsSend.IntegrationTests.Producer;
 
 public sealed class ProducerSignalTests
 {
+    [Trait("Category", "Fault")]
     [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg")]
     public async Task SIGTERM_while_services_are_stopped_exits_143_restarts_every_one_in_reverse_and_records_nothing()
     {
@@ -39,6 +40,7 @@ public sealed class ProducerSignalTests
         Assert.Contains("terminated by SIGTERM", stderr.ToString(), StringComparison.Ordinal);
     }
 
+    [Trait("Category", "Fault")]
     [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg")]
     public async Task SIGKILL_while_services_are_stopped_has_the_guard_restart_exactly_the_stopped_ones_and_the_next_run_succeeds()
     {

@@ -67,6 +67,7 @@ public sealed class ServeFailureTests
         Assert.True(next.ExitCode == 0, next.ToString());
     }
 
+    [Trait("Category", "Fault")]
     [RealFact("/usr/sbin/sshd", "ssh", "sudo")]
     public async Task A_receiver_killed_mid_write_commits_nothing_and_the_next_list_removes_its_temp_file()
     {
@@ -102,6 +103,7 @@ public sealed class ServeFailureTests
         AssertStillVerifies(receiver, earlier.Name);
     }
 
+    [Trait("Category", "Fault")]
     [RealFact("/usr/sbin/sshd", "ssh", "sudo", "mkfs.btrfs", "losetup")]
     public async Task A_stream_larger_than_the_free_space_fails_with_no_space_and_commits_nothing()
     {

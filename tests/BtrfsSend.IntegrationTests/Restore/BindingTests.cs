@@ -12,6 +12,7 @@ namespace BtrfsSend.IntegrationTests.Restore;
 [Collection(RestoreCollection.Name)]
 public sealed class BindingTests(RestoreWorldFixture fixture)
 {
+    [Trait("Category", "Fault")]
     [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg")]
     public async Task Another_sets_stream_with_the_same_passphrase_listed_under_this_set_is_refused()
     {
@@ -34,6 +35,7 @@ public sealed class BindingTests(RestoreWorldFixture fixture)
         Assert.Contains($"bound to set {RestoreWorld.ZstdSet}", verify.Stdout, StringComparison.Ordinal);
     }
 
+    [Trait("Category", "Fault")]
     [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg")]
     public async Task A_stream_listed_under_another_snapshot_name_is_refused_naming_the_bound_snapshot()
     {
@@ -100,6 +102,7 @@ public sealed class BindingTests(RestoreWorldFixture fixture)
         await world.AssertRestoredAsync(world.PubkeySnapshot, target.PathOf(world.PubkeySnapshot));
     }
 
+    [Trait("Category", "Fault")]
     [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg")]
     public async Task In_public_key_mode_an_unsigned_stream_made_with_the_public_key_is_refused()
     {

@@ -36,6 +36,7 @@ public sealed class HostileStreamRestoreTests(RestoreWorldFixture fixture)
         DrillOverSsh,
     }
 
+    [Trait("Category", "Fault")]
     [RealTheory("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg")]
     [InlineData(Encryption.Passphrase, Route.FromDirectory)]
     [InlineData(Encryption.Passphrase, Route.OverSsh)]

@@ -59,6 +59,7 @@ public sealed class LedgerAuditTests(RestoreWorldFixture fixture)
         Assert.False(doc.RootElement.GetProperty("sha256_checked").GetBoolean());
     }
 
+    [Trait("Category", "Fault")]
     [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg")]
     public async Task A_store_whose_newest_stream_was_deleted_is_CRITICAL_and_restore_latest_refuses_unless_allowed()
     {

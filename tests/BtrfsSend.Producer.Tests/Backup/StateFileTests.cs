@@ -58,6 +58,7 @@ public sealed class StateFileTests
         Assert.Equal(["last-sent"], Directory.GetFileSystemEntries(dir.DirPath).Select(Path.GetFileName));
     }
 
+    [Trait("Category", "Fault")]
     [Theory]
     [InlineData("not a snapshot")]
     [InlineData("prod-srv-rootfs-2026")]
