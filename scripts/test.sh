@@ -2,7 +2,8 @@
 # scripts/test.sh — the one command that proves the project works.
 #
 # Installs what the tests need if missing (as root: btrfs-progs, openssh, sudo, gnupg, xz, zstd,
-# nftables and iproute2 for the fault suite, go-md2man and groff for the man-page tests),
+# nftables and iproute2 for the fault suite, go-md2man and groff for the man-page tests, lintian,
+# man-db, bash-completion and systemd-analyze for the package test),
 # restores, checks formatting, builds with warnings as errors, runs ALL tests (including the
 # real btrfs / sshd / gpg ones) and ends with the line "N passed, N failed, N skipped".
 # Exit status is non-zero on any failure.
@@ -20,7 +21,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --filter) FILTER=(--filter "$2"); shift 2 ;;
     --no-format) FORMAT=0; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown argument '$1' (allowed: --filter EXPR, --no-format)" >&2; exit 2 ;;
   esac
 done
@@ -29,14 +30,15 @@ log() { printf '[test.sh] %s\n' "$*" >&2; }
 
 # ---- prerequisites
 missing=()
-for c in mkfs.btrfs btrfs compsize getfattr setfacl setcap python3 /usr/sbin/sshd ssh ssh-keygen sudo visudo gpg gpgconf xz zstd losetup unshare nft ip ss nsenter go-md2man groff; do
+for c in mkfs.btrfs btrfs compsize getfattr setfacl setcap python3 /usr/sbin/sshd ssh ssh-keygen sudo visudo gpg gpgconf xz zstd losetup unshare nft ip ss nsenter go-md2man groff dpkg-deb lintian man systemd-analyze; do
   command -v "$c" >/dev/null 2>&1 || [ -x "$c" ] || missing+=("$c")
 done
+[ -f /usr/share/bash-completion/bash_completion ] || missing+=(bash-completion)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     log "installing missing tools: ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq btrfs-progs openssh-server openssh-client sudo gnupg xz-utils zstd util-linux nftables iproute2 go-md2man groff-base acl attr btrfs-compsize libcap2-bin python3-minimal >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq btrfs-progs openssh-server openssh-client sudo gnupg xz-utils zstd util-linux nftables iproute2 go-md2man groff-base acl attr btrfs-compsize libcap2-bin python3-minimal lintian bash-completion man-db systemd >/dev/null
   else
     log "missing tools: ${missing[*]} (run as root to install them; real-tool tests will be skipped)"
   fi
