@@ -97,7 +97,7 @@ package() {
   local size
   size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
   sed -e "s/@VERSION@/$version/" -e "s/@INSTALLED_SIZE@/$size/" "packaging/$name/control" > "$root/DEBIAN/control"
-  dpkg-deb --root-owner-group -Zxz --build "$root" "$outdir/${name}_${version}_amd64.deb" >/dev/null
+  dpkg-deb --root-owner-group -Zgzip --build "$root" "$outdir/${name}_${version}_amd64.deb" >/dev/null
   echo "$outdir/${name}_${version}_amd64.deb"
 }
 
