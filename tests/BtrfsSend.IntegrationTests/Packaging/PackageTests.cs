@@ -125,9 +125,10 @@ public sealed class PackageTests
             var conffiles = await Run.OutAsync("dpkg-query", "-W", "-f", "${Conffiles}", package);
             Assert.Contains(package == Producer ? ProducerConf : ReceiverConf, conffiles, StringComparison.Ordinal);
 
-            // bash-completion's loader finds the completion and it completes verbs.
+            // bash-completion's loader finds the completion and it completes verbs (the loader
+            // returns 124, "loaded, retry", on success: hence ';', not '&&').
             var completed = await Run.OutAsync("bash", "--norc", "--noprofile", "-c",
-                "source /usr/share/bash-completion/bash_completion && _completion_loader \"$1\" && COMP_WORDS=(\"$1\" check-con) && COMP_CWORD=1 && "
+                "source /usr/share/bash-completion/bash_completion; _completion_loader \"$1\"; COMP_WORDS=(\"$1\" check-con) && COMP_CWORD=1 && "
                 + "\"$(complete -p \"$1\" | sed 's/.*-F \\([^ ]*\\) .*/\\1/')\" \"$1\" check-con \"$1\" && printf '%s\\n' \"${COMPREPLY[@]}\"", "bash", package);
             Assert.Equal("check-config", completed.Trim());
         }
