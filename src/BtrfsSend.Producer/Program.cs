@@ -28,6 +28,7 @@ internal static class Program
                 AuditCommand.Create(log),
                 KeygenCommand.Create(),
                 QuiesceGuardCommand.Create(log),
+                CheckConfigCommand.Create(log),
             };
             RunCommand.Configure(root, log, clock);
             return await ProgramHost.RunAsync(Name, root, args, log, verbosity: verbosity);

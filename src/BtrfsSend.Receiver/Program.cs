@@ -26,6 +26,7 @@ internal static class Program
                 CheckCommand.Create(log, clock),
                 CloseStaleCommand.Create(log, clock),
                 AdoptCommand.Create(log),
+                CheckConfigCommand.Create(log),
             };
             return await ProgramHost.RunAsync(Name, root, args, log, verbosity: verbosity);
         }

@@ -16,20 +16,32 @@ public static class ProgramHost
     /// <summary>
     /// Builds the stderr logger (stdout is reserved for protocol/command output). With
     /// <paramref name="verbosity"/> the console shows what it allows (quiet on success under cron);
-    /// without it, everything from <paramref name="minimumLevel"/> up.
+    /// without it, everything from <paramref name="minimumLevel"/> up. When stderr is the systemd
+    /// journal (<see cref="JournalStream"/>; <paramref name="journal"/> null = detect) each line
+    /// starts with its sd-daemon priority instead of a timestamp (<see cref="JournalFormatter"/>).
     /// </summary>
-    public static ILogger CreateLogger(string programName, LogEventLevel minimumLevel = LogEventLevel.Information, string? logFilePath = null, ConsoleVerbosity? verbosity = null)
+    public static ILogger CreateLogger(string programName, LogEventLevel minimumLevel = LogEventLevel.Information, string? logFilePath = null, ConsoleVerbosity? verbosity = null, bool? journal = null)
     {
+        var toJournal = journal ?? JournalStream.IsStandardError();
         var config = new LoggerConfiguration()
             .MinimumLevel.Is(verbosity is null ? minimumLevel : LogEventLevel.Debug)
             .Enrich.WithProperty("Program", programName)
             .Enrich.WithProperty("ProcessId", Environment.ProcessId)
-            .WriteTo.Logger(console => console
-                .Filter.ByIncludingOnly(e => verbosity?.Shows(e) ?? e.Level >= minimumLevel)
-                .WriteTo.Console(
-                    outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffzzz} [{Level:u3}] {Message:lj}{NewLine}{Exception}",
-                    standardErrorFromLevel: LevelAlias.Minimum,
-                    formatProvider: System.Globalization.CultureInfo.InvariantCulture));
+            .WriteTo.Logger(console =>
+            {
+                console.Filter.ByIncludingOnly(e => verbosity?.Shows(e) ?? e.Level >= minimumLevel);
+                if (toJournal)
+                {
+                    console.WriteTo.Console(new JournalFormatter(), standardErrorFromLevel: LevelAlias.Minimum);
+                }
+                else
+                {
+                    console.WriteTo.Console(
+                        outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffzzz} [{Level:u3}] {Message:lj}{NewLine}{Exception}",
+                        standardErrorFromLevel: LevelAlias.Minimum,
+                        formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+                }
+            });
         if (logFilePath is not null)
         {
             config = config.WriteTo.File(
@@ -59,6 +71,8 @@ public static class ProgramHost
             root.Options.Add(verbose);
             root.Options.Add(quiet);
         }
+
+        root.Subcommands.Add(CompletionCommand.Create(programName, root));
 
         // No response files: an argument such as "@/etc/shadow" must stay a literal token (the
         // receiver's serve command gets attacker-controlled text as its last argument).

@@ -38,7 +38,9 @@ internal sealed class QuiesceGuardProcess : IDisposable
         info.ArgumentList.Add(self);
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {
-            info.ArgumentList.Add(typeof(QuiesceGuardProcess).Assembly.Location);
+            // Started as "dotnet btrfs-send-backup.dll" (never a single-file build, whose
+            // Assembly.Location is empty): the dll sits beside the program's other files.
+            info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, typeof(QuiesceGuardProcess).Assembly.GetName().Name + ".dll"));
         }
 
         info.ArgumentList.Add(QuiesceGuard.Verb);
