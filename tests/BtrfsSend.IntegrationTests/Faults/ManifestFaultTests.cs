@@ -1,3 +1,5 @@
+using BtrfsSend.Core.Manifests;
+using BtrfsSend.Core.Naming;
 using BtrfsSend.TestSupport;
 using CliWrap.Buffered;
 
@@ -7,7 +9,7 @@ namespace BtrfsSend.IntegrationTests.Faults;
 /// A manifest on the backup server is damaged (cut in half, or overwritten with garbage of the
 /// same length): <c>check</c> reports it, <c>prune</c> deletes nothing because of it, and a
 /// restore whose chain needs that link refuses with a line naming it. The manifest damaged is
-/// the set's first full, which every later incremental depends on.
+/// the set's newest full, which every later incremental depends on.
 /// </summary>
 [Collection(FaultCollection.Name)]
 [Trait("Category", FaultCollection.Category)]
@@ -18,8 +20,11 @@ public sealed class ManifestFaultTests(FaultWorldFixture fixture)
     {
         var world = await fixture.WorldAsync();
         var before = world.Capture();
-        // The oldest committed manifest (a temp file an earlier case left may also end in ".manifest").
-        var first = before.Manifests.First(m => m.StartsWith(FaultWorld.Set + "/", StringComparison.Ordinal) && !IsTemp(m));
+        // The newest full: the root of the latest backup's chain (an earlier case may have started a
+        // new chain, and a temp file an earlier case left may also end in ".manifest").
+        var first = before.Manifests
+            .Where(m => m.StartsWith(FaultWorld.Set + "/", StringComparison.Ordinal) && !IsTemp(m))
+            .Last(m => ManifestReader.Parse(File.ReadAllBytes(Path.Combine(world.World.StoreDirPath, m)), m).Manifest?.Kind == StreamKind.Full);
         var path = Path.Combine(world.World.StoreDirPath, first);
         var snapshot = Path.GetFileName(first)[..^".manifest".Length];
         var original = await File.ReadAllBytesAsync(path);
