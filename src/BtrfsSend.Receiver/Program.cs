@@ -22,6 +22,7 @@ internal static class Program
             {
                 ServeCommand.Create(clock),
                 PruneCommand.Create(log, clock),
+                ReplicateCommand.Create(log, clock),
                 ListCommand.Create(log),
                 CheckCommand.Create(log, clock),
                 CloseStaleCommand.Create(log, clock),

@@ -33,15 +33,7 @@ internal sealed record CheckReport(IReadOnlyList<CheckFinding> Findings, IReadOn
         ["status"] = CheckFinding.Label(Status),
         ["exit_code"] = (int)Status,
         ["free_bytes"] = FreeBytes,
-        ["sets"] = Sets.Select(s => new Dictionary<string, object?>
-        {
-            ["set"] = s.Set,
-            ["streams"] = s.Streams,
-            ["bytes"] = s.Bytes,
-            ["newest_received_at"] = s.NewestReceivedAtUtc?.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
-            ["newest_age_seconds"] = s.NewestAgeSeconds,
-            ["verified"] = s.Verified,
-        }).ToList(),
+        ["sets"] = Sets.Select(SetJson).ToList(),
         ["findings"] = WorstFirst.Select(f => new Dictionary<string, object?>
         {
             ["status"] = CheckFinding.Label(f.Status),
@@ -49,6 +41,27 @@ internal sealed record CheckReport(IReadOnlyList<CheckFinding> Findings, IReadOn
             ["message"] = f.Message,
         }).ToList(),
     }, new JsonSerializerOptions { WriteIndented = true });
+
+    private static Dictionary<string, object?> SetJson(SetHealth s)
+    {
+        var json = new Dictionary<string, object?>
+        {
+            ["set"] = s.Set,
+            ["streams"] = s.Streams,
+            ["bytes"] = s.Bytes,
+            ["newest_received_at"] = s.NewestReceivedAtUtc?.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+            ["newest_age_seconds"] = s.NewestAgeSeconds,
+            ["verified"] = s.Verified,
+        };
+        if (s.NotOffsite is { } pending)
+        {
+            json["offsite_pending"] = pending;
+            json["offsite_oldest_pending_age_seconds"] = s.OldestNotOffsiteAgeSeconds;
+            json["offsite_bucket_locked"] = s.BucketLocked;
+        }
+
+        return json;
+    }
 
     /// <summary>Prometheus text exposition format, for node_exporter's textfile collector.</summary>
     public string RenderPrometheus()
@@ -72,6 +85,28 @@ internal sealed record CheckReport(IReadOnlyList<CheckFinding> Findings, IReadOn
         foreach (var s in Sets)
         {
             sb.Append(CultureInfo.InvariantCulture, $"btrfs_backup_bytes{{set=\"{s.Set}\"}} {s.Bytes}\n");
+        }
+
+        var offsite = Sets.Where(s => s.NotOffsite is not null).ToList();
+        if (offsite.Count > 0)
+        {
+            sb.Append("# HELP btrfs_backup_offsite_pending_streams committed streams not yet copied to the S3 bucket\n# TYPE btrfs_backup_offsite_pending_streams gauge\n");
+            foreach (var s in offsite)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"btrfs_backup_offsite_pending_streams{{set=\"{s.Set}\"}} {s.NotOffsite}\n");
+            }
+
+            sb.Append("# HELP btrfs_backup_offsite_oldest_pending_age_seconds how long the oldest stream not yet offsite has waited (0 = none)\n# TYPE btrfs_backup_offsite_oldest_pending_age_seconds gauge\n");
+            foreach (var s in offsite)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"btrfs_backup_offsite_oldest_pending_age_seconds{{set=\"{s.Set}\"}} {(long)(s.OldestNotOffsiteAgeSeconds ?? 0)}\n");
+            }
+
+            sb.Append("# HELP btrfs_backup_offsite_bucket_locked 1 when the last replicate found Object Lock on the bucket, 0 when not\n# TYPE btrfs_backup_offsite_bucket_locked gauge\n");
+            foreach (var s in offsite.Where(s => s.BucketLocked is not null))
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"btrfs_backup_offsite_bucket_locked{{set=\"{s.Set}\"}} {(s.BucketLocked == true ? 1 : 0)}\n");
+            }
         }
 
         if (FreeBytes is { } free)

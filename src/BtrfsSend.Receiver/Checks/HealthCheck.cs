@@ -4,6 +4,7 @@ using BtrfsSend.Core.Manifests;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Retention;
 using BtrfsSend.Core.Storage;
+using BtrfsSend.Receiver.Offsite;
 
 namespace BtrfsSend.Receiver.Checks;
 
@@ -142,8 +143,51 @@ internal sealed class HealthCheck(ReceiverOptions options, TimeProvider clock)
             }
         }
 
-        return new SetHealth(set.Value, contents.Streams.Count, contents.Streams.Sum(s => s.Manifest.StreamBytes),
+        var health = new SetHealth(set.Value, contents.Streams.Count, contents.Streams.Sum(s => s.Manifest.StreamBytes),
             newest?.Manifest.ReceivedAtUtc, age, verified);
+        return options.ObjectStore is { } s3 ? OffsiteHealth(store, set, contents, s3, now, findings, health) : health;
+    }
+
+    /// <summary>
+    /// With S3_BUCKET set: how many committed streams the set's .offsite record does not list as
+    /// copied, and how long the oldest has waited (S3_WARN_AGE / S3_CRIT_AGE); a bucket the last
+    /// replicate found without Object Lock is a WARNING (its copies are not write-once).
+    /// </summary>
+    private static SetHealth OffsiteHealth(StreamStore store, BackupSet set, SetContents contents, ObjectStoreOptions s3, DateTime now, List<CheckFinding> findings, SetHealth health)
+    {
+        OffsiteRecord record;
+        try
+        {
+            record = OffsiteRecord.Read(store, set, s3.Target);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            findings.Add(new CheckFinding(CheckStatus.Unknown, set.Value, $"cannot read the offsite record: {ex.Message}"));
+            return health;
+        }
+
+        var pending = contents.Streams.Where(s => !record.IsDone(s.Manifest.Snapshot.Value)).ToList();
+        var oldest = pending.MinBy(s => s.Manifest.ReceivedAtUtc);
+        double? oldestAge = oldest is null ? null : Math.Max(0, (now - oldest.Manifest.ReceivedAtUtc).TotalSeconds);
+        if (oldest is not null)
+        {
+            var text = $"{pending.Count} stream(s) not offsite in bucket {s3.Bucket}; the oldest, {oldest.Manifest.Snapshot}, was received {RetentionPolicy.FormatDuration(TimeSpan.FromSeconds(Math.Round(oldestAge!.Value)))} ago";
+            if (oldestAge > s3.CritAge.TotalSeconds)
+            {
+                findings.Add(new CheckFinding(CheckStatus.Critical, set.Value, $"{text} (S3_CRIT_AGE {RetentionPolicy.FormatDuration(s3.CritAge)}): is replicate running?"));
+            }
+            else if (oldestAge > s3.WarnAge.TotalSeconds)
+            {
+                findings.Add(new CheckFinding(CheckStatus.Warning, set.Value, $"{text} (S3_WARN_AGE {RetentionPolicy.FormatDuration(s3.WarnAge)})"));
+            }
+        }
+
+        if (record.BucketLocked == false)
+        {
+            findings.Add(new CheckFinding(CheckStatus.Warning, set.Value, $"bucket {s3.Bucket} is unlocked (no Object Lock): whoever holds its write credentials can delete the offsite copies"));
+        }
+
+        return health with { NotOffsite = pending.Count, OldestNotOffsiteAgeSeconds = oldestAge, BucketLocked = record.BucketLocked };
     }
 
     /// <summary>A different subset of at most <paramref name="limit"/> streams each day, covering all of them over time.</summary>

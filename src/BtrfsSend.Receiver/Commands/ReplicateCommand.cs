@@ -1,0 +1,60 @@
+using System.CommandLine;
+using BtrfsSend.Core.Errors;
+using BtrfsSend.Core.Hosting;
+using BtrfsSend.Core.Naming;
+using BtrfsSend.Core.ObjectStore;
+using BtrfsSend.Core.Storage;
+using BtrfsSend.Receiver.Commands.Base;
+using BtrfsSend.Receiver.Offsite;
+using Serilog;
+
+namespace BtrfsSend.Receiver.Commands;
+
+/// <summary><c>replicate [--set S]</c>, for a timer: copies committed streams to the S3_* bucket (docs/offsite.md).</summary>
+internal static class ReplicateCommand
+{
+    public static Command Create(ILogger log, TimeProvider clock)
+    {
+        var config = ReceiverConfig.CreateOption();
+        var set = new Option<string?>("--set") { Description = "Copy only this backup set (default: every set under BACKUP_ROOT)" };
+        var verify = new Option<bool>("--verify") { Description = "Also look up every copy recorded as offsite (size and ETag) and copy again any that is missing or changed" };
+        var replicate = new Command("replicate", "Copy every committed stream and manifest the S3_BUCKET does not hold yet (Object Lock where the bucket has it), checked back; for a timer")
+        {
+            config, set, verify,
+        };
+        replicate.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = ReceiverConfig.Load(parse.GetValue(config)!, log);
+            var s3 = options.ObjectStore ?? throw new ConfigException("replicate needs the offsite copy configured: S3_BUCKET and S3_CREDENTIALS_FILE (see docs/offsite.md)");
+            var runLog = ReceiverConfig.WithLogFile(log, options);
+            try
+            {
+                var store = new StreamStore(options.BackupRootDirPath);
+                IReadOnlyList<BackupSet> sets = parse.GetValue(set) is { } text
+                    ? [BackupSet.Check(text).Value ?? throw new ConfigException($"--set: {BackupSet.Check(text).Error}")]
+                    : store.DiscoverSets();
+                using var client = ObjectStoreClient.Create(s3);
+                var outcome = await new Replicator(store, s3, client, runLog, clock).RunAsync(sets, parse.GetValue(verify), cancellationToken);
+                foreach (var failure in outcome.Failures)
+                {
+                    runLog.Error("replicate: {Failure}", failure);
+                }
+
+                if (!outcome.IsSuccess)
+                {
+                    return (int)ExitCode.IntegrityFailed;
+                }
+
+                ConsoleVerbosity.Summary(runLog).Information("replicate OK: {Sets} set(s), uploaded {Uploaded} stream(s) ({Bytes} bytes), {Already} already offsite, bucket {Bucket} {Lock}",
+                    outcome.Sets, outcome.Uploaded, outcome.UploadedBytes, outcome.AlreadyOffsite, s3.Bucket,
+                    outcome.BucketLocked ? (s3.LockMode == Core.Configuration.ObjectLockSetting.None ? "has Object Lock (S3_LOCK_MODE=none: not used)" : $"locked ({s3.LockMode.ToString().ToUpperInvariant()}, {s3.LockDays} days)") : "UNLOCKED (no Object Lock)");
+                return 0;
+            }
+            finally
+            {
+                ReceiverConfig.Close(runLog, log);
+            }
+        });
+        return replicate;
+    }
+}
