@@ -60,7 +60,7 @@ public sealed class PackageTests
             Assert.Equal(editedReceiver, File.ReadAllText(ReceiverConf));
             Assert.DoesNotContain(Directory.EnumerateFiles("/etc/btrfs-send-backup"), f => f != ProducerConf);
             // No .dpkg-dist / .dpkg-old beside it (a filter, not the pattern "name.*": .NET's pattern also matches "name").
-            Assert.Empty(Directory.EnumerateFiles("/etc/default").Where(f => Path.GetFileName(f).StartsWith(Receiver + ".", StringComparison.Ordinal)));
+            Assert.DoesNotContain(Directory.EnumerateFiles("/etc/default"), f => Path.GetFileName(f).StartsWith(Receiver + ".", StringComparison.Ordinal));
             await TheInstalledPackagesWorkAsync("0.0.1-2");
 
             // remove: the programs go, the sysadmin's configuration stays.
