@@ -3,7 +3,7 @@ using BtrfsSend.Core.Configuration;
 using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Ledger;
 using BtrfsSend.Core.Naming;
-using BtrfsSend.Producer.Remote;
+using BtrfsSend.Producer.Connection;
 using BtrfsSend.Producer.Restore;
 using Serilog;
 

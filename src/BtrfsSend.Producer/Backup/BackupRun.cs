@@ -10,7 +10,7 @@ using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Core.Protocol;
 using BtrfsSend.Core.Storage;
-using BtrfsSend.Producer.Remote;
+using BtrfsSend.Producer.Connection;
 using Serilog;
 
 namespace BtrfsSend.Producer.Backup;

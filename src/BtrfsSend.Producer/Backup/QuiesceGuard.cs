@@ -1,5 +1,5 @@
 using BtrfsSend.Core.Processes;
-using BtrfsSend.Core.Services;
+using BtrfsSend.Core.Systemd;
 using Serilog;
 
 namespace BtrfsSend.Producer.Backup;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Processes;
-using BtrfsSend.Core.Services;
+using BtrfsSend.Core.Systemd;
 using Serilog;
 
 namespace BtrfsSend.Producer.Backup;

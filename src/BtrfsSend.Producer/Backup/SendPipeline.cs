@@ -6,7 +6,7 @@ using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Manifests;
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Core.Protocol;
-using BtrfsSend.Producer.Remote;
+using BtrfsSend.Producer.Connection;
 using Serilog;
 
 namespace BtrfsSend.Producer.Backup;

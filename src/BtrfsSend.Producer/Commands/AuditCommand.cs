@@ -5,7 +5,7 @@ using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Producer.Audit;
-using BtrfsSend.Producer.Commands.Base;
+using BtrfsSend.Producer.Commands.Shared;
 using BtrfsSend.Producer.Restore;
 using Serilog;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using BtrfsSend.Core.Configuration;
-using BtrfsSend.Producer.Commands.Base;
+using BtrfsSend.Producer.Commands.Shared;
 using Serilog;
 
 namespace BtrfsSend.Producer.Commands;

@@ -2,7 +2,7 @@ using System.CommandLine;
 using BtrfsSend.Core.Ledger;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Processes;
-using BtrfsSend.Producer.Commands.Base;
+using BtrfsSend.Producer.Commands.Shared;
 using BtrfsSend.Producer.Restore;
 using Serilog;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Producer.Backup;
-using BtrfsSend.Producer.Commands.Base;
+using BtrfsSend.Producer.Commands.Shared;
 using BtrfsSend.Producer.RemoteBtrfs;
 using Serilog;
 

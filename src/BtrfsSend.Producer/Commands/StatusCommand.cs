@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Producer.Backup;
-using BtrfsSend.Producer.Commands.Base;
+using BtrfsSend.Producer.Commands.Shared;
 using Serilog;
 
 namespace BtrfsSend.Producer.Commands;

@@ -2,7 +2,7 @@ using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Core.Protocol;
-using BtrfsSend.Producer.Remote;
+using BtrfsSend.Producer.Connection;
 
 namespace BtrfsSend.Producer.RemoteBtrfs;
 

@@ -7,7 +7,7 @@ using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Core.Protocol;
 using BtrfsSend.Producer.Backup;
-using BtrfsSend.Producer.Remote;
+using BtrfsSend.Producer.Connection;
 using Serilog;
 
 namespace BtrfsSend.Producer.RemoteBtrfs;

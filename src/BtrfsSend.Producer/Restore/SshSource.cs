@@ -3,7 +3,7 @@ using BtrfsSend.Core.Manifests;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Core.Protocol;
-using BtrfsSend.Producer.Remote;
+using BtrfsSend.Producer.Connection;
 
 namespace BtrfsSend.Producer.Restore;
 

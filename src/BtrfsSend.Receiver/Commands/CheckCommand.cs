@@ -3,7 +3,7 @@ using BtrfsSend.Core.Configuration;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Storage;
 using BtrfsSend.Receiver.Checks;
-using BtrfsSend.Receiver.Commands.Base;
+using BtrfsSend.Receiver.Commands.Shared;
 using Serilog;
 
 namespace BtrfsSend.Receiver.Commands;

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using BtrfsSend.Receiver.Commands.Base;
+using BtrfsSend.Receiver.Commands.Shared;
 using Serilog;
 
 namespace BtrfsSend.Receiver.Commands;

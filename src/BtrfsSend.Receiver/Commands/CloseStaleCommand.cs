@@ -1,7 +1,7 @@
 using System.CommandLine;
 using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Processes;
-using BtrfsSend.Receiver.Commands.Base;
+using BtrfsSend.Receiver.Commands.Shared;
 using BtrfsSend.Receiver.Luks;
 using Serilog;
 

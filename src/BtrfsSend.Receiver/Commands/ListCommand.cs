@@ -3,7 +3,7 @@ using System.Text.Json;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Protocol;
 using BtrfsSend.Core.Storage;
-using BtrfsSend.Receiver.Commands.Base;
+using BtrfsSend.Receiver.Commands.Shared;
 using Serilog;
 
 namespace BtrfsSend.Receiver.Commands;

@@ -4,7 +4,7 @@ using BtrfsSend.Core.Hosting;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.ObjectStore;
 using BtrfsSend.Core.Storage;
-using BtrfsSend.Receiver.Commands.Base;
+using BtrfsSend.Receiver.Commands.Shared;
 using BtrfsSend.Receiver.Offsite;
 using Serilog;
 

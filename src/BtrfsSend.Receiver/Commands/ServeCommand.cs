@@ -2,7 +2,7 @@ using System.CommandLine;
 using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Protocol;
-using BtrfsSend.Receiver.Commands.Base;
+using BtrfsSend.Receiver.Commands.Shared;
 using BtrfsSend.Receiver.Serve;
 using Serilog;
 

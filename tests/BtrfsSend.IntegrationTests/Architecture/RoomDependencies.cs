@@ -86,7 +86,7 @@ internal static class RoomDependencies
         return null;
     }
 
-    /// <summary><c>BtrfsSend.Producer.Commands.Base</c> → <c>BtrfsSend.Producer.Commands</c>; outside namespaces unchanged.</summary>
+    /// <summary><c>BtrfsSend.Producer.Commands.Shared</c> → <c>BtrfsSend.Producer.Commands</c>; outside namespaces unchanged.</summary>
     public static string? RoomOf(Type type)
     {
         var ns = type.Namespace;

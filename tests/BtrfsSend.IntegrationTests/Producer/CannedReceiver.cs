@@ -1,6 +1,6 @@
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Core.Transport;
-using BtrfsSend.Producer.Remote;
+using BtrfsSend.Producer.Connection;
 using BtrfsSend.TestSupport;
 
 namespace BtrfsSend.IntegrationTests.Producer;

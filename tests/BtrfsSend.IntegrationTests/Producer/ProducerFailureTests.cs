@@ -2,7 +2,7 @@ using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Core.Storage;
 using BtrfsSend.Producer.Backup;
-using BtrfsSend.Producer.Commands.Base;
+using BtrfsSend.Producer.Commands.Shared;
 using BtrfsSend.TestSupport;
 using Serilog.Core;
 

@@ -5,7 +5,7 @@ using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Core.Protocol;
 using BtrfsSend.Producer.Backup;
-using BtrfsSend.Producer.Commands.Base;
+using BtrfsSend.Producer.Commands.Shared;
 using BtrfsSend.TestSupport;
 using CliWrap;
 

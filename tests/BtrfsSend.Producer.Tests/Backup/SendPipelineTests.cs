@@ -4,7 +4,7 @@ using BtrfsSend.Core.Processes;
 using BtrfsSend.Core.Protocol;
 using BtrfsSend.Core.Transport;
 using BtrfsSend.Producer.Backup;
-using BtrfsSend.Producer.Remote;
+using BtrfsSend.Producer.Connection;
 using Serilog.Core;
 
 namespace BtrfsSend.Producer.Tests.Backup;

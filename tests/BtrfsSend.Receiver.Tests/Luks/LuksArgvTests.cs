@@ -1,6 +1,6 @@
 using BtrfsSend.Receiver.Luks;
 
-namespace BtrfsSend.Receiver.Tests.RemoteBtrfs;
+namespace BtrfsSend.Receiver.Tests.Luks;
 
 public sealed class LuksArgvTests
 {

@@ -2,7 +2,7 @@ using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Protocol;
 
-namespace BtrfsSend.Producer.Remote;
+namespace BtrfsSend.Producer.Connection;
 
 /// <summary>
 /// The receiver's answer to <c>list</c>, read as strictly as the receiver reads commands: every

@@ -1,11 +1,11 @@
 using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Naming;
-using BtrfsSend.Producer.Remote;
+using BtrfsSend.Producer.Connection;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 
-namespace BtrfsSend.Producer.Tests.Remote;
+namespace BtrfsSend.Producer.Tests.Connection;
 
 public sealed class ListAnswerTests
 {

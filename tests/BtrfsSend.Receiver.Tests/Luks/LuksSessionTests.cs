@@ -3,7 +3,7 @@ using BtrfsSend.Receiver.Luks;
 using BtrfsSend.Receiver.Tests.Support;
 using BtrfsSend.TestSupport;
 
-namespace BtrfsSend.Receiver.Tests.RemoteBtrfs;
+namespace BtrfsSend.Receiver.Tests.Luks;
 
 public sealed class LuksSessionTests : IAsyncLifetime
 {

@@ -1,4 +1,4 @@
-namespace BtrfsSend.Core.Services;
+namespace BtrfsSend.Core.Systemd;
 
 /// <summary>Pure argv builders for systemctl (the quiesce step).</summary>
 public static class SystemctlArgv

@@ -3,7 +3,7 @@ using BtrfsSend.Core.Protocol;
 using BtrfsSend.Receiver.Tests.Support;
 using BtrfsSend.TestSupport;
 
-namespace BtrfsSend.Receiver.Tests.RemoteBtrfs;
+namespace BtrfsSend.Receiver.Tests.Luks;
 
 /// <summary>
 /// The remote-btrfs verbs in process against a real btrfs volume behind a fake cryptsetup: the

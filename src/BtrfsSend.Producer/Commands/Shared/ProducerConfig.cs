@@ -4,10 +4,10 @@ using BtrfsSend.Core.Configuration;
 using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Core.Transport;
-using BtrfsSend.Producer.Remote;
+using BtrfsSend.Producer.Connection;
 using Serilog;
 
-namespace BtrfsSend.Producer.Commands.Base;
+namespace BtrfsSend.Producer.Commands.Shared;
 
 /// <summary>The <c>--config</c> option, loading prod.conf once, and building the receiver client from it.</summary>
 internal static class ProducerConfig

@@ -7,7 +7,7 @@ using BtrfsSend.Core.Processes;
 using BtrfsSend.Producer.Restore;
 using Serilog;
 
-namespace BtrfsSend.Producer.Commands.Base;
+namespace BtrfsSend.Producer.Commands.Shared;
 
 /// <summary>
 /// The options restore and verify share: <c>--set</c>, <c>--from PATH</c>, <c>--from s3://BUCKET/PREFIX</c>

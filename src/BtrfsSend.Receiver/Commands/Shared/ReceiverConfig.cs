@@ -4,7 +4,7 @@ using BtrfsSend.Core.Configuration;
 using BtrfsSend.Core.Errors;
 using Serilog;
 
-namespace BtrfsSend.Receiver.Commands.Base;
+namespace BtrfsSend.Receiver.Commands.Shared;
 
 /// <summary>The <c>--config</c> option every verb shares, and loading the validated options once.</summary>
 internal static class ReceiverConfig

@@ -2,7 +2,7 @@ using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Processes;
 
-namespace BtrfsSend.Core.Services;
+namespace BtrfsSend.Core.Systemd;
 
 /// <summary>
 /// Reads the answer of <c>systemctl is-active -- UNIT</c> (without --quiet: it prints the unit's

@@ -4,7 +4,7 @@ using BtrfsSend.Core.Processes;
 using BtrfsSend.Core.Protocol;
 using BtrfsSend.Core.Transport;
 
-namespace BtrfsSend.Producer.Remote;
+namespace BtrfsSend.Producer.Connection;
 
 /// <summary>
 /// Talks to btrfs-backup-receive through <c>ssh ... -- "COMMAND"</c>. Only requests built by

@@ -4,7 +4,7 @@ using BtrfsSend.Receiver.Serve;
 using BtrfsSend.Receiver.Tests.Support;
 using BtrfsSend.TestSupport;
 
-namespace BtrfsSend.Receiver.Tests.RemoteBtrfs;
+namespace BtrfsSend.Receiver.Tests.Luks;
 
 /// <summary>A <see cref="FakeLuksVolume"/> served in process by <see cref="ServeSession"/>, with a hand-set clock.</summary>
 public sealed class RemoteBtrfsVolume : IAsyncDisposable

@@ -1,7 +1,7 @@
 using BtrfsSend.Core.Protocol;
 using BtrfsSend.TestSupport;
 
-namespace BtrfsSend.Receiver.Tests.RemoteBtrfs;
+namespace BtrfsSend.Receiver.Tests.Luks;
 
 /// <summary>open-luks and close-luks check the client like every other verb; only the opener closes.</summary>
 public sealed class LuksClientCheckTests : IAsyncLifetime

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace BtrfsSend.Receiver.Commands.Base;
+namespace BtrfsSend.Receiver.Commands.Shared;
 
 internal static class JsonOptions
 {

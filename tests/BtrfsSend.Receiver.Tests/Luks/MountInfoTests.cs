@@ -3,7 +3,7 @@ using BtrfsSend.Receiver.Luks;
 using FsCheck;
 using FsCheck.Fluent;
 
-namespace BtrfsSend.Receiver.Tests.RemoteBtrfs;
+namespace BtrfsSend.Receiver.Tests.Luks;
 
 public sealed class MountInfoTests
 {

@@ -1,6 +1,6 @@
-using BtrfsSend.Core.Services;
+using BtrfsSend.Core.Systemd;
 
-namespace BtrfsSend.Core.Tests.Services;
+namespace BtrfsSend.Core.Tests.Systemd;
 
 public sealed class SystemctlArgvTests
 {

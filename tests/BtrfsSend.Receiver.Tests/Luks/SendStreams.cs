@@ -1,7 +1,7 @@
 using System.Globalization;
 using BtrfsSend.TestSupport;
 
-namespace BtrfsSend.Receiver.Tests.RemoteBtrfs;
+namespace BtrfsSend.Receiver.Tests.Luks;
 
 /// <summary>
 /// Real btrfs send streams, made once per test class: three read-only snapshots of a sample tree

@@ -1,4 +1,4 @@
-namespace BtrfsSend.Core.Services;
+namespace BtrfsSend.Core.Systemd;
 
 /// <summary>What <c>systemctl is-active</c> said about one unit (see <see cref="IsActiveAnswer"/>).</summary>
 public enum UnitActivity
