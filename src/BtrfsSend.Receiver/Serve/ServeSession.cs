@@ -52,9 +52,19 @@ internal sealed partial class ServeSession(
         }
 
         log.Information("client {Client} request: {Command}", ClientLabel, shown);
+        return await ServeAsync(parsed.Request, shown, cancellationToken);
+    }
+
+    /// <summary>
+    /// Serves one request that passed the grammar: the verb's handler, or exactly one refusal
+    /// (ERR line, log lines, exit code) whatever goes wrong. <paramref name="shown"/> is the
+    /// request as it may be printed.
+    /// </summary>
+    private async Task<int> ServeAsync(Request request, string shown, CancellationToken cancellationToken)
+    {
         try
         {
-            return parsed.Request switch
+            return request switch
             {
                 HelloRequest => await HelloAsync(),
                 ReceiveStreamRequest r => await ReceiveStreamAsync(r, cancellationToken),
@@ -65,7 +75,7 @@ internal sealed partial class ServeSession(
                 ListReceivedRequest r => await ListReceivedAsync(r, cancellationToken),
                 PruneReceivedRequest r => await PruneReceivedAsync(r, cancellationToken),
                 CloseLuksRequest => await CloseLuksAsync(),
-                _ => throw new ServeRefusal(ErrorCodes.BadCommand, $"'{parsed.Request.Verb}' is not served by this receiver"),
+                _ => throw new ServeRefusal(ErrorCodes.BadCommand, $"'{request.Verb}' is not served by this receiver"),
             };
         }
         catch (ServeRefusal refusal)
