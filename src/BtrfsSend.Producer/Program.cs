@@ -1,5 +1,6 @@
 using System.CommandLine;
 using BtrfsSend.Core.Hosting;
+using BtrfsSend.Hosting;
 using BtrfsSend.Producer.Commands;
 
 namespace BtrfsSend.Producer;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using BtrfsSend.Core.Hosting;
+using BtrfsSend.Hosting;
 using BtrfsSend.Receiver.Commands;
 
 namespace BtrfsSend.Receiver;

@@ -38,16 +38,7 @@ public sealed class DecryptionKeys
     /// </summary>
     public static DecryptionKeys FromSecretKeyFile(string filePath, string? passphraseFilePath = null)
     {
-        PgpSecretKeyRingBundle bundle;
-        try
-        {
-            using var file = File.OpenRead(filePath);
-            bundle = new PgpSecretKeyRingBundle(PgpUtilities.GetDecoderStream(file));
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or PgpException)
-        {
-            throw new ConfigException($"secret key file '{NameText.Printable(filePath)}' cannot be read as an OpenPGP secret key export: {ex.Message}", ex);
-        }
+        var bundle = OpenPgpKeyFile.ReadSecretKeys(filePath, "secret key file", "an OpenPGP secret key export");
 
         var keys = new List<PgpSecretKey>();
         foreach (PgpSecretKeyRing ring in bundle.GetKeyRings())

@@ -45,16 +45,7 @@ public sealed class EncryptionKeys
 
     private static List<PgpPublicKey> LoadEncryptionKeys(string filePath)
     {
-        PgpPublicKeyRingBundle bundle;
-        try
-        {
-            using var file = File.OpenRead(filePath);
-            bundle = new PgpPublicKeyRingBundle(PgpUtilities.GetDecoderStream(file));
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or PgpException)
-        {
-            throw new ConfigException($"public key file '{NameText.Printable(filePath)}' cannot be read as an OpenPGP public key (armored or binary): {ex.Message}", ex);
-        }
+        var bundle = OpenPgpKeyFile.ReadPublicKeys(filePath, "public key file", "an OpenPGP public key (armored or binary)");
 
         var result = new List<PgpPublicKey>();
         var now = DateTime.UtcNow;

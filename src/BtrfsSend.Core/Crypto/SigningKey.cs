@@ -36,16 +36,7 @@ public sealed class SigningKey
     /// <summary>Reads an armored or binary secret key file holding one unprotected Ed25519 signing key.</summary>
     public static SigningKey FromFile(string filePath)
     {
-        PgpSecretKeyRingBundle bundle;
-        try
-        {
-            using var file = File.OpenRead(filePath);
-            bundle = new PgpSecretKeyRingBundle(PgpUtilities.GetDecoderStream(file));
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or PgpException)
-        {
-            throw new ConfigException($"signing key file '{NameText.Printable(filePath)}' cannot be read as an OpenPGP secret key: {ex.Message}", ex);
-        }
+        var bundle = OpenPgpKeyFile.ReadSecretKeys(filePath, "signing key file", "an OpenPGP secret key");
 
         foreach (PgpSecretKeyRing ring in bundle.GetKeyRings())
         {

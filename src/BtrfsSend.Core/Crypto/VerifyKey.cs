@@ -29,16 +29,7 @@ public sealed class VerifyKey
     /// <summary>Reads an armored or binary public key file holding one Ed25519 signing key (keygen's <c>.pub</c> file).</summary>
     public static VerifyKey FromFile(string filePath)
     {
-        PgpPublicKeyRingBundle bundle;
-        try
-        {
-            using var file = File.OpenRead(filePath);
-            bundle = new PgpPublicKeyRingBundle(PgpUtilities.GetDecoderStream(file));
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or PgpException)
-        {
-            throw new ConfigException($"verify key file '{NameText.Printable(filePath)}' cannot be read as an OpenPGP public key: {ex.Message}", ex);
-        }
+        var bundle = OpenPgpKeyFile.ReadPublicKeys(filePath, "verify key file", "an OpenPGP public key");
 
         foreach (PgpPublicKeyRing ring in bundle.GetKeyRings())
         {

@@ -90,6 +90,49 @@ internal sealed class PipelineRun
 
     private async Task RunChildAsync(int i, ProcessStage child)
     {
+        try
+        {
+            var result = await ChildCommand(i, child).ExecuteAsync(child.IsKilledOnFailure ? _stop.Token : _callerToken);
+            _exitCodes[i] = result.ExitCode;
+            if (result.ExitCode != 0 && child.ChecksExitCode)
+            {
+                Record(i, ChildFailure(i));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Killed: by the caller, or by us after another stage failed. Neither is this child's failure.
+        }
+        catch (Exception ex)
+        {
+            // CliWrap reports a missing executable as Win32Exception/InvalidOperationException.
+            Record(i, new ToolFailedException(child.Argv, -1, ex.Message, ex));
+        }
+        finally
+        {
+            await ChildEndedAsync(i, child);
+        }
+
+        if (i > 0 && !_ended[i - 1].Task.IsCompleted)
+        {
+            // It exited while the stage before it was still writing (CliWrap does not wait for that):
+            // whatever that stage still had for it was lost, unless it finishes after all.
+            await _stop.CancelAsync();
+            await _ended[i - 1].Task;
+            if (!_completed[i - 1])
+            {
+                _inputCut[i] = _exitCodes[i] is not null;
+                Record(i - 1, new PipeCutException($"{child.Name} exited before the whole stream was written to it"));
+            }
+        }
+
+        _completed[i] = _exitCodes[i] == 0;
+        _succeeded[i].TrySetResult(_completed[i] && (i == 0 || await _succeeded[i - 1].Task) && !HasFailure);
+    }
+
+    /// <summary>The child's command: stdin from the code stage before it, stdout to the one after it (or kept as the tail), stderr tailed.</summary>
+    private Command ChildCommand(int i, ProcessStage child)
+    {
         var last = i == _stages.Count - 1;
         var command = Cli.Wrap(child.Argv[0]).WithArguments(child.Argv.Skip(1))
             .WithValidation(CommandResultValidation.None)
@@ -113,66 +156,35 @@ internal sealed class PipelineRun
                 await _readDone[i + 1].Task;
             }));
 
-        try
-        {
-            var result = await command.ExecuteAsync(child.IsKilledOnFailure ? _stop.Token : _callerToken);
-            _exitCodes[i] = result.ExitCode;
-            if (result.ExitCode != 0 && child.ChecksExitCode)
-            {
-                Record(i, ChildFailure(i));
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // Killed: by the caller, or by us after another stage failed. Neither is this child's failure.
-        }
-        catch (Exception ex)
-        {
-            // CliWrap reports a missing executable as Win32Exception/InvalidOperationException.
-            Record(i, new ToolFailedException(child.Argv, -1, ex.Message, ex));
-        }
-        finally
-        {
-            // A code stage still waiting for one of this child's pipes will never get it.
-            var gone = new PipeCutException($"{child.Name} ended before its pipe was opened");
-            if (i > 0)
-            {
-                _outputs[i - 1].TrySetException(gone);
-            }
+        return command;
+    }
 
-            if (!last)
-            {
-                _inputs[i + 1].TrySetException(gone);
-            }
-
-            bool stopNow;
-            lock (_gate)
-            {
-                _childEnded[i] = true;
-                stopNow = _stopWaitsFor == i;
-            }
-
-            if (stopNow)
-            {
-                await _stop.CancelAsync(); // the first failure waited for this child to end (see Record)
-            }
+    /// <summary>The child has ended (exited, killed or never started): release whoever waits for its pipes or for its end.</summary>
+    private async Task ChildEndedAsync(int i, ProcessStage child)
+    {
+        // A code stage still waiting for one of this child's pipes will never get it.
+        var gone = new PipeCutException($"{child.Name} ended before its pipe was opened");
+        if (i > 0)
+        {
+            _outputs[i - 1].TrySetException(gone);
         }
 
-        if (i > 0 && !_ended[i - 1].Task.IsCompleted)
+        if (i < _stages.Count - 1)
         {
-            // It exited while the stage before it was still writing (CliWrap does not wait for that):
-            // whatever that stage still had for it was lost, unless it finishes after all.
-            await _stop.CancelAsync();
-            await _ended[i - 1].Task;
-            if (!_completed[i - 1])
-            {
-                _inputCut[i] = _exitCodes[i] is not null;
-                Record(i - 1, new PipeCutException($"{child.Name} exited before the whole stream was written to it"));
-            }
+            _inputs[i + 1].TrySetException(gone);
         }
 
-        _completed[i] = _exitCodes[i] == 0;
-        _succeeded[i].TrySetResult(_completed[i] && (i == 0 || await _succeeded[i - 1].Task) && !HasFailure);
+        bool stopNow;
+        lock (_gate)
+        {
+            _childEnded[i] = true;
+            stopNow = _stopWaitsFor == i;
+        }
+
+        if (stopNow)
+        {
+            await _stop.CancelAsync(); // the first failure waited for this child to end (see Record)
+        }
     }
 
     private async Task RunCodeAsync(int i, CodeStage stage)

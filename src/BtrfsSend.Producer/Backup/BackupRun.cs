@@ -43,46 +43,9 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
             return await remoteBtrfs(remoteProtocol, dryRun, cancellationToken);
         }
 
-        EncryptionKeys keys;
         var ledger = new UploadLedger(options.LedgerFilePath);
-        try
-        {
-            // A ledger that cannot take the record is found before anything is stopped or sent.
-            ledger.CheckUsable();
-            keys = options.RecipientKeyFilePath is { } recipient
-                ? EncryptionKeys.FromPublicKeyFile(recipient).WithSigner(SigningKey.FromFile(options.SigningKeyFilePath ?? throw new ConfigException("SIGNING_KEY_FILE is required with RECIPIENT_KEY_FILE")))
-                : EncryptionKeys.FromPassphraseFile(options.PassphraseFilePath ?? throw new ConfigException("PASSPHRASE_FILE or RECIPIENT_KEY_FILE is required in encrypted-stream mode"));
-        }
-        catch
-        {
-            await checks; // a failed prerequisite is reported first, as when the checks ran alone
-            throw;
-        }
-
-        // The local checks and the receiver's hello and list (read-only there) run at once: each ssh
-        // connection pays sshd + sudo + receiver start-up. Failures are reported in the order the
-        // steps had when they ran one after the other: prerequisites, then hello, then list.
-        var greeting = receiver.HelloAsync(cancellationToken);
-        var listing = receiver.ListAsync(options.BackupSet, cancellationToken);
-        HelloLine hello;
-        SendProtocol protocol;
-        try
-        {
-            protocol = await checks;
-            hello = await greeting;
-            if (!hello.Supports(HelloLine.EncryptedStreamMode))
-            {
-                throw new PrerequisiteException($"the receiver ({hello.Render()}) does not serve encrypted-stream mode (a receiver that serves remote-btrfs leaves it out while its BACKUP_ROOT is unusable: see its check)");
-            }
-        }
-        catch
-        {
-            // Let both ssh connections end before reporting; their own failures are secondary.
-            await Task.WhenAll(greeting, listing).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            throw;
-        }
-
-        var remote = await listing;
+        var keys = await OpenLedgerAndKeysAsync(ledger, checks);
+        var (protocol, remote) = await GreetReceiverAsync(checks, cancellationToken);
 
         // systemctl must answer for every unit before anything is touched (also in a dry run).
         var quiescer = CreateQuiescer(options, tools, log);
@@ -110,6 +73,70 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
 
         // Before the quiesce window, so the services' stop window does not grow.
         var canaryToken = WriteCanary(options, source, snapshot, log);
+        await SnapshotQuiescedAsync(quiescer, plan, snapshots, source, snapshot, cancellationToken);
+        phases.Done("snapshot");
+        var result = await SendAsync(snapshots, snapshot, decision, protocol, keys, canaryToken, cancellationToken);
+        phases.Done("send");
+        Record(ledger, state, snapshot, decision, protocol, result);
+        await new LocalPruner(snapshots, options.LocalKeep, log).PruneAsync(snapshot, clock.GetUtcNow());
+        phases.Done("state+local prune");
+        log.Information("run phases: {Phases}", phases.Render());
+        return 0;
+    }
+
+    /// <summary>
+    /// Checks that the ledger can take the record and reads the encryption keys, before anything
+    /// is stopped or sent; a failed prerequisite (<paramref name="checks"/>) is reported first, as
+    /// when the checks ran alone.
+    /// </summary>
+    private async Task<EncryptionKeys> OpenLedgerAndKeysAsync(UploadLedger ledger, Task<SendProtocol> checks)
+    {
+        try
+        {
+            ledger.CheckUsable();
+            return options.RecipientKeyFilePath is { } recipient
+                ? EncryptionKeys.FromPublicKeyFile(recipient).WithSigner(SigningKey.FromFile(options.SigningKeyFilePath ?? throw new ConfigException("SIGNING_KEY_FILE is required with RECIPIENT_KEY_FILE")))
+                : EncryptionKeys.FromPassphraseFile(options.PassphraseFilePath ?? throw new ConfigException("PASSPHRASE_FILE or RECIPIENT_KEY_FILE is required in encrypted-stream mode"));
+        }
+        catch
+        {
+            await checks;
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The local checks and the receiver's hello and list (read-only there) at once: each ssh
+    /// connection pays sshd + sudo + receiver start-up. Failures are reported in the order the
+    /// steps had when they ran one after the other: prerequisites, then hello, then list.
+    /// </summary>
+    private async Task<(SendProtocol Protocol, IReadOnlyList<ListEntryLine> Remote)> GreetReceiverAsync(Task<SendProtocol> checks, CancellationToken cancellationToken)
+    {
+        var greeting = receiver.HelloAsync(cancellationToken);
+        var listing = receiver.ListAsync(options.BackupSet, cancellationToken);
+        SendProtocol protocol;
+        try
+        {
+            protocol = await checks;
+            var hello = await greeting;
+            if (!hello.Supports(HelloLine.EncryptedStreamMode))
+            {
+                throw new PrerequisiteException($"the receiver ({hello.Render()}) does not serve encrypted-stream mode (a receiver that serves remote-btrfs leaves it out while its BACKUP_ROOT is unusable: see its check)");
+            }
+        }
+        catch
+        {
+            // Let both ssh connections end before reporting; their own failures are secondary.
+            await Task.WhenAll(greeting, listing).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
+
+        return (protocol, await listing);
+    }
+
+    /// <summary>Takes <paramref name="snapshot"/> inside the quiesce window; deletes it again when the run stops there.</summary>
+    private async Task SnapshotQuiescedAsync(Quiescer quiescer, QuiescePlan plan, LocalSnapshots snapshots, string source, SnapshotName snapshot, CancellationToken cancellationToken)
+    {
         try
         {
             await quiescer.RunQuiescedAsync(plan, options.PreSnapshotHook, options.PostSnapshotHook,
@@ -128,9 +155,12 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
             await TryDeleteAsync(snapshots, snapshot);
             throw;
         }
+    }
 
-        phases.Done("snapshot");
-        SendResult result;
+    /// <summary>Sends <paramref name="snapshot"/> through the send pipeline; deletes it when the send did not complete.</summary>
+    private async Task<SendResult> SendAsync(
+        LocalSnapshots snapshots, SnapshotName snapshot, ParentDecision decision, SendProtocol protocol, EncryptionKeys keys, string? canaryToken, CancellationToken cancellationToken)
+    {
         try
         {
             var snapshotUuid = snapshots.UuidAsync(snapshot, cancellationToken);
@@ -155,7 +185,7 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
             };
             var sendArgv = BtrfsArgv.Send(snapshots.PathOf(snapshot), decision.Parent is { } parent ? snapshots.PathOf(parent) : null, protocol);
             using var progress = new ConsoleProgress();
-            result = await new SendPipeline(receiver, log).RunAsync(sendArgv, request, keys, options.Compression, progress, cancellationToken, binding);
+            return await new SendPipeline(receiver, log).RunAsync(sendArgv, request, keys, options.Compression, progress, cancellationToken, binding);
         }
         catch
         {
@@ -163,12 +193,17 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
             await TryDeleteAsync(snapshots, snapshot);
             throw;
         }
+    }
 
-        phases.Done("send");
+    /// <summary>
+    /// Records the acknowledged upload: the ledger first (a crash between the two leaves an
+    /// acknowledged upload recorded and STATE_FILE behind, so the next run only sends again), then
+    /// STATE_FILE, then the run's one summary line.
+    /// </summary>
+    private void Record(UploadLedger ledger, StateFile state, SnapshotName snapshot, ParentDecision decision, SendProtocol protocol, SendResult result)
+    {
         try
         {
-            // The ledger first: a crash between the two leaves an acknowledged upload recorded
-            // and STATE_FILE behind, so the next run only sends again.
             ledger.Append(new LedgerRecord(clock.GetUtcNow().UtcDateTime, options.BackupSet, snapshot,
                 decision.IsIncremental ? StreamKind.Incremental : StreamKind.Full, decision.Parent, result.StoredBytes, result.StoredSha256));
         }
@@ -183,11 +218,6 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
             options.BackupSet, decision.IsIncremental ? "incremental" : "full", snapshot,
             decision.Parent is null ? "" : $" (parent {decision.Parent})", result.PlaintextBytes, protocol.Describe(), result.StoredBytes,
             result.Duration.TotalSeconds, result.PlaintextBytes / 1048576.0 / Math.Max(result.Duration.TotalSeconds, 1e-3), result.StoredSha256);
-
-        await new LocalPruner(snapshots, options.LocalKeep, log).PruneAsync(snapshot, clock.GetUtcNow());
-        phases.Done("state+local prune");
-        log.Information("run phases: {Phases}", phases.Render());
-        return 0;
     }
 
     /// <summary>Writes CANARY_FILE (when set) into the source for <paramref name="snapshot"/>; returns its token, or null.</summary>

@@ -97,30 +97,7 @@ internal sealed class Quiescer(ToolRunner tools, ILogger log)
                 await tools.RunAsync(preHook, cancellationToken: cancellationToken);
             }
 
-            foreach (var service in plan.ToStop)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-
-                // Before the stop: a producer killed while systemctl stop runs still leaves the unit stopped.
-                guard?.Stopping(service);
-                var stop = await tools.TryRunAsync(SystemctlArgv.Stop(service), cancellationToken: CancellationToken.None);
-
-                // Restarted in any case: a failed stop may have half-stopped it.
-                stopped.Add(service);
-                if (stop.IsSuccess)
-                {
-                    log.Information("stopped {Service}", service);
-                }
-                else if (MayRun.Contains(service))
-                {
-                    log.Warning("could not stop {Service} ({Failure}); SERVICES_MAY_RUN lists it, so the snapshot is taken anyway", service, new ToolFailedException(stop.Argv, stop.ExitCode, stop.StandardErrorTail).Message);
-                }
-                else
-                {
-                    throw new ToolFailedException(stop.Argv, stop.ExitCode, stop.StandardErrorTail);
-                }
-            }
-
+            await StopAsync(plan, stopped, guard, cancellationToken);
             await VerifyQuietAsync(plan, cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
             if (stopped.Count > 0 && window.Elapsed >= Timeout - TimeoutMargin)
@@ -152,15 +129,7 @@ internal sealed class Quiescer(ToolRunner tools, ILogger log)
                 guard.Dispose();
             }
 
-            if (postHook.Count > 0)
-            {
-                var post = await tools.TryRunAsync(postHook, cancellationToken: CancellationToken.None);
-                if (!post.IsSuccess)
-                {
-                    log.Error("POST_SNAPSHOT_HOOK {Hook} failed with {Code}: {Stderr}", Argv.Render(postHook), post.ExitCode, post.StandardErrorTail);
-                }
-            }
-
+            await RunPostHookAsync(postHook);
             log.Information("services stopped for {Seconds:F2} s ({Count} stopped)", window.Elapsed.TotalSeconds, stopped.Count);
             if (failedRestarts.Count > 0)
             {
@@ -174,6 +143,50 @@ internal sealed class Quiescer(ToolRunner tools, ILogger log)
         }
 
         return result!;
+    }
+
+    /// <summary>
+    /// Stops the plan's units one by one; each goes into <paramref name="stopped"/> once its stop
+    /// returned, whatever the result, so it is restarted even after a failed stop.
+    /// </summary>
+    private async Task StopAsync(QuiescePlan plan, List<string> stopped, QuiesceGuardProcess? guard, CancellationToken cancellationToken)
+    {
+        foreach (var service in plan.ToStop)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+
+            // Before the stop: a producer killed while systemctl stop runs still leaves the unit stopped.
+            guard?.Stopping(service);
+            var stop = await tools.TryRunAsync(SystemctlArgv.Stop(service), cancellationToken: CancellationToken.None);
+
+            // Restarted in any case: a failed stop may have half-stopped it.
+            stopped.Add(service);
+            if (stop.IsSuccess)
+            {
+                log.Information("stopped {Service}", service);
+            }
+            else if (MayRun.Contains(service))
+            {
+                log.Warning("could not stop {Service} ({Failure}); SERVICES_MAY_RUN lists it, so the snapshot is taken anyway", service, new ToolFailedException(stop.Argv, stop.ExitCode, stop.StandardErrorTail).Message);
+            }
+            else
+            {
+                throw new ToolFailedException(stop.Argv, stop.ExitCode, stop.StandardErrorTail);
+            }
+        }
+    }
+
+    /// <summary>POST_SNAPSHOT_HOOK, after the restarts; its failure is logged, never thrown (the snapshot is good).</summary>
+    private async Task RunPostHookAsync(IReadOnlyList<string> postHook)
+    {
+        if (postHook.Count > 0)
+        {
+            var post = await tools.TryRunAsync(postHook, cancellationToken: CancellationToken.None);
+            if (!post.IsSuccess)
+            {
+                log.Error("POST_SNAPSHOT_HOOK {Hook} failed with {Code}: {Stderr}", Argv.Render(postHook), post.ExitCode, post.StandardErrorTail);
+            }
+        }
     }
 
     /// <summary>

@@ -50,23 +50,7 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
         CancellationToken cancellationToken = default,
         StreamBinding? binding = null)
     {
-        if (request is not (ReceiveStreamRequest or ReceiveRequest))
-        {
-            throw new ArgumentException($"the send pipeline carries receive-stream or receive, not {request.Verb}", nameof(request));
-        }
-
-        if (keys is null && compression != StreamCompression.None)
-        {
-            throw new ArgumentException("compression applies only to encrypted streams", nameof(compression));
-        }
-
-        // btrfs send must write the protocol this request declares (proto=), or the manifest would lie.
-        var declaredProto = request switch
-        {
-            ReceiveStreamRequest r => r.Declared.SendProto,
-            ReceiveRequest r => r.Declared.SendProto,
-            _ => 1,
-        };
+        var declaredProto = DeclaredProto(request, keys, compression);
         var started = Stopwatch.GetTimestamp();
         long plaintext = 0;
         Trailer? trailer = null;
@@ -125,6 +109,30 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
         var duration = Stopwatch.GetElapsedTime(started);
         log.Debug("pipeline finished: {Plain} plaintext bytes, {Stored} stored bytes in {Seconds:F1} s", plaintext, stored.Bytes, duration.TotalSeconds);
         return new SendResult(plaintext, stored.Bytes, stored.Sha256Hex, duration);
+    }
+
+    /// <summary>
+    /// The send protocol <paramref name="request"/> declares (proto=), which btrfs send must write or
+    /// the manifest would lie; throws for a request or a combination the pipeline does not carry.
+    /// </summary>
+    private static int DeclaredProto(Request request, EncryptionKeys? keys, StreamCompression compression)
+    {
+        if (request is not (ReceiveStreamRequest or ReceiveRequest))
+        {
+            throw new ArgumentException($"the send pipeline carries receive-stream or receive, not {request.Verb}", nameof(request));
+        }
+
+        if (keys is null && compression != StreamCompression.None)
+        {
+            throw new ArgumentException("compression applies only to encrypted streams", nameof(compression));
+        }
+
+        return request switch
+        {
+            ReceiveStreamRequest r => r.Declared.SendProto,
+            ReceiveRequest r => r.Declared.SendProto,
+            _ => 1,
+        };
     }
 
     /// <summary>btrfs send's output → validator → <paramref name="sink"/>; END is checked only after btrfs send exited 0.</summary>

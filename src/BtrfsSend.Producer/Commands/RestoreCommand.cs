@@ -31,13 +31,7 @@ internal static class RestoreCommand
             Description = "Restore the newest stored snapshot even when it is older than the newest acknowledged upload in LEDGER_FILE (a deleted or rolled-back store)",
         };
         var command = new Command("restore", "Replay a snapshot's chain (full + incrementals) into btrfs receive, checking every link: size and SHA-256, OpenPGP integrity, send-stream structure");
-        inputs.AddTo(command);
-        command.Options.Add(snapshot);
-        command.Options.Add(latest);
-        command.Options.Add(to);
-        command.Options.Add(dryRun);
-        command.Options.Add(list);
-        command.Options.Add(allowRollback);
+        inputs.AddTo(command, snapshot, latest, to, dryRun, list, allowRollback);
         command.Validators.Add(r =>
         {
             if (r.GetValue(snapshot) is not null && r.GetValue(latest))

@@ -45,13 +45,7 @@ internal static class VerifyCommand
             Description = "With --restore-test: test the newest stored snapshot even when it is older than the newest acknowledged upload in LEDGER_FILE (a deleted or rolled-back store)",
         };
         var command = new Command("verify", "Decrypt and validate stored streams without receiving them (OpenPGP integrity, send-stream structure and CRC32C of every command), and check every incremental against its parent by the streams' own UUIDs; one OK/FAIL line per stream and per mismatched link, non-zero exit if any fails.\n\n" + RestoreTestExitCodes);
-        inputs.AddTo(command);
-        command.Options.Add(snapshot);
-        command.Options.Add(all);
-        command.Options.Add(restoreTest);
-        command.Options.Add(scratch);
-        command.Options.Add(canaryFile);
-        command.Options.Add(allowRollback);
+        inputs.AddTo(command, snapshot, all, restoreTest, scratch, canaryFile, allowRollback);
         command.Validators.Add(r =>
         {
             if (r.GetValue(snapshot) is not null && r.GetValue(all))

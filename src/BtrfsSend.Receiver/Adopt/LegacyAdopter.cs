@@ -108,47 +108,10 @@ internal sealed class LegacyAdopter(StreamStore store, ILogger log)
             return Result.Refused;
         }
 
-        string? legacySource = null;
-        LegacyManifest? legacy = null;
-        if (Exists(manifestPath))
+        var known = ReadManifestBeside(manifestPath, legacyPath, snapshot, output, Refuse, out var legacySource, out var legacy);
+        if (known is { } decided)
         {
-            var bytes = ReadSmall(manifestPath, out var error);
-            if (error is not null)
-            {
-                return Refuse($"its manifest {Path.GetFileName(manifestPath)} cannot be read: {error}");
-            }
-
-            if (bytes.AsSpan().StartsWith("format=btrfs-send-manifest/"u8))
-            {
-                var parsed = ManifestReader.Parse(bytes, Path.GetFileName(manifestPath));
-                if (!parsed.IsValid)
-                {
-                    return Refuse($"it has a manifest of ours that does not read ({string.Join("; ", parsed.Errors)}); 'check' reports it");
-                }
-
-                output.WriteLine($"skip    {snapshot}: already has a manifest of ours{(parsed.Manifest!.Origin == ManifestKeys.LegacyOrigin ? " (adopted earlier)" : "")}");
-                return Result.AlreadyOurs;
-            }
-
-            if (Exists(legacyPath))
-            {
-                return Refuse($"both {Path.GetFileName(manifestPath)} (not ours) and {legacyName} exist, so which one the scripts wrote is unclear; move one of them away");
-            }
-
-            legacySource = manifestPath;
-            legacy = LegacyManifestReader.Parse(bytes);
-        }
-        else if (Exists(legacyPath))
-        {
-            // An adopt interrupted after renaming the scripts' manifest: read it where it is now.
-            var bytes = ReadSmall(legacyPath, out var error);
-            if (error is not null)
-            {
-                return Refuse($"{legacyName} cannot be read: {error}");
-            }
-
-            legacySource = legacyPath;
-            legacy = LegacyManifestReader.Parse(bytes);
+            return decided;
         }
 
         var notes = new List<string>(legacy?.Notes ?? []);
@@ -157,50 +120,9 @@ internal sealed class LegacyAdopter(StreamStore store, ILogger log)
             notes.Add("no manifest of the scripts beside it: the file name decides");
         }
 
-        if (legacy?.Snapshot is { } said && said != snapshot)
+        if (ChooseParent(stream, legacy, previous, timeline, notes, out var parent, out var inferred, out var parentWhy) is { } refusal)
         {
-            return Refuse($"the scripts' manifest says snapshot {said} ({legacy.SnapshotKey}=), but the stream file is named {stream.Value}");
-        }
-
-        if (legacy?.Kind is { } saidKind && saidKind != kind)
-        {
-            return Refuse($"the scripts' manifest says kind {ManifestKeys.Text(saidKind)} ({legacy.KindKey}=), but the stream file is named {stream.Value}");
-        }
-
-        SnapshotName? parent = null;
-        var inferred = false;
-        string parentWhy = "";
-        if (kind == StreamKind.Full)
-        {
-            if (legacy?.Parent is { } p)
-            {
-                return Refuse($"stored as a full stream ({stream.Value}), but the scripts' manifest names a parent {p} ({legacy.ParentKey}=)");
-            }
-        }
-        else if (legacy?.Parent is { } named)
-        {
-            if (named.TimestampUtc >= snapshot.TimestampUtc)
-            {
-                return Refuse($"the scripts' manifest names parent {named} ({legacy.ParentKey}=), which is not older than the snapshot");
-            }
-
-            parent = named;
-            parentWhy = $"named by the scripts' manifest ({legacy.ParentKey}=)";
-            if (!timeline.Any(s => s.Snapshot == named))
-            {
-                notes.Add($"its parent {named} is not stored in the set: it cannot be restored (check reports the broken chain)");
-            }
-        }
-        else
-        {
-            if (previous is null)
-            {
-                return Refuse("an incremental stream with no parent named and no older stream in the set to be its parent");
-            }
-
-            parent = previous;
-            inferred = true;
-            parentWhy = $"{(legacy is null ? "no manifest of the scripts" : "the scripts' manifest names no parent")}: inferred as the previous snapshot of the set in time order (what prod-btrfs-backup.sh sent against), parent_inferred=yes until btrfs-send-backup verify proves it";
+            return Refuse(refusal);
         }
 
         var info = new FileInfo(streamPath);
@@ -235,35 +157,146 @@ internal sealed class LegacyAdopter(StreamStore store, ILogger log)
 
         var manifest = new Manifest
         {
-            Set = set,
-            Snapshot = snapshot,
-            Kind = kind,
-            Parent = parent,
-            StreamBytes = bytesHashed,
-            StreamSha256 = sha256,
-            Encryption = ServeSession.SniffEncryption(firstByte),
-            Compression = StreamCompression.None,
-            SendProto = 1,
-            ReceivedAtUtc = receivedAt,
-            Client = ServeSession.UnpinnedClient,
-            Origin = ManifestKeys.LegacyOrigin,
-            ParentInferred = inferred,
-            LegacyManifest = legacySource is null ? null : legacyName,
+            Set = set, Snapshot = snapshot, Kind = kind, Parent = parent, StreamBytes = bytesHashed, StreamSha256 = sha256,
+            Encryption = ServeSession.SniffEncryption(firstByte), Compression = StreamCompression.None, SendProto = 1,
+            ReceivedAtUtc = receivedAt, Client = ServeSession.UnpinnedClient, Origin = ManifestKeys.LegacyOrigin,
+            ParentInferred = inferred, LegacyManifest = legacySource is null ? null : legacyName,
         };
-        var text = Encoding.UTF8.GetBytes(ManifestWriter.Render(manifest));
-        if (legacySource == manifestPath)
-        {
-            File.SetUnixFileMode(manifestPath, DurableFiles.CommittedMode);
-            DurableFiles.RenameNoReplace(manifestPath, legacyPath);
-            DurableFiles.FsyncDirectory(dir);
-        }
-
-        DurableFiles.WriteNew(manifestPath, text);
+        Commit(dir, manifestPath, legacySource == manifestPath ? legacyPath : null, manifest);
         output.WriteLine($"adopt   {snapshot}: {summary}; sha256 {sha256}");
         WriteNotes(output, notes);
         log.Information("set {Set}: adopted {Snapshot} stored by the shell scripts ({Kind}{Parent}, {Bytes} bytes)",
             set, snapshot, ManifestKeys.Text(kind), parent is null ? "" : $" on {parent}{(inferred ? ", parent inferred" : "")}", bytesHashed);
         return Result.Adopted;
+    }
+
+    /// <summary>
+    /// What lies beside the stream: a manifest of ours (skip it, or refuse one that does not read),
+    /// the scripts' manifest under the manifest name or, after an interrupted adopt, under the legacy
+    /// name (read into <paramref name="legacy"/>), or nothing. Returns the outcome when that decides it.
+    /// </summary>
+    private static Result? ReadManifestBeside(
+        string manifestPath, string legacyPath, SnapshotName snapshot, TextWriter output, Func<string, Result> refuse, out string? legacySource, out LegacyManifest? legacy)
+    {
+        legacySource = null;
+        legacy = null;
+        var legacyName = Path.GetFileName(legacyPath);
+        if (Exists(manifestPath))
+        {
+            var bytes = ReadSmall(manifestPath, out var error);
+            if (error is not null)
+            {
+                return refuse($"its manifest {Path.GetFileName(manifestPath)} cannot be read: {error}");
+            }
+
+            if (bytes.AsSpan().StartsWith("format=btrfs-send-manifest/"u8))
+            {
+                var parsed = ManifestReader.Parse(bytes, Path.GetFileName(manifestPath));
+                if (!parsed.IsValid)
+                {
+                    return refuse($"it has a manifest of ours that does not read ({string.Join("; ", parsed.Errors)}); 'check' reports it");
+                }
+
+                output.WriteLine($"skip    {snapshot}: already has a manifest of ours{(parsed.Manifest!.Origin == ManifestKeys.LegacyOrigin ? " (adopted earlier)" : "")}");
+                return Result.AlreadyOurs;
+            }
+
+            if (Exists(legacyPath))
+            {
+                return refuse($"both {Path.GetFileName(manifestPath)} (not ours) and {legacyName} exist, so which one the scripts wrote is unclear; move one of them away");
+            }
+
+            legacySource = manifestPath;
+            legacy = LegacyManifestReader.Parse(bytes);
+        }
+        else if (Exists(legacyPath))
+        {
+            // An adopt interrupted after renaming the scripts' manifest: read it where it is now.
+            var bytes = ReadSmall(legacyPath, out var error);
+            if (error is not null)
+            {
+                return refuse($"{legacyName} cannot be read: {error}");
+            }
+
+            legacySource = legacyPath;
+            legacy = LegacyManifestReader.Parse(bytes);
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Checks what the scripts' manifest says against the file name and chooses the parent of an
+    /// incremental: the one the manifest names, or else the previous snapshot in time (inferred).
+    /// Returns why the stream is refused, or null.
+    /// </summary>
+    private static string? ChooseParent(
+        StoredFileName stream, LegacyManifest? legacy, SnapshotName? previous, List<StoredFileName> timeline, List<string> notes, out SnapshotName? parent, out bool inferred, out string parentWhy)
+    {
+        var snapshot = stream.Snapshot;
+        var kind = stream.Kind!.Value;
+        parent = null;
+        inferred = false;
+        parentWhy = "";
+        if (legacy?.Snapshot is { } said && said != snapshot)
+        {
+            return $"the scripts' manifest says snapshot {said} ({legacy.SnapshotKey}=), but the stream file is named {stream.Value}";
+        }
+
+        if (legacy?.Kind is { } saidKind && saidKind != kind)
+        {
+            return $"the scripts' manifest says kind {ManifestKeys.Text(saidKind)} ({legacy.KindKey}=), but the stream file is named {stream.Value}";
+        }
+
+        if (kind == StreamKind.Full)
+        {
+            if (legacy?.Parent is { } p)
+            {
+                return $"stored as a full stream ({stream.Value}), but the scripts' manifest names a parent {p} ({legacy.ParentKey}=)";
+            }
+        }
+        else if (legacy?.Parent is { } named)
+        {
+            if (named.TimestampUtc >= snapshot.TimestampUtc)
+            {
+                return $"the scripts' manifest names parent {named} ({legacy.ParentKey}=), which is not older than the snapshot";
+            }
+
+            parent = named;
+            parentWhy = $"named by the scripts' manifest ({legacy.ParentKey}=)";
+            if (!timeline.Any(s => s.Snapshot == named))
+            {
+                notes.Add($"its parent {named} is not stored in the set: it cannot be restored (check reports the broken chain)");
+            }
+        }
+        else
+        {
+            if (previous is null)
+            {
+                return "an incremental stream with no parent named and no older stream in the set to be its parent";
+            }
+
+            parent = previous;
+            inferred = true;
+            parentWhy = $"{(legacy is null ? "no manifest of the scripts" : "the scripts' manifest names no parent")}: inferred as the previous snapshot of the set in time order (what prod-btrfs-backup.sh sent against), parent_inferred=yes until btrfs-send-backup verify proves it";
+        }
+
+        return null;
+    }
+
+    /// <summary>Writes our manifest beside the stream; the scripts' manifest, when it had our manifest's name, moves to its legacy name first.</summary>
+    private static void Commit(string dir, string manifestPath, string? moveScriptsManifestTo, Manifest manifest)
+    {
+        var text = Encoding.UTF8.GetBytes(ManifestWriter.Render(manifest));
+        if (moveScriptsManifestTo is not null)
+        {
+            // The scripts' manifest stays, read-only, under its legacy name.
+            File.SetUnixFileMode(manifestPath, DurableFiles.CommittedMode);
+            DurableFiles.RenameNoReplace(manifestPath, moveScriptsManifestTo);
+            DurableFiles.FsyncDirectory(dir);
+        }
+
+        DurableFiles.WriteNew(manifestPath, text);
     }
 
     private static void WriteNotes(TextWriter output, List<string> notes)

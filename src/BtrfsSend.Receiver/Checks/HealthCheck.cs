@@ -101,6 +101,31 @@ internal sealed class HealthCheck(ReceiverOptions options, TimeProvider clock)
             findings.Add(new CheckFinding(CheckStatus.Critical, set.Value, $"chain broken: {broken.Message}"));
         }
 
+        FileFindings(store, set, contents, findings);
+        UploadAnomalies(contents, set, now, findings);
+
+        var verified = 0;
+        if (settings.VerifyData)
+        {
+            foreach (var stream in Rotate(contents.Streams, settings.VerifyLimit, now))
+            {
+                verified++;
+                var problem = VerifyFile(stream);
+                if (problem is not null)
+                {
+                    findings.Add(new CheckFinding(CheckStatus.Critical, set.Value, problem));
+                }
+            }
+        }
+
+        var health = new SetHealth(set.Value, contents.Streams.Count, contents.Streams.Sum(s => s.Manifest.StreamBytes),
+            newest?.Manifest.ReceivedAtUtc, age, verified);
+        return options.ObjectStore is { } s3 ? OffsiteHealth(store, set, contents, s3, now, findings, health) : health;
+    }
+
+    /// <summary>What the set's directory listing alone shows (no data read): resized, orphaned, stale temp and unencrypted files.</summary>
+    private static void FileFindings(StreamStore store, BackupSet set, SetContents contents, List<CheckFinding> findings)
+    {
         // From the directory listing alone (no data read): a stream file cut short or grown since it
         // was committed is as broken as a missing one. --verify-data also re-hashes the content.
         foreach (var resized in contents.Streams.Where(s => s.IsResized))
@@ -126,26 +151,6 @@ internal sealed class HealthCheck(ReceiverOptions options, TimeProvider clock)
         {
             findings.Add(new CheckFinding(CheckStatus.Warning, set.Value, $"{plain.Manifest.Snapshot} is not OpenPGP-encrypted"));
         }
-
-        UploadAnomalies(contents, set, now, findings);
-
-        var verified = 0;
-        if (settings.VerifyData)
-        {
-            foreach (var stream in Rotate(contents.Streams, settings.VerifyLimit, now))
-            {
-                verified++;
-                var problem = VerifyFile(stream);
-                if (problem is not null)
-                {
-                    findings.Add(new CheckFinding(CheckStatus.Critical, set.Value, problem));
-                }
-            }
-        }
-
-        var health = new SetHealth(set.Value, contents.Streams.Count, contents.Streams.Sum(s => s.Manifest.StreamBytes),
-            newest?.Manifest.ReceivedAtUtc, age, verified);
-        return options.ObjectStore is { } s3 ? OffsiteHealth(store, set, contents, s3, now, findings, health) : health;
     }
 
     /// <summary>

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using BtrfsSend.Core.Errors;
-using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Storage;
 using BtrfsSend.Receiver.Adopt;
 using BtrfsSend.Receiver.Commands.Shared;
@@ -31,16 +30,9 @@ internal static class AdoptCommand
             var runLog = ReceiverConfig.WithLogFile(log, options);
             try
             {
-                BackupSet target;
-                if (parse.GetValue(set) is { } text)
-                {
-                    var check = BackupSet.Check(text);
-                    target = check.Value ?? throw new ConfigException($"--set: {check.Error}");
-                }
-                else
-                {
-                    target = options.BackupSet ?? throw new ConfigException("no set to adopt: give --set S, or BACKUP_SET in the config or environment");
-                }
+                var target = parse.GetValue(set) is { } text
+                    ? ReceiverConfig.ParseSet(text)
+                    : options.BackupSet ?? throw new ConfigException("no set to adopt: give --set S, or BACKUP_SET in the config or environment");
 
                 var outcome = new LegacyAdopter(new StreamStore(options.BackupRootDirPath), runLog).Adopt(target, parse.GetValue(dryRun), Console.Out);
                 return Task.FromResult(outcome.Refused == 0 ? 0 : (int)ExitCode.Refused);

@@ -21,16 +21,7 @@ internal static class ListCommand
         {
             var options = ReceiverConfig.Load(parse.GetValue(config)!, log);
             var store = new StreamStore(options.BackupRootDirPath);
-            IReadOnlyList<BackupSet> sets;
-            if (parse.GetValue(set) is { } text)
-            {
-                var check = BackupSet.Check(text);
-                sets = check.Value is null ? throw new Core.Errors.ConfigException($"--set: {check.Error}") : [check.Value];
-            }
-            else
-            {
-                sets = store.DiscoverSets();
-            }
+            IReadOnlyList<BackupSet> sets = parse.GetValue(set) is { } text ? [ReceiverConfig.ParseSet(text)] : store.DiscoverSets();
 
             // One buffered writer instead of Console.Out (which flushes every line: one write(2) per stream).
             using var output = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 64 * 1024) { AutoFlush = false };

@@ -127,8 +127,7 @@ internal static class PruneCommand
 
         if (setText is not null)
         {
-            var check = BackupSet.Check(setText);
-            return check.Value is null ? throw new ConfigException($"--set: {check.Error}") : [check.Value];
+            return [ReceiverConfig.ParseSet(setText)];
         }
 
         return configured is not null

@@ -31,7 +31,7 @@ internal static class ReplicateCommand
             {
                 var store = new StreamStore(options.BackupRootDirPath);
                 IReadOnlyList<BackupSet> sets = parse.GetValue(set) is { } text
-                    ? [BackupSet.Check(text).Value ?? throw new ConfigException($"--set: {BackupSet.Check(text).Error}")]
+                    ? [ReceiverConfig.ParseSet(text)]
                     : store.DiscoverSets();
                 using var client = ObjectStoreClient.Create(s3);
                 var outcome = await new Replicator(store, s3, client, runLog, clock).RunAsync(sets, parse.GetValue(verify), cancellationToken);

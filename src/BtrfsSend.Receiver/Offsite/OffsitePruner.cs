@@ -30,34 +30,8 @@ internal sealed class OffsitePruner(ObjectStoreOptions options, IAmazonS3 client
     {
         var versions = await ListVersionsAsync(set, cancellationToken);
         var byKey = versions.GroupBy(v => v.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
-        var streams = new List<StoredStream>();
         var problems = new List<string>();
-        foreach (var (key, list) in byKey)
-        {
-            if (_layout.Parse(set, key) is not { IsManifest: true } stored || list.FirstOrDefault(v => v.IsLatest == true) is not { IsDeleteMarker: not true } latest)
-            {
-                continue;
-            }
-
-            using var get = await client.GetObjectAsync(new GetObjectRequest { BucketName = options.Bucket, Key = key, VersionId = latest.VersionId }, cancellationToken);
-            var buffer = new MemoryStream();
-            await get.ResponseStream.CopyToAsync(buffer, cancellationToken);
-            var parsed = ManifestReader.Parse(buffer.ToArray(), key);
-            if (!parsed.IsValid || parsed.Manifest!.Set != set || parsed.Manifest.Snapshot != stored.Snapshot)
-            {
-                problems.Add($"{key}: not a manifest of {set}/{stored.Snapshot}{(parsed.IsValid ? "" : ": " + string.Join("; ", parsed.Errors))}");
-                continue;
-            }
-
-            var streamKey = _layout.StreamKey(set, parsed.Manifest.Snapshot, parsed.Manifest.Kind);
-            if (!byKey.TryGetValue(streamKey, out var streamVersions) || streamVersions.All(v => v.IsDeleteMarker == true))
-            {
-                problems.Add($"{key}: its stream object {streamKey} is missing");
-                continue;
-            }
-
-            streams.Add(new StoredStream(parsed.Manifest, key, streamKey));
-        }
+        var streams = await ReadStreamsAsync(set, byKey, problems, cancellationToken);
 
         if (problems.Count > 0)
         {
@@ -125,6 +99,43 @@ internal sealed class OffsitePruner(ObjectStoreOptions options, IAmazonS3 client
 
         log.Information("offsite set {Set}: kept {Kept}, deleted {Deleted}, freed {Bytes} bytes", set, plan.Kept.Count(), deleted, freed);
         return new PruneOutcome(set.Value, plan.Kept.Count(), deleted, freed, null);
+    }
+
+    /// <summary>
+    /// The set's streams in the bucket: every latest manifest that reads as a manifest of its own
+    /// key and whose stream object exists; anything else goes into <paramref name="problems"/>.
+    /// </summary>
+    private async Task<List<StoredStream>> ReadStreamsAsync(BackupSet set, Dictionary<string, List<S3ObjectVersion>> byKey, List<string> problems, CancellationToken cancellationToken)
+    {
+        var streams = new List<StoredStream>();
+        foreach (var (key, list) in byKey)
+        {
+            if (_layout.Parse(set, key) is not { IsManifest: true } stored || list.FirstOrDefault(v => v.IsLatest == true) is not { IsDeleteMarker: not true } latest)
+            {
+                continue;
+            }
+
+            using var get = await client.GetObjectAsync(new GetObjectRequest { BucketName = options.Bucket, Key = key, VersionId = latest.VersionId }, cancellationToken);
+            var buffer = new MemoryStream();
+            await get.ResponseStream.CopyToAsync(buffer, cancellationToken);
+            var parsed = ManifestReader.Parse(buffer.ToArray(), key);
+            if (!parsed.IsValid || parsed.Manifest!.Set != set || parsed.Manifest.Snapshot != stored.Snapshot)
+            {
+                problems.Add($"{key}: not a manifest of {set}/{stored.Snapshot}{(parsed.IsValid ? "" : ": " + string.Join("; ", parsed.Errors))}");
+                continue;
+            }
+
+            var streamKey = _layout.StreamKey(set, parsed.Manifest.Snapshot, parsed.Manifest.Kind);
+            if (!byKey.TryGetValue(streamKey, out var streamVersions) || streamVersions.All(v => v.IsDeleteMarker == true))
+            {
+                problems.Add($"{key}: its stream object {streamKey} is missing");
+                continue;
+            }
+
+            streams.Add(new StoredStream(parsed.Manifest, key, streamKey));
+        }
+
+        return streams;
     }
 
     /// <summary>The latest retain-until still in the future among every version of <paramref name="keys"/>, or null when none is locked.</summary>

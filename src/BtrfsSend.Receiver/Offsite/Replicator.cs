@@ -127,39 +127,54 @@ internal sealed class Replicator(StreamStore store, ObjectStoreOptions options, 
                 continue;
             }
 
-            try
+            switch (await CopyStreamAsync(set, stream, record, uploader, mode, failures, cancellationToken))
             {
-                var retainUntil = mode is null ? (DateTime?)null : RetainUntil(manifest.ReceivedAtUtc);
-                var streamKey = _layout.StreamKey(set, manifest.Snapshot, manifest.Kind);
-                var (etag, reused) = await S3Async($"copy {set}/{manifest.StreamFile}",
-                    () => PutCheckedAsync(uploader, stream.StreamFilePath, streamKey, manifest.StreamSha256, manifest.StreamBytes, mode, retainUntil, cancellationToken));
-                await S3Async($"copy {set}/{StoredFileName.ManifestFileName(manifest.Snapshot)}",
-                    () => PutCheckedAsync(uploader, stream.ManifestFilePath, _layout.ManifestKey(set, manifest.Snapshot), null, null, mode, retainUntil, cancellationToken));
-                record.MarkDone(new OffsiteCopy(name, manifest.StreamBytes, etag, retainUntil is { } r ? new DateTimeOffset(r, TimeSpan.Zero) : null, clock.GetUtcNow()));
-                if (reused)
-                {
+                case true:
                     already++;
-                }
-                else
-                {
+                    break;
+                case false:
                     uploaded++;
                     bytes += manifest.StreamBytes;
-                }
-
-                log.Information("set {Set}: {Snapshot} offsite ({Bytes} bytes, {How}{Lock})", set, name, manifest.StreamBytes,
-                    reused ? "found complete in the bucket" : "uploaded", retainUntil is { } until ? $", {mode} until {until:yyyy-MM-ddTHH:mm:ssZ}" : "");
-            }
-            catch (Exception e) when (e is IntegrityException || (e is IOException && e is not FileNotFoundException))
-            {
-                failures.Add($"set '{set}': {name} not copied: {e.Message}");
-            }
-            catch (FileNotFoundException)
-            {
-                log.Information("set {Set}: {Snapshot} was pruned while replicate ran; not copied", set, name);
+                    break;
             }
         }
 
         return (uploaded, bytes, already);
+    }
+
+    /// <summary>
+    /// Copies one stream and its manifest and records it in the .offsite record: true when the
+    /// bucket already held it complete, false when uploaded, null when not copied (a failure is
+    /// added to <paramref name="failures"/>; a stream pruned meanwhile is only logged).
+    /// </summary>
+    private async Task<bool?> CopyStreamAsync(
+        BackupSet set, StoredStream stream, OffsiteRecord record, ObjectUploader uploader, ObjectLockMode? mode, List<string> failures, CancellationToken cancellationToken)
+    {
+        var manifest = stream.Manifest;
+        var name = manifest.Snapshot.Value;
+        try
+        {
+            var retainUntil = mode is null ? (DateTime?)null : RetainUntil(manifest.ReceivedAtUtc);
+            var streamKey = _layout.StreamKey(set, manifest.Snapshot, manifest.Kind);
+            var (etag, reused) = await S3Async($"copy {set}/{manifest.StreamFile}",
+                () => PutCheckedAsync(uploader, stream.StreamFilePath, streamKey, manifest.StreamSha256, manifest.StreamBytes, mode, retainUntil, cancellationToken));
+            await S3Async($"copy {set}/{StoredFileName.ManifestFileName(manifest.Snapshot)}",
+                () => PutCheckedAsync(uploader, stream.ManifestFilePath, _layout.ManifestKey(set, manifest.Snapshot), null, null, mode, retainUntil, cancellationToken));
+            record.MarkDone(new OffsiteCopy(name, manifest.StreamBytes, etag, retainUntil is { } r ? new DateTimeOffset(r, TimeSpan.Zero) : null, clock.GetUtcNow()));
+            log.Information("set {Set}: {Snapshot} offsite ({Bytes} bytes, {How}{Lock})", set, name, manifest.StreamBytes,
+                reused ? "found complete in the bucket" : "uploaded", retainUntil is { } until ? $", {mode} until {until:yyyy-MM-ddTHH:mm:ssZ}" : "");
+            return reused;
+        }
+        catch (Exception e) when (e is IntegrityException || (e is IOException && e is not FileNotFoundException))
+        {
+            failures.Add($"set '{set}': {name} not copied: {e.Message}");
+        }
+        catch (FileNotFoundException)
+        {
+            log.Information("set {Set}: {Snapshot} was pruned while replicate ran; not copied", set, name);
+        }
+
+        return null;
     }
 
     /// <summary>

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using BtrfsSend.Core.Hosting;
+using BtrfsSend.Hosting;
 using BtrfsSend.TestSupport;
 
 namespace BtrfsSend.Core.Tests.Hosting;

@@ -1,4 +1,4 @@
-using BtrfsSend.Core.Hosting;
+using BtrfsSend.Hosting;
 using Serilog.Events;
 using Serilog.Parsing;
 

@@ -1,4 +1,4 @@
-using BtrfsSend.Core.Hosting;
+using BtrfsSend.Hosting;
 using BtrfsSend.TestSupport;
 
 namespace BtrfsSend.Core.Tests.Hosting;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using BtrfsSend.Core.Errors;
-using BtrfsSend.Core.Hosting;
+using BtrfsSend.Hosting;
 using BtrfsSend.Core.Processes;
 using Serilog;
 

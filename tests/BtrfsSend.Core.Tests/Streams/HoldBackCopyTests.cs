@@ -1,5 +1,5 @@
 using BtrfsSend.Core.Streams;
-using BtrfsSend.Core.Tests.Protocol;
+using BtrfsSend.TestSupport;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;

@@ -1,4 +1,4 @@
-using System.Globalization;
+using BtrfsSend.IntegrationTests.Support;
 using BtrfsSend.TestSupport;
 using CliWrap;
 
@@ -9,37 +9,17 @@ namespace BtrfsSend.IntegrationTests.Producer;
 /// real receiver behind a private sshd with the production forced command through sudo, a
 /// passphrase file, and a prod.conf in the format of prod-btrfs-backup.sh pointing at all of it.
 /// </summary>
-internal sealed class BackupWorld : IAsyncDisposable
+internal sealed class BackupWorld : ServerPair
 {
-    private BackupWorld(BtrfsLoopFixture prod, TempDir dir, SshdFixture sshd, GpgFixture gpg)
+    private BackupWorld((BtrfsLoopFixture Prod, TempDir Dir, SshdFixture Sshd) servers, GpgFixture gpg)
+        : base(servers)
     {
-        Prod = prod;
-        Dir = dir;
-        Sshd = sshd;
         Gpg = gpg;
     }
 
-    public BtrfsLoopFixture Prod { get; }
-
-    public TempDir Dir { get; }
-
-    public SshdFixture Sshd { get; }
-
     public GpgFixture Gpg { get; }
 
-    public string RootfsPath => Prod.PathOf("@rootfs");
-
-    public string SnapshotDirPath => Prod.PathOf("@backup-snapshots");
-
-    public string StoreDirPath => Dir.Sub("store");
-
     public string SetDirPath => Path.Combine(StoreDirPath, "prod-srv", "rootfs");
-
-    public string ConfigFilePath => Dir.Sub("prod.conf");
-
-    public string StateFilePath => Dir.Sub("state", "last-sent");
-
-    public string ReceiverConfigFilePath => Dir.Sub("receiver.conf");
 
     public string FakeBinDirPath => Dir.Sub("fakebin");
 
@@ -50,68 +30,32 @@ internal sealed class BackupWorld : IAsyncDisposable
     /// </summary>
     public static async Task<BackupWorld> CreateAsync(string extraConfig = "", string receiverConfig = "", IReadOnlyList<string>? launcher = null)
     {
-        var prod = await BtrfsLoopFixture.CreateAsync("prod", 512L * 1024 * 1024);
-        var dir = new TempDir("world");
-        var rootfs = await prod.CreateSubvolumeAsync("@rootfs");
-        BtrfsLoopFixture.PopulateSample(rootfs);
-        Directory.CreateDirectory(prod.PathOf("@backup-snapshots"));
-        Directory.CreateDirectory(dir.Sub("store"));
-        await File.WriteAllTextAsync(dir.Sub("receiver.conf"), $"BACKUP_ROOT={dir.Sub("store")}\nMIN_FREE_SPACE=0\n{receiverConfig}");
-        var sshd = await SshdFixture.StartAsync(ProgramBinaries.Receiver, ["--config", dir.Sub("receiver.conf")], launcher);
-        var gpg = new GpgFixture();
-        var world = new BackupWorld(prod, dir, sshd, gpg);
+        var world = new BackupWorld(await StartAsync("prod", 512L * 1024 * 1024, receiverConfig, launcher), new GpgFixture());
         await world.WriteConfigAsync(extraConfig);
         Directory.CreateDirectory(world.FakeBinDirPath);
         return world;
     }
 
     /// <summary>Writes prod.conf (or <paramref name="configFilePath"/>); keys in <paramref name="extra"/> override the ones above them.</summary>
-    public Task WriteConfigAsync(string extra = "", string? configFilePath = null) => File.WriteAllTextAsync(configFilePath ?? ConfigFilePath, $"""
-        # prod.conf as prod-btrfs-backup.sh's README writes it, plus the test's ssh options
-        SOURCE_TOP={Prod.MountDirPath}
-        SOURCE_SUBVOL=@rootfs
-        SNAPSHOT_DIR={SnapshotDirPath}
-        SNAPSHOT_PREFIX=prod-srv-rootfs
-        STATE_FILE={StateFilePath}
-        BACKUP_SSH_TARGET={Sshd.Target}
-        BACKUP_SSH_PORT={Sshd.Port.ToString(CultureInfo.InvariantCulture)}
-        BACKUP_SSH_IDENTITY_FILE={Sshd.ClientKeyFilePath}
-        BACKUP_SET=prod-srv/rootfs
+    public Task WriteConfigAsync(string extra = "", string? configFilePath = null) => File.WriteAllTextAsync(configFilePath ?? ConfigFilePath,
+        "# prod.conf as prod-btrfs-backup.sh's README writes it, plus the test's ssh options\n"
+        + SourceAndTargetConfig()
+        + $"""
         PASSPHRASE_FILE={Gpg.PassphraseFilePath}
         BACKUP_MODE=encrypted-stream
         FULL_INTERVAL_DAYS=32
         SERVICES_TO_QUIESCE=()
-        SSH_OPTIONS=(HostKeyAlias={Sshd.HostKeyAlias} StrictHostKeyChecking=yes UserKnownHostsFile={Sshd.KnownHostsFilePath} GlobalKnownHostsFile=/dev/null)
-        {extra}
 
-        """);
-
-    /// <summary>Runs the producer executable (with the fake bin dir first on PATH) and returns exit code, stdout, stderr.</summary>
-    public async Task<(int ExitCode, string Stdout, string Stderr)> RunProducerAsync(params string[] args)
-    {
-        // Snapshot names have one-second resolution: never start two runs in the same second.
-        await Task.Delay(1100);
-        var stdout = new System.Text.StringBuilder();
-        var stderr = new System.Text.StringBuilder();
-        var result = await Producer(args.Length == 0 ? ["--config", ConfigFilePath] : [.. args, "--config", ConfigFilePath])
-            .WithStandardOutputPipe(PipeTarget.ToStringBuilder(stdout))
-            .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr))
-            .ExecuteAsync();
-        return (result.ExitCode, stdout.ToString(), stderr.ToString());
-    }
-
-    /// <summary>Starts the producer executable without waiting (for signals); <paramref name="stderr"/> collects its log.</summary>
-    public CommandTask<CommandResult> StartProducer(System.Text.StringBuilder stderr, params string[] args) =>
-        Producer([.. args, "--config", ConfigFilePath])
-            .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr))
-            .ExecuteAsync();
+        """
+        + SshOptionsConfig()
+        + extra + "\n");
 
     /// <summary>
     /// The producer executable with exactly <paramref name="args"/>, under the world's launcher,
     /// with the fake bin dir first on PATH, exit code not validated. The process ID is the
     /// producer's own (nsenter execs it), so a signal reaches the producer itself.
     /// </summary>
-    public Command Producer(IReadOnlyList<string> args)
+    public override Command Producer(IReadOnlyList<string> args)
     {
         string[] argv = [.. Sshd.Launcher, ProgramBinaries.Producer, .. args];
         return Cli.Wrap(argv[0])
@@ -232,12 +176,10 @@ internal sealed class BackupWorld : IAsyncDisposable
         ? Directory.GetFiles(SetDirPath, "*.btrfs.gpg").Order(StringComparer.Ordinal).ToList()
         : [];
 
-    public async ValueTask DisposeAsync()
+    protected override ValueTask DisposeOwnAsync()
     {
         _systemctl?.Dispose();
-        await Sshd.DisposeAsync();
         Gpg.Dispose();
-        await Prod.DisposeAsync();
-        Dir.Dispose();
+        return ValueTask.CompletedTask;
     }
 }

@@ -14,8 +14,7 @@ public sealed class QuiesceFailureTests
     [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg")]
     public async Task When_systemctl_cannot_reach_systemd_the_run_and_the_dry_run_exit_9_with_one_line_and_nothing_is_taken()
     {
-        await using var world = await BackupWorld.CreateAsync("SERVICES_TO_QUIESCE=(a b)\nCANARY_FILE=.btrfs-send-canary");
-        world.InstallFakeSystemctl("a", "b");
+        await using var world = await WorldWithUnitsAAndBAsync("CANARY_FILE=.btrfs-send-canary");
         world.Systemctl.BreakBus();
 
         var run = await world.RunProducerAsync();
@@ -27,9 +26,7 @@ public sealed class QuiesceFailureTests
         Assert.Contains(BusLine, dry.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("dry run:", dry.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("left alone", run.Stderr, StringComparison.Ordinal);
-        Assert.Empty(world.LocalSnapshotNames());
-        Assert.Empty(world.StoreFiles());
-        Assert.Null(world.State());
+        AssertNothingTaken(world);
         Assert.False(File.Exists(Path.Combine(world.RootfsPath, ".btrfs-send-canary")));
         Assert.Empty(world.StopsAndStarts());
         Assert.Equal(["a", "b"], world.RunningServices());
@@ -38,17 +35,14 @@ public sealed class QuiesceFailureTests
     [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg")]
     public async Task When_a_stop_cannot_reach_systemd_the_stopped_units_are_restarted_and_nothing_is_snapshotted()
     {
-        await using var world = await BackupWorld.CreateAsync("SERVICES_TO_QUIESCE=(a b)");
-        world.InstallFakeSystemctl("a", "b");
+        await using var world = await WorldWithUnitsAAndBAsync("");
         world.Systemctl.FailStop("b");
 
         var run = await world.RunProducerAsync();
 
         Assert.True(run.ExitCode == 11, run.Stderr);
         Assert.Contains("'systemctl stop -- b' exited with 1: Job for b failed (fake)", run.Stderr, StringComparison.Ordinal);
-        Assert.Empty(world.LocalSnapshotNames());
-        Assert.Empty(world.StoreFiles());
-        Assert.Null(world.State());
+        AssertNothingTaken(world);
         Assert.Equal(["stop a", "stop b", "start b", "start a"], world.StopsAndStarts());
         Assert.Equal(["a", "b"], world.RunningServices());
     }
@@ -56,8 +50,7 @@ public sealed class QuiesceFailureTests
     [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg")]
     public async Task A_unit_listed_in_SERVICES_MAY_RUN_that_will_not_stop_is_backed_up_running_with_a_warning()
     {
-        await using var world = await BackupWorld.CreateAsync("SERVICES_TO_QUIESCE=(a b)\nSERVICES_MAY_RUN=(b)");
-        world.InstallFakeSystemctl("a", "b");
+        await using var world = await WorldWithUnitsAAndBAsync("SERVICES_MAY_RUN=(b)");
         world.Systemctl.FailStop("b");
 
         var run = await world.RunProducerAsync();
@@ -67,5 +60,21 @@ public sealed class QuiesceFailureTests
         Assert.Single(world.LocalSnapshotNames());
         Assert.NotNull(world.State());
         Assert.Equal(["a", "b"], world.RunningServices());
+    }
+
+    /// <summary>A world whose producer quiesces units a and b, both running under the fake systemctl; <paramref name="extraConfig"/> adds keys.</summary>
+    private static async Task<BackupWorld> WorldWithUnitsAAndBAsync(string extraConfig)
+    {
+        var world = await BackupWorld.CreateAsync("SERVICES_TO_QUIESCE=(a b)\n" + extraConfig);
+        world.InstallFakeSystemctl("a", "b");
+        return world;
+    }
+
+    /// <summary>No local snapshot, nothing in the store, no state file.</summary>
+    private static void AssertNothingTaken(BackupWorld world)
+    {
+        Assert.Empty(world.LocalSnapshotNames());
+        Assert.Empty(world.StoreFiles());
+        Assert.Null(world.State());
     }
 }

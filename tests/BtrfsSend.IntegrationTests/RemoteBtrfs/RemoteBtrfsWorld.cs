@@ -1,7 +1,5 @@
-using System.Globalization;
-using System.Text;
+using BtrfsSend.IntegrationTests.Support;
 using BtrfsSend.TestSupport;
-using CliWrap;
 
 namespace BtrfsSend.IntegrationTests.RemoteBtrfs;
 
@@ -11,31 +9,17 @@ namespace BtrfsSend.IntegrationTests.RemoteBtrfs;
 /// volume is a <see cref="FakeLuksVolume"/> (fake cryptsetup and mount, real btrfs), a 0600 LUKS
 /// key file, and a prod.conf in the shell scripts' remote-btrfs form.
 /// </summary>
-internal sealed class RemoteBtrfsWorld : IAsyncDisposable
+internal sealed class RemoteBtrfsWorld : ServerPair
 {
     public const string KeyText = "luks-key-for-tests-8f1b2c3d4e5f60718293a4b5c6d7e8f9";
 
-    private RemoteBtrfsWorld(BtrfsLoopFixture prod, TempDir dir, FakeLuksVolume volume, SshdFixture sshd)
+    private RemoteBtrfsWorld((BtrfsLoopFixture Prod, TempDir Dir, SshdFixture Sshd) servers, FakeLuksVolume volume)
+        : base(servers)
     {
-        Prod = prod;
-        Dir = dir;
         Volume = volume;
-        Sshd = sshd;
     }
 
-    public BtrfsLoopFixture Prod { get; }
-
-    public TempDir Dir { get; }
-
     public FakeLuksVolume Volume { get; }
-
-    public SshdFixture Sshd { get; }
-
-    public string SnapshotDirPath => Prod.PathOf("@backup-snapshots");
-
-    public string ConfigFilePath => Dir.Sub("prod.conf");
-
-    public string StateFilePath => Dir.Sub("state", "last-sent");
 
     public string KeyFilePath => Dir.Sub("luks-key");
 
@@ -48,40 +32,25 @@ internal sealed class RemoteBtrfsWorld : IAsyncDisposable
 
     public static async Task<RemoteBtrfsWorld> CreateAsync(string extraConfig = "")
     {
-        var prod = await BtrfsLoopFixture.CreateAsync("rbprod");
-        var dir = new TempDir("rbworld");
         var volume = await FakeLuksVolume.CreateAsync();
-        var rootfs = await prod.CreateSubvolumeAsync("@rootfs");
-        BtrfsLoopFixture.PopulateSample(rootfs);
-        Directory.CreateDirectory(prod.PathOf("@backup-snapshots"));
-        Directory.CreateDirectory(dir.Sub("store"));
-        await File.WriteAllTextAsync(dir.Sub("receiver.conf"), $"BACKUP_ROOT={dir.Sub("store")}\nMIN_FREE_SPACE=0\nKEEP_DAILY=1\n{volume.ReceiverConfig}");
-        var sshd = await SshdFixture.StartAsync(ProgramBinaries.Receiver, ["--config", dir.Sub("receiver.conf")]);
-        var world = new RemoteBtrfsWorld(prod, dir, volume, sshd);
+        var world = new RemoteBtrfsWorld(await StartAsync("rbprod", BtrfsLoopFixture.DefaultSizeBytes, $"KEEP_DAILY=1\n{volume.ReceiverConfig}"), volume);
         await File.WriteAllTextAsync(world.KeyFilePath, KeyText);
         File.SetUnixFileMode(world.KeyFilePath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         await world.WriteConfigAsync(extraConfig);
         return world;
     }
 
-    public Task WriteConfigAsync(string extra = "") => File.WriteAllTextAsync(ConfigFilePath, $"""
-        SOURCE_TOP={Prod.MountDirPath}
-        SOURCE_SUBVOL=@rootfs
-        SNAPSHOT_DIR={SnapshotDirPath}
-        SNAPSHOT_PREFIX=prod-srv-rootfs
-        STATE_FILE={StateFilePath}
-        BACKUP_SSH_TARGET={Sshd.Target}
-        BACKUP_SSH_PORT={Sshd.Port.ToString(CultureInfo.InvariantCulture)}
-        BACKUP_SSH_IDENTITY_FILE={Sshd.ClientKeyFilePath}
-        BACKUP_SET=prod-srv/rootfs
+    public Task WriteConfigAsync(string extra = "") => File.WriteAllTextAsync(ConfigFilePath,
+        SourceAndTargetConfig()
+        + $"""
         BACKUP_MODE=remote-btrfs
         LUKS_KEY_FILE={KeyFilePath}
         FULL_INTERVAL_DAYS=36500
         SERVICES_TO_QUIESCE=()
-        SSH_OPTIONS=(HostKeyAlias={Sshd.HostKeyAlias} StrictHostKeyChecking=yes UserKnownHostsFile={Sshd.KnownHostsFilePath} GlobalKnownHostsFile=/dev/null)
-        {extra}
 
-        """);
+        """
+        + SshOptionsConfig()
+        + extra + "\n");
 
     /// <summary>A PRE_SNAPSHOT_HOOK that touches <see cref="HookMarkerFilePath"/> and then sleeps or fails.</summary>
     public string InstallHook(bool fail)
@@ -91,27 +60,6 @@ internal sealed class RemoteBtrfsWorld : IAsyncDisposable
         File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
         return path;
     }
-
-    public async Task<(int ExitCode, string Stdout, string Stderr)> RunProducerAsync()
-    {
-        await Task.Delay(1100); // snapshot names have one-second resolution
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        var result = await Cli.Wrap(ProgramBinaries.Producer)
-            .WithArguments(["--config", ConfigFilePath])
-            .WithValidation(CommandResultValidation.None)
-            .WithStandardOutputPipe(PipeTarget.ToStringBuilder(stdout))
-            .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr))
-            .ExecuteAsync();
-        return (result.ExitCode, stdout.ToString(), stderr.ToString());
-    }
-
-    public CommandTask<CommandResult> StartProducer(StringBuilder stderr) =>
-        Cli.Wrap(ProgramBinaries.Producer)
-            .WithArguments(["--config", ConfigFilePath])
-            .WithValidation(CommandResultValidation.None)
-            .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr))
-            .ExecuteAsync();
 
     public string? State() => File.Exists(StateFilePath) ? File.ReadAllText(StateFilePath).Trim() : null;
 
@@ -159,16 +107,12 @@ internal sealed class RemoteBtrfsWorld : IAsyncDisposable
 
     private Task MountForInspectionAsync() => Run.OutAsync("mount", "-o", "loop", Volume.ImageFilePath, Volume.MountDirPath);
 
-    public async ValueTask DisposeAsync()
+    protected override async ValueTask DisposeOwnAsync()
     {
-        await Sshd.DisposeAsync();
         await Volume.DisposeAsync();
-        await Prod.DisposeAsync();
         foreach (var leftover in new[] { LeaseFilePath, Path.ChangeExtension(LeaseFilePath, ".lock") })
         {
             File.Delete(leftover);
         }
-
-        Dir.Dispose();
     }
 }

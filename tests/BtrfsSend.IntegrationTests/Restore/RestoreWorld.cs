@@ -1,7 +1,7 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using BtrfsSend.Core.Manifests;
 using BtrfsSend.Core.Naming;
+using BtrfsSend.IntegrationTests.Support;
 using BtrfsSend.TestSupport;
 using CliWrap;
 
@@ -12,10 +12,10 @@ namespace BtrfsSend.IntegrationTests.Restore;
 /// btrfs with @rootfs, the real receiver behind a private sshd with the production forced command,
 /// and four real producer runs (a full and three incrementals) whose source snapshots stay in
 /// @backup-snapshots for comparison. Also a set <c>seed/gpg</c> holding one stream made by
-/// <c>btrfs send | gpg --symmetric</c>, with a manifest written by ManifestWriter. Copied from
-/// the producer tests' BackupWorld, plus what restore needs.
+/// <c>btrfs send | gpg --symmetric</c>, with a manifest written by ManifestWriter. The two servers
+/// are a <see cref="ServerPair"/>, as in the producer tests' BackupWorld.
 /// </summary>
-internal sealed class RestoreWorld : IAsyncDisposable
+internal sealed class RestoreWorld : ServerPair
 {
     public const string Set = "prod-srv/rootfs";
     public const string SeedSet = "seed/gpg";
@@ -23,33 +23,17 @@ internal sealed class RestoreWorld : IAsyncDisposable
     public const string CanaryFile = ".btrfs-send-canary";
     public const string PubkeySet = "prod-srv/pubkey";
 
-    private RestoreWorld(BtrfsLoopFixture prod, TempDir dir, SshdFixture sshd, GpgFixture gpg)
+    private RestoreWorld((BtrfsLoopFixture Prod, TempDir Dir, SshdFixture Sshd) servers, GpgFixture gpg)
+        : base(servers)
     {
-        Prod = prod;
-        Dir = dir;
-        Sshd = sshd;
         Gpg = gpg;
     }
 
-    public BtrfsLoopFixture Prod { get; }
-
-    public TempDir Dir { get; }
-
-    public SshdFixture Sshd { get; }
-
     public GpgFixture Gpg { get; }
-
-    public string RootfsPath => Prod.PathOf("@rootfs");
-
-    public string SnapshotDirPath => Prod.PathOf("@backup-snapshots");
-
-    public string StoreDirPath => Dir.Sub("store");
 
     public string SetDirPath => Path.Combine(StoreDirPath, "prod-srv", "rootfs");
 
     public string SeedStoreDirPath => Dir.Sub("seed-store");
-
-    public string ConfigFilePath => Dir.Sub("prod.conf");
 
     /// <summary>The same source backed up with COMPRESSION=zstd into <see cref="ZstdSet"/>.</summary>
     public string ZstdConfigFilePath => Dir.Sub("prod-zstd.conf");
@@ -78,15 +62,7 @@ internal sealed class RestoreWorld : IAsyncDisposable
 
     public static async Task<RestoreWorld> CreateAsync()
     {
-        var prod = await BtrfsLoopFixture.CreateAsync("rprod", 512L * 1024 * 1024);
-        var dir = new TempDir("rworld");
-        var rootfs = await prod.CreateSubvolumeAsync("@rootfs");
-        BtrfsLoopFixture.PopulateSample(rootfs);
-        Directory.CreateDirectory(prod.PathOf("@backup-snapshots"));
-        Directory.CreateDirectory(dir.Sub("store"));
-        await File.WriteAllTextAsync(dir.Sub("receiver.conf"), $"BACKUP_ROOT={dir.Sub("store")}\nMIN_FREE_SPACE=0\n");
-        var sshd = await SshdFixture.StartAsync(ProgramBinaries.Receiver, ["--config", dir.Sub("receiver.conf")]);
-        var world = new RestoreWorld(prod, dir, sshd, new GpgFixture());
+        var world = new RestoreWorld(await StartAsync("rprod", 512L * 1024 * 1024), new GpgFixture());
         try
         {
             await world.WriteConfigAsync();
@@ -101,20 +77,6 @@ internal sealed class RestoreWorld : IAsyncDisposable
             await world.DisposeAsync();
             throw;
         }
-    }
-
-    /// <summary>Runs the producer executable with the world's config; returns exit code, stdout, stderr.</summary>
-    public async Task<(int ExitCode, string Stdout, string Stderr)> ProducerAsync(params string[] args)
-    {
-        var stdout = new System.Text.StringBuilder();
-        var stderr = new System.Text.StringBuilder();
-        var result = await Cli.Wrap(ProgramBinaries.Producer)
-            .WithArguments(args)
-            .WithValidation(CommandResultValidation.None)
-            .WithStandardOutputPipe(PipeTarget.ToStringBuilder(stdout))
-            .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr))
-            .ExecuteAsync();
-        return (result.ExitCode, stdout.ToString(), stderr.ToString());
     }
 
     /// <summary><c>restore</c> from a directory with the passphrase file, plus <paramref name="args"/>.</summary>
@@ -150,12 +112,10 @@ internal sealed class RestoreWorld : IAsyncDisposable
         await TreeDump.AssertSameAsync(source, received, [.. TreeAllowance.BtrfsSendLimits]);
     }
 
-    public async ValueTask DisposeAsync()
+    protected override ValueTask DisposeOwnAsync()
     {
-        await Sshd.DisposeAsync();
         Gpg.Dispose();
-        await Prod.DisposeAsync();
-        Dir.Dispose();
+        return ValueTask.CompletedTask;
     }
 
     private async Task WriteConfigAsync()
@@ -164,23 +124,16 @@ internal sealed class RestoreWorld : IAsyncDisposable
         await File.WriteAllTextAsync(ZstdConfigFilePath, Config(ZstdSet, "prod-srv-zstd", "last-sent-zstd") + "COMPRESSION=zstd\nCANARY_FILE=" + CanaryFile + "\n");
     }
 
-    private string Config(string set, string prefix, string state) => $"""
-        SOURCE_TOP={Prod.MountDirPath}
-        SOURCE_SUBVOL=@rootfs
-        SNAPSHOT_DIR={SnapshotDirPath}
-        SNAPSHOT_PREFIX={prefix}
-        STATE_FILE={Dir.Sub("state", state)}
-        BACKUP_SSH_TARGET={Sshd.Target}
-        BACKUP_SSH_PORT={Sshd.Port.ToString(CultureInfo.InvariantCulture)}
-        BACKUP_SSH_IDENTITY_FILE={Sshd.ClientKeyFilePath}
-        BACKUP_SET={set}
+    private string Config(string set, string prefix, string state) =>
+        SourceAndTargetConfig(set, prefix, Dir.Sub("state", state))
+        + $"""
         PASSPHRASE_FILE={Gpg.PassphraseFilePath}
         BACKUP_MODE=encrypted-stream
         FULL_INTERVAL_DAYS=32
         SERVICES_TO_QUIESCE=()
-        SSH_OPTIONS=(HostKeyAlias={Sshd.HostKeyAlias} StrictHostKeyChecking=yes UserKnownHostsFile={Sshd.KnownHostsFilePath} GlobalKnownHostsFile=/dev/null)
 
-        """;
+        """
+        + SshOptionsConfig();
 
     private async Task BackUpFourTimesAsync()
     {
@@ -245,7 +198,7 @@ internal sealed class RestoreWorld : IAsyncDisposable
     /// <paramref name="set"/>/<paramref name="snapshot"/>, with a manifest as a receiver writes it:
     /// what a hostile backup server can list for any set.
     /// </summary>
-    public static async Task StoreAsFullAsync(string streamFilePath, string setDirPath, string set, string snapshot, StreamEncryption encryption, StreamCompression compression = StreamCompression.None)
+    public static async Task StoreAsFullAsync(string streamFilePath, string setDirPath, string set, string snapshot, StreamEncryption encryption, StreamCompression compression = StreamCompression.None, string client = "hostile")
     {
         Directory.CreateDirectory(setDirPath);
         var name = SnapshotName.Parse(snapshot);
@@ -268,7 +221,7 @@ internal sealed class RestoreWorld : IAsyncDisposable
             Compression = compression,
             SendProto = 1,
             ReceivedAtUtc = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc),
-            Client = "hostile",
+            Client = client,
         };
         await File.WriteAllTextAsync(Path.Combine(setDirPath, StoredFileName.ManifestFileName(name)), ManifestWriter.Render(manifest));
     }
@@ -277,31 +230,9 @@ internal sealed class RestoreWorld : IAsyncDisposable
     private async Task MakeSeedStreamAsync()
     {
         SeedSnapshot = Snapshots[0];
-        var setDir = Path.Combine(SeedStoreDirPath, "seed", "gpg");
-        Directory.CreateDirectory(setDir);
-        var snapshot = SnapshotName.Parse(SeedSnapshot);
-        var file = Path.Combine(setDir, StoredFileName.StreamFileName(snapshot, StreamKind.Full));
+        var encrypted = Dir.Sub("seed.btrfs.gpg");
         await (Cli.Wrap("btrfs").WithArguments(["send", "-q", SourceSnapshotPath(SeedSnapshot)])
-            | Cli.Wrap("gpg").WithArguments(Gpg.GpgWithPassphrase("--symmetric", "--cipher-algo", "AES256", "--output", file).Skip(1))).ExecuteAsync();
-        byte[] sha;
-        await using (var stream = File.OpenRead(file))
-        {
-            sha = await SHA256.HashDataAsync(stream);
-        }
-
-        var manifest = new Manifest
-        {
-            Set = BackupSet.Parse(SeedSet),
-            Snapshot = snapshot,
-            Kind = StreamKind.Full,
-            StreamBytes = new FileInfo(file).Length,
-            StreamSha256 = Convert.ToHexStringLower(sha),
-            Encryption = StreamEncryption.OpenPgpSymmetric,
-            Compression = StreamCompression.None,
-            SendProto = 1,
-            ReceivedAtUtc = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc),
-            Client = "seed",
-        };
-        await File.WriteAllTextAsync(Path.Combine(setDir, StoredFileName.ManifestFileName(snapshot)), ManifestWriter.Render(manifest));
+            | Cli.Wrap("gpg").WithArguments(Gpg.GpgWithPassphrase("--symmetric", "--cipher-algo", "AES256", "--output", encrypted).Skip(1))).ExecuteAsync();
+        await StoreAsFullAsync(encrypted, Path.Combine(SeedStoreDirPath, "seed", "gpg"), SeedSet, SeedSnapshot, StreamEncryption.OpenPgpSymmetric, client: "seed");
     }
 }

@@ -48,10 +48,10 @@ public sealed class S3RestoreTests(RestoreWorldFixture fixture, CephS3Fixture ce
         var (world, dir, bucket) = await ArrangeAsync("s3verify");
         await using var _ = bucket;
         using var __ = dir;
-        var key = OffsiteBucket.Key(Prefix, RestoreWorld.Set, world.Snapshots[2] + ".incr.btrfs.gpg");
+        var key = IncrementalKey(world, 2);
 
         var clean = await VerifyAsync(world, bucket, "--all");
-        await bucket.PutAsync(key, Flipped(await bucket.GetAsync(key)));
+        await ChangeAsync(bucket, key, Flipped);
         var tampered = await VerifyAsync(world, bucket, "--all");
 
         Assert.True(clean.ExitCode == 0, clean.Stdout + clean.Stderr);
@@ -69,8 +69,7 @@ public sealed class S3RestoreTests(RestoreWorldFixture fixture, CephS3Fixture ce
         var (world, dir, bucket) = await ArrangeAsync("s3tamper");
         await using var _ = bucket;
         using var __ = dir;
-        var key = OffsiteBucket.Key(Prefix, RestoreWorld.Set, world.Snapshots[2] + ".incr.btrfs.gpg");
-        await bucket.PutAsync(key, Flipped(await bucket.GetAsync(key)));
+        await ChangeAsync(bucket, IncrementalKey(world, 2), Flipped);
         await using var target = await BtrfsLoopFixture.CreateAsync("s3target");
 
         var restore = await RestoreAsync(world, bucket, bucket.ReaderCredentialsFilePath, target.MountDirPath);
@@ -86,9 +85,8 @@ public sealed class S3RestoreTests(RestoreWorldFixture fixture, CephS3Fixture ce
         var (world, dir, bucket) = await ArrangeAsync("s3size");
         await using var _ = bucket;
         using var __ = dir;
-        var key = OffsiteBucket.Key(Prefix, RestoreWorld.Set, world.Snapshots[1] + ".incr.btrfs.gpg");
-        var original = await bucket.GetAsync(key);
-        await bucket.PutAsync(key, original[..^1]);
+        var key = IncrementalKey(world, 1);
+        var original = await ChangeAsync(bucket, key, content => content[..^1]);
         await using var target = await BtrfsLoopFixture.CreateAsync("s3target");
 
         var restore = await RestoreAsync(world, bucket, bucket.ReaderCredentialsFilePath, target.MountDirPath);
@@ -107,7 +105,7 @@ public sealed class S3RestoreTests(RestoreWorldFixture fixture, CephS3Fixture ce
         using var __ = dir;
         await bucket.DeleteAsync(OffsiteBucket.Key(Prefix, RestoreWorld.Set, world.Snapshots[1] + ".manifest"));
         var damaged = OffsiteBucket.Key(Prefix, RestoreWorld.Set, world.Snapshots[2] + ".manifest");
-        await bucket.PutAsync(damaged, [.. await bucket.GetAsync(damaged), .. "stream_bytes=1\n"u8.ToArray()]);
+        await ChangeAsync(bucket, damaged, content => [.. content, .. "stream_bytes=1\n"u8.ToArray()]);
         await using var target = await BtrfsLoopFixture.CreateAsync("s3target");
 
         var restore = await RestoreAsync(world, bucket, bucket.ReaderCredentialsFilePath, target.MountDirPath, "--snapshot", world.Snapshots[3]);
@@ -188,6 +186,17 @@ public sealed class S3RestoreTests(RestoreWorldFixture fixture, CephS3Fixture ce
         Assert.True(drill.ExitCode == 0, drill.Stdout + drill.Stderr);
         Assert.StartsWith($"OK: restore test of {RestoreWorld.ZstdSet}/{world.ZstdSnapshots[1]}", drill.Stdout, StringComparison.Ordinal);
         Assert.Empty(await scratch.ListSubvolumesAsync());
+    }
+
+    /// <summary>The object key of the stream of <c>world.Snapshots[link]</c>, an incremental.</summary>
+    private static string IncrementalKey(RestoreWorld world, int link) => OffsiteBucket.Key(Prefix, RestoreWorld.Set, world.Snapshots[link] + ".incr.btrfs.gpg");
+
+    /// <summary>Replaces the object at <paramref name="key"/> with <paramref name="change"/> of its content, as a hostile bucket owner could; returns the original content.</summary>
+    private static async Task<byte[]> ChangeAsync(OffsiteBucket bucket, string key, Func<byte[], byte[]> change)
+    {
+        var original = await bucket.GetAsync(key);
+        await bucket.PutAsync(key, change(original));
+        return original;
     }
 
     private static byte[] Flipped(byte[] content)

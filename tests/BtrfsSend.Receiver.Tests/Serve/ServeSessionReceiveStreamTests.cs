@@ -370,11 +370,11 @@ public sealed class ServeSessionReceiveStreamTests : IDisposable
         await _h.ReceiveAsync("s", Name(5), [0x8C, 1, 2, 3]);
         var earlier = _h.Store.Read(Set("s")).Streams.Single();
         var framed = Framing.Frame(Framing.Encrypted(5000), frameLength: 1000);
-        var stdin = new TricklingStream(framed[..3000], pieceLength: 700);
+        var stdin = new TrickleStream(framed[..3000], maxRead: 700, stallAtEnd: true);
         using var sigterm = new CancellationTokenSource();
 
         var serving = _h.ServeAsync($"receive-stream s {Name(1)} full", stdin, cancellationToken: sigterm.Token);
-        await stdin.Blocked.WaitAsync(TimeSpan.FromSeconds(30));
+        await stdin.Stalled.WaitAsync(TimeSpan.FromSeconds(30));
         var midway = _h.Temps();
         await sigterm.CancelAsync();
 
@@ -389,7 +389,7 @@ public sealed class ServeSessionReceiveStreamTests : IDisposable
         await _h.ReceiveAsync("s", Name(5), [0x8C, 1, 2, 3]);
         var earlier = _h.Store.Read(Set("s")).Streams.Single();
         var framed = Framing.Frame(Framing.Encrypted(5000), frameLength: 1000);
-        var stdin = new TricklingStream(framed[..3000], pieceLength: 700);
+        var stdin = new TrickleStream(framed[..3000], maxRead: 700, stallAtEnd: true);
         var options = _h.Options with { IdleTimeout = TimeSpan.FromMilliseconds(300) };
 
         var result = await _h.ServeAsync($"receive-stream s {Name(1)} full", stdin, options: options).WaitAsync(TimeSpan.FromSeconds(30));

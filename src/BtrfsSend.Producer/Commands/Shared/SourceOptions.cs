@@ -68,7 +68,8 @@ internal sealed class SourceOptions
         Description = "Also accept streams that are unbound (made before streams carried their set, snapshot and parent) and, with --key-file, unsigned; they could come from another set or host",
     };
 
-    public void AddTo(Command command)
+    /// <summary>Adds the shared options to <paramref name="command"/>, then the command's <paramref name="own"/> options.</summary>
+    public void AddTo(Command command, params Option[] own)
     {
         command.Options.Add(VerifyKey);
         command.Options.Add(AllowUnbound);
@@ -80,6 +81,10 @@ internal sealed class SourceOptions
         command.Options.Add(Config);
         command.Options.Add(PassphraseFile);
         command.Options.Add(KeyFile);
+        foreach (var option in own)
+        {
+            command.Options.Add(option);
+        }
     }
 
     /// <summary>

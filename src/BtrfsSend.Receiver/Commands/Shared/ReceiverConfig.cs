@@ -2,11 +2,12 @@ using System.Collections;
 using System.CommandLine;
 using BtrfsSend.Core.Configuration;
 using BtrfsSend.Core.Errors;
+using BtrfsSend.Core.Naming;
 using Serilog;
 
 namespace BtrfsSend.Receiver.Commands.Shared;
 
-/// <summary>The <c>--config</c> option every verb shares, and loading the validated options once.</summary>
+/// <summary>The <c>--config</c> option every verb shares, loading the validated options once, and reading <c>--set</c>.</summary>
 internal static class ReceiverConfig
 {
     public const string DefaultFilePath = "/etc/default/btrfs-backup-receive";
@@ -16,6 +17,13 @@ internal static class ReceiverConfig
         Description = $"Receiver settings (shell-style KEY=value lines; may be missing, then defaults + environment). Default: {DefaultFilePath}",
         DefaultValueFactory = _ => DefaultFilePath,
     };
+
+    /// <summary>The set named by <c>--set</c>; a name the rules refuse is one usage line ("--set: why").</summary>
+    public static BackupSet ParseSet(string text)
+    {
+        var check = BackupSet.Check(text);
+        return check.Value ?? throw new ConfigException($"--set: {check.Error}");
+    }
 
     /// <summary>Loads file &lt; environment &lt; <paramref name="overrides"/>; logs warnings; throws <see cref="ConfigException"/> with every error.</summary>
     public static ReceiverOptions Load(string filePath, ILogger log, IReadOnlyDictionary<string, string?>? overrides = null)

@@ -1,6 +1,6 @@
 using System.CommandLine;
 
-namespace BtrfsSend.Core.Hosting;
+namespace BtrfsSend.Hosting;
 
 /// <summary>
 /// <c>completion [bash]</c>: prints the shell completion script made from the program's command

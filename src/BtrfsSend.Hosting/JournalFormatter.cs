@@ -2,7 +2,7 @@ using Serilog.Events;
 using Serilog.Formatting;
 using Serilog.Formatting.Display;
 
-namespace BtrfsSend.Core.Hosting;
+namespace BtrfsSend.Hosting;
 
 /// <summary>
 /// Formats an event for stderr connected to the journal: every line, a stack trace's included,

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Completions;
 using System.Text;
 
-namespace BtrfsSend.Core.Hosting;
+namespace BtrfsSend.Hosting;
 
 /// <summary>
 /// A bash completion script made from a program's own command tree, so every verb and option the

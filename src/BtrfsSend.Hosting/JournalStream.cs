@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 
-namespace BtrfsSend.Core.Hosting;
+namespace BtrfsSend.Hosting;
 
 /// <summary>
 /// Whether stderr is connected to the systemd journal. systemd sets <c>JOURNAL_STREAM</c> to the

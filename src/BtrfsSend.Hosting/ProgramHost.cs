@@ -1,10 +1,11 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using BtrfsSend.Core.Errors;
+using BtrfsSend.Core.Hosting;
 using Serilog;
 using Serilog.Events;
 
-namespace BtrfsSend.Core.Hosting;
+namespace BtrfsSend.Hosting;
 
 /// <summary>
 /// What both programs' Program.cs share: parse, wire SIGINT/SIGTERM to one cancellation token,
@@ -77,11 +78,14 @@ public static class ProgramHost
         // No response files: an argument such as "@/etc/shadow" must stay a literal token (the
         // receiver's serve command gets attacker-controlled text as its last argument).
         var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
-        if (parse.Errors.Count > 0)
+        IReadOnlyList<string>? usageError = parse.Errors.Count > 0 ? [.. parse.Errors.Select(e => e.Message)]
+            : verbosity is not null && parse.GetValue(quiet) && parse.GetValue(verbose) ? ["--quiet and --verbose exclude each other"]
+            : null;
+        if (usageError is not null)
         {
-            foreach (var error in parse.Errors)
+            foreach (var message in usageError)
             {
-                await stderr.WriteLineAsync($"{programName}: {error.Message}");
+                await stderr.WriteLineAsync($"{programName}: {message}");
             }
 
             await stderr.WriteLineAsync($"Try '{programName} --help'.");
@@ -90,18 +94,17 @@ public static class ProgramHost
 
         if (verbosity is not null)
         {
-            if (parse.GetValue(quiet) && parse.GetValue(verbose))
-            {
-                await stderr.WriteLineAsync($"{programName}: --quiet and --verbose exclude each other");
-                await stderr.WriteLineAsync($"Try '{programName} --help'.");
-                return (int)ExitCode.Usage;
-            }
-
             verbosity.Level = parse.GetValue(quiet) ? Verbosity.Quiet
                 : parse.GetValue(verbose) && verbosity.Level != Verbosity.Debug ? Verbosity.Info
                 : verbosity.Level;
         }
 
+        return await InvokeAsync(programName, parse, log, stderr);
+    }
+
+    /// <summary>Runs the parsed action with SIGINT/SIGTERM wired to its cancellation token and maps its outcome to an exit code.</summary>
+    private static async Task<int> InvokeAsync(string programName, ParseResult parse, ILogger log, TextWriter stderr)
+    {
         using var cts = new CancellationTokenSource();
         var signal = ExitCode.Ok;
         void OnSignal(PosixSignalContext context, ExitCode code)

@@ -1,6 +1,6 @@
 using Serilog.Events;
 
-namespace BtrfsSend.Core.Hosting;
+namespace BtrfsSend.Hosting;
 
 /// <summary>The syslog priorities of sd-daemon(3) line prefixes, as <c>journalctl -p</c> selects them.</summary>
 public static class JournalPriority
