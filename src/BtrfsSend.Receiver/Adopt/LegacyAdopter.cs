@@ -155,13 +155,7 @@ internal sealed class LegacyAdopter(StreamStore store, ILogger log)
             return Refuse($"{stream.Value} changed size while it was read ({info.Length} then {bytesHashed} bytes); is something still writing it?");
         }
 
-        var manifest = new Manifest
-        {
-            Set = set, Snapshot = snapshot, Kind = kind, Parent = parent, StreamBytes = bytesHashed, StreamSha256 = sha256,
-            Encryption = ServeSession.SniffEncryption(firstByte), Compression = StreamCompression.None, SendProto = 1,
-            ReceivedAtUtc = receivedAt, Client = ServeSession.UnpinnedClient, Origin = ManifestKeys.LegacyOrigin,
-            ParentInferred = inferred, LegacyManifest = legacySource is null ? null : legacyName,
-        };
+        var manifest = AdoptedManifest(set, stream, parent, inferred, (bytesHashed, sha256, firstByte), receivedAt, legacySource is null ? null : legacyName);
         Commit(dir, manifestPath, legacySource == manifestPath ? legacyPath : null, manifest);
         output.WriteLine($"adopt   {snapshot}: {summary}; sha256 {sha256}");
         WriteNotes(output, notes);
@@ -282,6 +276,29 @@ internal sealed class LegacyAdopter(StreamStore store, ILogger log)
         }
 
         return null;
+    }
+
+    /// <summary>Our manifest for a stream the scripts stored: what its name, the scripts' manifest and its bytes say; origin=legacy.</summary>
+    private static Manifest AdoptedManifest(
+        BackupSet set, StoredFileName stream, SnapshotName? parent, bool inferred, (long Bytes, string Sha256, byte FirstByte) hashed, DateTime receivedAt, string? legacyManifest)
+    {
+        return new Manifest
+        {
+            Set = set,
+            Snapshot = stream.Snapshot,
+            Kind = stream.Kind!.Value,
+            Parent = parent,
+            StreamBytes = hashed.Bytes,
+            StreamSha256 = hashed.Sha256,
+            Encryption = ServeSession.SniffEncryption(hashed.FirstByte),
+            Compression = StreamCompression.None,
+            SendProto = 1,
+            ReceivedAtUtc = receivedAt,
+            Client = ServeSession.UnpinnedClient,
+            Origin = ManifestKeys.LegacyOrigin,
+            ParentInferred = inferred,
+            LegacyManifest = legacyManifest,
+        };
     }
 
     /// <summary>Writes our manifest beside the stream; the scripts' manifest, when it had our manifest's name, moves to its legacy name first.</summary>

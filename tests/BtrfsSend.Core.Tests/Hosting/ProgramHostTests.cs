@@ -1,7 +1,7 @@
 using System.CommandLine;
 using BtrfsSend.Core.Errors;
-using BtrfsSend.Hosting;
 using BtrfsSend.Core.Processes;
+using BtrfsSend.Hosting;
 using Serilog;
 
 namespace BtrfsSend.Core.Tests.Hosting;
