@@ -5,9 +5,9 @@
 #   scripts/build.sh [--framework-dependent]
 #
 # --framework-dependent publishes small apphost builds that need the .NET 10 runtime instead.
-# Both are published ReadyToRun, non-composite (their csproj files set it): the receiver starts once
-# per ssh connection and the producer once per run, so start-up counts (docs/benchmarks.md,
-# "Start-up and receiver CPU"; scripts/bench-receiver.sh measures it).
+# Both are published ReadyToRun (their csproj files set it; the producer non-composite): the
+# receiver starts once per ssh connection and the producer once per run, so start-up counts
+# (docs/benchmarks.md, "Start-up and receiver CPU"; scripts/bench-receiver.sh measures it).
 set -Eeuo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 mode=(--self-contained -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true)
