@@ -5,8 +5,9 @@
 #   scripts/build.sh [--framework-dependent]
 #
 # --framework-dependent publishes small apphost builds that need the .NET 10 runtime instead.
-# The receiver is published ReadyToRun (its csproj sets PublishReadyToRun): it starts once per
-# ssh connection, so start-up counts (docs/benchmarks.md, "Store scale and receiver start-up").
+# Both are published ReadyToRun (their csproj files set it; the producer non-composite): the
+# receiver starts once per ssh connection and the producer once per run, so start-up counts
+# (docs/benchmarks.md, "Start-up and receiver CPU"; scripts/bench-receiver.sh measures it).
 set -Eeuo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 mode=(--self-contained -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true)

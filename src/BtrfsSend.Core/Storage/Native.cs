@@ -23,6 +23,8 @@ internal static partial class Native
     public const int ONonBlock = 0x800;
     public const int EIntr = 4;
     public const int FSetPipeSize = 1031;
+    public const int FGetFl = 3;
+    public const int FSetFl = 4;
     public const short PollIn = 0x1;
 
     [LibraryImport("libc", EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

@@ -1,4 +1,5 @@
 using System.IO.Pipes;
+using BtrfsSend.Core.Storage;
 using BtrfsSend.Receiver.Serve;
 
 namespace BtrfsSend.Receiver.Tests.Serve;
@@ -49,5 +50,63 @@ public sealed class StdinStreamTests
 
         Assert.Equal(3, first);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => stalled.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task A_pipe_that_holds_more_than_a_read_is_read_back_whole_by_reads_that_fill_the_buffer()
+    {
+        using var pipe = new AnonymousPipeServerStream(PipeDirection.Out);
+        var stdin = new StdinStream((int)pipe.ClientSafePipeHandle.DangerousGetHandle());
+        var sent = Enumerable.Range(0, 50_000).Select(i => (byte)(i * 13)).ToArray();
+        pipe.Write(sent);
+        pipe.Dispose();
+
+        var received = new MemoryStream();
+        var buffer = new byte[1000];
+        var full = 0;
+        int n;
+        while ((n = await stdin.ReadAsync(buffer)) > 0)
+        {
+            full += n == buffer.Length ? 1 : 0;
+            received.Write(buffer, 0, n);
+        }
+
+        Assert.True(stdin.IsNonBlocking);
+        Assert.Equal(sent, received.ToArray());
+        Assert.Equal(50, full);
+    }
+
+    [Fact]
+    public async Task A_read_after_one_that_filled_the_buffer_still_waits_for_data_and_still_sees_the_token()
+    {
+        using var pipe = new AnonymousPipeServerStream(PipeDirection.Out);
+        var stdin = new StdinStream((int)pipe.ClientSafePipeHandle.DangerousGetHandle());
+        pipe.Write([1, 2, 3, 4]);
+        using var sigterm = new CancellationTokenSource();
+
+        // Filled the buffer: the next read goes straight to read(2), finds the pipe empty and must
+        // fall back to waiting in poll(2), not block where the token cannot reach it.
+        var first = await stdin.ReadAsync(new byte[4], sigterm.Token);
+        var stalled = Task.Run(async () => await stdin.ReadAsync(new byte[4], sigterm.Token));
+        await Task.Delay(StdinStream.PollIntervalMs / 2);
+        await sigterm.CancelAsync();
+
+        Assert.Equal(4, first);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => stalled.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public void Disposing_gives_the_descriptor_back_as_it_was_blocking()
+    {
+        using var pipe = new AnonymousPipeServerStream(PipeDirection.Out);
+        var fd = (int)pipe.ClientSafePipeHandle.DangerousGetHandle();
+        var stdin = new StdinStream(fd);
+        var during = Native.Fcntl(fd, Native.FGetFl, 0);
+
+        stdin.Dispose();
+        var after = Native.Fcntl(fd, Native.FGetFl, 0);
+
+        Assert.NotEqual(0, during & Native.ONonBlock);
+        Assert.Equal(0, after & Native.ONonBlock);
     }
 }
