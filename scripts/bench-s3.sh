@@ -28,7 +28,12 @@ if [ -z "$RECEIVER" ]; then
 fi
 
 W=$(mktemp -d /var/tmp/bench-s3.XXXXXX)
-cleanup() { rm -rf "$W"; bash "$ROOT/scripts/lib/s3-ceph.sh" release $$ >/dev/null 2>&1 || true; }
+B1=; B2=
+cleanup() {
+  # Empty and remove the two buckets (gigabytes in the shared server's OSD), then the temp dir.
+  for b in $B1 $B2; do "${S3CMD[@]}" rb --recursive --force "s3://$b" >/dev/null 2>&1 || true; done
+  rm -rf "$W"; bash "$ROOT/scripts/lib/s3-ceph.sh" release $$ >/dev/null 2>&1 || true
+}
 trap cleanup EXIT
 read -r ENDPOINT ACCESS SECRET < <(bash "$ROOT/scripts/lib/s3-ceph.sh" acquire $$ | sed 's/[a-z]*=//g')
 HOSTPORT=${ENDPOINT#http://}

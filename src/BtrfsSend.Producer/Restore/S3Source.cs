@@ -159,7 +159,7 @@ internal sealed class S3Source : IRestoreSource
             {
                 response = await _client.ListObjectsV2Async(request, cancellationToken);
             }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && S3Failure.TryMap(ex, $"listing s3://{_bucket}/{_setKeyPrefix}") is { } mapped)
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ObjectStoreErrors.TryDescribe(ex, _store, $"listing s3://{_bucket}/{_setKeyPrefix}") is { } mapped)
             {
                 throw mapped;
             }
@@ -246,7 +246,7 @@ internal sealed class S3Source : IRestoreSource
         {
             return await _client.GetObjectAsync(new GetObjectRequest { BucketName = _bucket, Key = key }, cancellationToken);
         }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && S3Failure.TryMap(ex, $"reading {Url(key)}") is { } mapped)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ObjectStoreErrors.TryDescribe(ex, _store, $"reading {Url(key)}") is { } mapped)
         {
             throw mapped;
         }

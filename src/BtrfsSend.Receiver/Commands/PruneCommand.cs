@@ -68,13 +68,9 @@ internal static class PruneCommand
         return prune;
     }
 
-    private static async Task<int> PruneOffsiteAsync(ReceiverOptions options, IReadOnlyList<BackupSet> sets, bool dryRun, ILogger log, TimeProvider clock, CancellationToken cancellationToken)
-    {
-        var s3 = options.ObjectStore ?? throw new ConfigException("prune --offsite needs the offsite copy configured: S3_BUCKET and S3_CREDENTIALS_FILE (see docs/offsite.md)");
-        var runLog = ReceiverConfig.WithLogFile(log, options);
-        try
+    private static Task<int> PruneOffsiteAsync(ReceiverOptions options, IReadOnlyList<BackupSet> sets, bool dryRun, ILogger log, TimeProvider clock, CancellationToken cancellationToken)
+        => OffsiteRun.RunAsync(options, "prune --offsite", log, async (s3, client, runLog) =>
         {
-            using var client = ObjectStoreClient.Create(s3);
             var pruner = new OffsitePruner(s3, client, options.Keep, runLog, clock);
             var outcomes = new List<PruneOutcome>();
             foreach (var s in sets)
@@ -106,12 +102,7 @@ internal static class PruneCommand
             }
 
             return 0;
-        }
-        finally
-        {
-            ReceiverConfig.Close(runLog, log);
-        }
-    }
+        });
 
     private static IReadOnlyList<BackupSet> ChooseSets(string? setText, bool all, BackupSet? configured, StreamStore store)
     {

@@ -2,7 +2,6 @@ using System.CommandLine;
 using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Hosting;
 using BtrfsSend.Core.Naming;
-using BtrfsSend.Core.ObjectStore;
 using BtrfsSend.Core.Storage;
 using BtrfsSend.Receiver.Commands.Shared;
 using BtrfsSend.Receiver.Offsite;
@@ -25,15 +24,12 @@ internal static class ReplicateCommand
         replicate.SetAction(async (parse, cancellationToken) =>
         {
             var options = ReceiverConfig.Load(parse.GetValue(config)!, log);
-            var s3 = options.ObjectStore ?? throw new ConfigException("replicate needs the offsite copy configured: S3_BUCKET and S3_CREDENTIALS_FILE (see docs/offsite.md)");
-            var runLog = ReceiverConfig.WithLogFile(log, options);
-            try
+            return await OffsiteRun.RunAsync(options, "replicate", log, async (s3, client, runLog) =>
             {
                 var store = new StreamStore(options.BackupRootDirPath);
                 IReadOnlyList<BackupSet> sets = parse.GetValue(set) is { } text
                     ? [ReceiverConfig.ParseSet(text)]
                     : store.DiscoverSets();
-                using var client = ObjectStoreClient.Create(s3);
                 var outcome = await new Replicator(store, s3, client, runLog, clock).RunAsync(sets, parse.GetValue(verify), cancellationToken);
                 foreach (var failure in outcome.Failures)
                 {
@@ -49,11 +45,7 @@ internal static class ReplicateCommand
                     outcome.Sets, outcome.Uploaded, outcome.UploadedBytes, outcome.AlreadyOffsite, s3.Bucket,
                     outcome.BucketLocked ? (s3.LockMode == Core.Configuration.ObjectLockSetting.None ? "has Object Lock (S3_LOCK_MODE=none: not used)" : $"locked ({s3.LockMode.ToString().ToUpperInvariant()}, {s3.LockDays} days)") : "UNLOCKED (no Object Lock)");
                 return 0;
-            }
-            finally
-            {
-                ReceiverConfig.Close(runLog, log);
-            }
+            });
         });
         return replicate;
     }

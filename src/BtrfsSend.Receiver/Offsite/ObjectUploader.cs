@@ -24,6 +24,9 @@ internal sealed class ObjectUploader(IAmazonS3 client, string bucket)
 
     public const int MaxParts = 10_000;
 
+    /// <summary>Servers round the retain-until date they store (Ceph keeps nanoseconds, requests carry milliseconds).</summary>
+    private static readonly TimeSpan LockSlack = TimeSpan.FromSeconds(1);
+
     /// <summary>The part size for a file of <paramref name="size"/> bytes: deterministic, so a rerun computes the same ETag.</summary>
     public static int PartSize(long size)
     {
@@ -131,6 +134,11 @@ internal sealed class ObjectUploader(IAmazonS3 client, string bucket)
                 throw new IntegrityException($"s3://{bucket}/{key}: the server holds {head.ContentLength} bytes with ETag {head.ETag}, expected {size} bytes with ETag {expectedETag}; not counted as copied");
             }
 
+            if (lockMode is not null && retainUntilUtc is { } until)
+            {
+                await EnsureLockedAsync(key, head, lockMode, until, cancellationToken);
+            }
+
             return head.ETag;
         }
         finally
@@ -138,6 +146,42 @@ internal sealed class ObjectUploader(IAmazonS3 client, string bucket)
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    /// <summary>
+    /// Makes sure the object version <paramref name="head"/> describes is locked in
+    /// <paramref name="mode"/> until at least <paramref name="retainUntilUtc"/>, and reads the lock
+    /// back. Needed because Ceph 16 ignores the Object Lock headers of CreateMultipartUpload (the
+    /// object it completes is not locked) while it honours PutObjectRetention on the completed
+    /// version; also mends an object a run killed between completing and locking left. A lock the
+    /// server will not confirm throws <see cref="IntegrityException"/>: the copy does not count.
+    /// </summary>
+    public async Task EnsureLockedAsync(string key, GetObjectMetadataResponse head, ObjectLockMode mode, DateTime retainUntilUtc, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(head);
+        ArgumentNullException.ThrowIfNull(mode);
+        var wanted = DateTime.SpecifyKind(retainUntilUtc, DateTimeKind.Utc);
+        if (LockedUntil(head.ObjectLockRetainUntilDate) >= wanted - LockSlack)
+        {
+            return;
+        }
+
+        await client.PutObjectRetentionAsync(new PutObjectRetentionRequest
+        {
+            BucketName = bucket,
+            Key = key,
+            VersionId = head.VersionId,
+            Retention = new ObjectLockRetention { Mode = ObjectLockRetentionMode.FindValue(mode.Value), RetainUntilDate = wanted },
+        }, cancellationToken);
+        var back = await client.GetObjectRetentionAsync(new GetObjectRetentionRequest { BucketName = bucket, Key = key, VersionId = head.VersionId }, cancellationToken);
+        if (LockedUntil(back.Retention?.RetainUntilDate) < wanted - LockSlack)
+        {
+            throw new IntegrityException(string.Create(CultureInfo.InvariantCulture,
+                $"s3://{bucket}/{key}: the server does not confirm the Object Lock retention until {wanted:yyyy-MM-ddTHH:mm:ssZ} (it reports {back.Retention?.RetainUntilDate?.ToString("o", CultureInfo.InvariantCulture) ?? "none"}); not counted as copied"));
+        }
+    }
+
+    private static DateTime LockedUntil(DateTime? reported)
+        => reported is { } r ? DateTime.SpecifyKind(r.ToUniversalTime(), DateTimeKind.Utc) : DateTime.MinValue;
 
     private async Task<string> MultipartAsync(
         FileStream file, long size, int partSize, byte[] buffer, IncrementalHash sha, string key, string? expectedSha256, string filePath,

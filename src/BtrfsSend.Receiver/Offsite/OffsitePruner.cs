@@ -15,9 +15,9 @@ namespace BtrfsSend.Receiver.Offsite;
 /// <summary>
 /// <c>prune --offsite</c>: the receiver's retention policy (KEEP_*) applied to the bucket's copies
 /// of one set, read from the manifests in the bucket (time = their received_at, as locally). A
-/// stream the plan would delete whose object (any version of its stream or manifest) is still
-/// locked is pinned instead ("offsite: locked until ..."), which keeps its ancestors too; the
-/// ancestors of every kept stream are never deleted. Deleting removes every version and delete
+/// stream the plan would delete whose objects may still be locked (<see cref="LockReasonAsync"/>)
+/// is pinned instead ("offsite: locked until ..."), which keeps its ancestors too; the ancestors
+/// of every kept stream are never deleted. Deleting removes every version and delete
 /// marker of the stream's key, then of its manifest's (manifest last, as locally). Objects that
 /// are not a manifest-backed stream of the set (a stream a killed replicate left without its
 /// manifest, names that are not ours) are left alone.
@@ -50,13 +50,14 @@ internal sealed class OffsitePruner(ObjectStoreOptions options, IAmazonS3 client
         var plan = RetentionPlanner.Plan(items, policy, now, parentOf);
         var pins = SetPruner.UnprovenPins(contents, plan);
         var bySnapshot = streams.ToDictionary(s => s.Manifest.Snapshot.Value, StringComparer.Ordinal);
-        foreach (var decision in plan.Deleted)
+        if (plan.Deleted.Any() && await BucketLock.IsEnabledAsync(client, options.Bucket, cancellationToken))
         {
-            var stream = bySnapshot[decision.Id];
-            var lockedUntil = await LockedUntilAsync(byKey, [stream.StreamFilePath, stream.ManifestFilePath], now, cancellationToken);
-            if (lockedUntil is { } until)
+            foreach (var decision in plan.Deleted)
             {
-                pins[decision.Id] = $"offsite: locked until {until.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)}";
+                if (await LockReasonAsync(byKey, bySnapshot[decision.Id], now, cancellationToken) is { } reason)
+                {
+                    pins[decision.Id] = reason;
+                }
             }
         }
 
@@ -79,26 +80,7 @@ internal sealed class OffsitePruner(ObjectStoreOptions options, IAmazonS3 client
             return new PruneOutcome(set.Value, plan.Kept.Count(), plan.Deleted.Count(), wouldFree, null);
         }
 
-        long freed = 0;
-        var deleted = 0;
-        foreach (var decision in plan.Deleted)
-        {
-            var stream = bySnapshot[decision.Id];
-            foreach (var key in new[] { stream.StreamFilePath, stream.ManifestFilePath })
-            {
-                foreach (var version in byKey.GetValueOrDefault(key) ?? [])
-                {
-                    await client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = options.Bucket, Key = key, VersionId = version.VersionId }, cancellationToken);
-                }
-            }
-
-            freed += stream.Manifest.StreamBytes;
-            deleted++;
-            log.Information("offsite set {Set}: deleted {Snapshot} ({Bytes} bytes, every version): {Reasons}", set, decision.Id, stream.Manifest.StreamBytes, string.Join(", ", decision.Reasons));
-        }
-
-        log.Information("offsite set {Set}: kept {Kept}, deleted {Deleted}, freed {Bytes} bytes", set, plan.Kept.Count(), deleted, freed);
-        return new PruneOutcome(set.Value, plan.Kept.Count(), deleted, freed, null);
+        return await DeleteNewestFirstAsync(set, plan, bySnapshot, byKey, parentOf, cancellationToken);
     }
 
     /// <summary>
@@ -138,32 +120,109 @@ internal sealed class OffsitePruner(ObjectStoreOptions options, IAmazonS3 client
         return streams;
     }
 
-    /// <summary>The latest retain-until still in the future among every version of <paramref name="keys"/>, or null when none is locked.</summary>
-    private async Task<DateTimeOffset?> LockedUntilAsync(Dictionary<string, List<S3ObjectVersion>> byKey, string[] keys, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes every version of each stream the plan deletes, newest first, so a child goes before
+    /// its parent: when the server refuses a deletion (a lock this host could not see, or its
+    /// clock is ahead of the server's), the stream's ancestors stay too, and no kept object is
+    /// left without its chain.
+    /// </summary>
+    private async Task<PruneOutcome> DeleteNewestFirstAsync(BackupSet set, RetentionPlan plan, Dictionary<string, StoredStream> bySnapshot, Dictionary<string, List<S3ObjectVersion>> byKey, Func<string, string?> parentOf, CancellationToken cancellationToken)
     {
-        DateTimeOffset? latest = null;
-        foreach (var key in keys)
+        long freed = 0;
+        var deleted = 0;
+        var refused = new List<string>();
+        var spared = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var decision in plan.Deleted.OrderByDescending(d => bySnapshot[d.Id].Manifest.ReceivedAtUtc).ThenByDescending(d => d.Id, StringComparer.Ordinal))
+        {
+            var stream = bySnapshot[decision.Id];
+            if (spared.Contains(decision.Id))
+            {
+                log.Warning("offsite set {Set}: kept {Snapshot}: a stream that depends on it could not be deleted", set, decision.Id);
+                continue;
+            }
+
+            if (await DeleteEveryVersionAsync(byKey, stream, cancellationToken) is { } refusal)
+            {
+                refused.Add($"{decision.Id} ({refusal})");
+                var parent = parentOf(decision.Id);
+                while (parent is not null && spared.Add(parent))
+                {
+                    parent = parentOf(parent);
+                }
+
+                continue;
+            }
+
+            freed += stream.Manifest.StreamBytes;
+            deleted++;
+            log.Information("offsite set {Set}: deleted {Snapshot} ({Bytes} bytes, every version): {Reasons}", set, decision.Id, stream.Manifest.StreamBytes, string.Join(", ", decision.Reasons));
+        }
+
+        var kept = plan.Kept.Count() + plan.Deleted.Count() - deleted;
+        log.Information("offsite set {Set}: kept {Kept}, deleted {Deleted}, freed {Bytes} bytes", set, kept, deleted, freed);
+        return new PruneOutcome(set.Value, kept, deleted, freed, refused.Count == 0 ? null
+            : $"offsite set '{set}': bucket {options.Bucket} refused deleting {string.Join(", ", refused)}; kept with their ancestors (still locked on the server: is this host's clock ahead of the server's?)");
+    }
+
+    /// <summary>
+    /// Why the stream's objects may still be locked, or null when no lock can hold at
+    /// <paramref name="now"/>. The lock end is the later of the rule replicate writes with
+    /// (received_at + S3_LOCK_DAYS, but at least a day after the copy, taken as the version's
+    /// LastModified) and the retention the server reports for any version (HEAD, else
+    /// GetObjectRetention): a server that reports no retention cannot shorten the rule, and a
+    /// longer retention set by someone else is honoured. A legal hold keeps the stream.
+    /// </summary>
+    private async Task<string?> LockReasonAsync(Dictionary<string, List<S3ObjectVersion>> byKey, StoredStream stream, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var byPolicy = new DateTimeOffset(stream.Manifest.ReceivedAtUtc, TimeSpan.Zero).AddDays(options.LockDays);
+        (DateTimeOffset Until, string Source) latest = (byPolicy, "received_at + S3_LOCK_DAYS");
+        foreach (var key in new[] { stream.StreamFilePath, stream.ManifestFilePath })
         {
             foreach (var version in (byKey.GetValueOrDefault(key) ?? []).Where(v => v.IsDeleteMarker != true))
             {
-                var head = await client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = options.Bucket, Key = key, VersionId = version.VersionId }, cancellationToken);
-                if (head.ObjectLockRetainUntilDate is { } until)
+                var copied = version.LastModified is { } modified ? new DateTimeOffset(DateTime.SpecifyKind(modified.ToUniversalTime(), DateTimeKind.Utc)) : (DateTimeOffset?)null;
+                if (copied + Replicator.MinimumLock is { } minimum && minimum > latest.Until)
                 {
-                    var u = new DateTimeOffset(DateTime.SpecifyKind(until.ToUniversalTime(), DateTimeKind.Utc));
-                    if (u > now && (latest is null || u > latest))
-                    {
-                        latest = u;
-                    }
+                    latest = (minimum, "a day after the copy");
                 }
 
-                if (head.ObjectLockLegalHoldStatus == ObjectLockLegalHoldStatus.On)
+                var (reported, hold) = await BucketLock.ReportedAsync(client, options.Bucket, key, version.VersionId, cancellationToken);
+                if (hold)
                 {
-                    latest = DateTimeOffset.MaxValue;
+                    return $"offsite: legal hold on {key}";
+                }
+
+                if (reported is { } until && until > latest.Until)
+                {
+                    latest = (until, "the server's retention");
                 }
             }
         }
 
-        return latest;
+        return latest.Until > now
+            ? $"offsite: locked until {latest.Until.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)} ({latest.Source})"
+            : null;
+    }
+
+    /// <summary>Deletes every version of the stream's object, then of its manifest's; returns the server's refusal (403), or null when all went.</summary>
+    private async Task<string?> DeleteEveryVersionAsync(Dictionary<string, List<S3ObjectVersion>> byKey, StoredStream stream, CancellationToken cancellationToken)
+    {
+        foreach (var key in new[] { stream.StreamFilePath, stream.ManifestFilePath })
+        {
+            foreach (var version in byKey.GetValueOrDefault(key) ?? [])
+            {
+                try
+                {
+                    await client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = options.Bucket, Key = key, VersionId = version.VersionId }, cancellationToken);
+                }
+                catch (AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.Forbidden)
+                {
+                    return $"{e.ErrorCode}: {e.Message.Split('\n')[0].Trim()}";
+                }
+            }
+        }
+
+        return null;
     }
 
     private async Task<List<S3ObjectVersion>> ListVersionsAsync(BackupSet set, CancellationToken cancellationToken)

@@ -27,15 +27,11 @@ internal sealed class Replicator(StreamStore store, ObjectStoreOptions options, 
     /// <summary>A stream copied after received_at + S3_LOCK_DAYS is still locked this long from the copy.</summary>
     public static readonly TimeSpan MinimumLock = TimeSpan.FromDays(1);
 
-    public const string RunLockFileName = ".replicate.lock";
-
     private readonly ObjectLayout _layout = new(options.Prefix);
 
     public async Task<ReplicateOutcome> RunAsync(IReadOnlyList<BackupSet> sets, bool verify, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(store.RootDirPath);
-        using var runLock = DirectoryLock.Acquire(Path.Combine(store.RootDirPath, RunLockFileName), "replicate");
-        var locked = await S3Async("read the bucket's Object Lock configuration", () => BucketLockedAsync(cancellationToken));
+        var locked = await S3Async("read the bucket's Object Lock configuration", () => BucketLock.IsEnabledAsync(client, options.Bucket, cancellationToken));
         ObjectLockMode? mode = !locked ? null : options.LockMode switch
         {
             ObjectLockSetting.Compliance => ObjectLockMode.Compliance,
@@ -59,21 +55,6 @@ internal sealed class Replicator(StreamStore store, ObjectStoreOptions options, 
         }
 
         return new ReplicateOutcome(sets.Count, uploaded, bytes, already, locked, failures);
-    }
-
-    private async Task<bool> BucketLockedAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            var config = await client.GetObjectLockConfigurationAsync(new GetObjectLockConfigurationRequest { BucketName = options.Bucket }, cancellationToken);
-            return config.ObjectLockConfiguration?.ObjectLockEnabled == ObjectLockEnabled.Enabled;
-        }
-        catch (AmazonS3Exception e) when (e.ErrorCode is "ObjectLockConfigurationNotFoundError" or "ObjectLockConfigurationNotFound" or "InvalidRequest")
-        {
-            // Answered for an existing bucket without Object Lock; make sure the bucket exists.
-            await client.GetBucketLocationAsync(new GetBucketLocationRequest { BucketName = options.Bucket }, cancellationToken);
-            return false;
-        }
     }
 
     private async Task<(int Uploaded, long Bytes, int Already)> ReplicateSetAsync(
@@ -230,6 +211,11 @@ internal sealed class Replicator(StreamStore store, ObjectStoreOptions options, 
                 && (sha256 is null || string.Equals(fileSha, sha256, StringComparison.OrdinalIgnoreCase))
                 && (manifestBytes is null || manifestBytes == fileBytes))
             {
+                if (mode is not null && retainUntil is { } until)
+                {
+                    await uploader.EnsureLockedAsync(key, existing, mode, until, cancellationToken);
+                }
+
                 return (etag, true);
             }
         }

@@ -76,6 +76,7 @@ public sealed partial class ExampleFilesTests(ProgramHelp help)
             "backup-srv/sudoers.d-btrfs-ingest", "backup-srv/authorized_keys", "backup-srv/sshd_config.d-btrfs-ingest.conf",
             "backup-srv/icinga-command.conf", "prod-srv/btrfs-restore-drill.service", "prod-srv/btrfs-restore-drill.timer",
             "prod-srv/icinga-restore-drill.conf", "backup-srv/cron.d-btrfs-backup-close-stale", "prod-srv/icinga-audit.conf",
+            "backup-srv/btrfs-backup-replicate.service", "backup-srv/btrfs-backup-replicate.timer",
         })
         {
             Assert.Contains(expected, files);
@@ -86,6 +87,27 @@ public sealed partial class ExampleFilesTests(ProgramHelp help)
         {
             Assert.Contains(Path.ChangeExtension(timer, ".service"), files);
         }
+    }
+
+    /// <summary>
+    /// The offsite copy's units (checked by systemd-analyze verify with every other unit above) run
+    /// the replicate verb and are what the README's "Offsite copy" section links to.
+    /// </summary>
+    [Fact]
+    public void The_replicate_timer_and_service_run_replicate_and_the_readme_links_both()
+    {
+        var service = File.ReadAllText(RepoPaths.Of("examples", "backup-srv", "btrfs-backup-replicate.service"));
+        var timer = File.ReadAllText(RepoPaths.Of("examples", "backup-srv", "btrfs-backup-replicate.timer"));
+        var readme = File.ReadAllText(RepoPaths.Of("README.md"));
+        var offsite = readme[readme.IndexOf("## Offsite copy", StringComparison.Ordinal)..];
+        offsite = offsite[..offsite.IndexOf("\n## ", 1, StringComparison.Ordinal)];
+
+        Assert.Contains("\nExecStart=/usr/local/sbin/btrfs-backup-receive replicate\n", service, StringComparison.Ordinal);
+        Assert.Contains("\nType=oneshot\n", service, StringComparison.Ordinal);
+        Assert.Contains("\nOnCalendar=", timer, StringComparison.Ordinal);
+        Assert.Contains("\nWantedBy=timers.target", timer, StringComparison.Ordinal);
+        Assert.Contains("(examples/backup-srv/btrfs-backup-replicate.service)", offsite, StringComparison.Ordinal);
+        Assert.Contains("(examples/backup-srv/btrfs-backup-replicate.timer)", offsite, StringComparison.Ordinal);
     }
 
     [RealTheory("systemd-analyze", NeedsRoot = false)]

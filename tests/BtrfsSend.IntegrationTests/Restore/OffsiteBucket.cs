@@ -7,18 +7,23 @@ using BtrfsSend.TestSupport;
 namespace BtrfsSend.IntegrationTests.Restore;
 
 /// <summary>
-/// A fresh bucket on the real radosgw for one test, filled with a set's files exactly as the
-/// offsite layout has them (PREFIX/SET/NAME, each stream before its manifest), plus a second
-/// user that may only list and read it (a bucket policy: the read-only credentials a restore
-/// machine is given). Deleted with everything in it on dispose.
+/// A fresh bucket on the real radosgw for one test, filled by the real
+/// <c>btrfs-backup-receive replicate</c> from a copy of a set's stored files, plus a second user
+/// that may only list and read it (a bucket policy: the read-only credentials a restore machine
+/// is given). Deleted with everything in it on dispose.
 /// </summary>
 internal sealed class OffsiteBucket : IAsyncDisposable
 {
     private const string ReaderUid = "btrfs-send-restore-reader";
     private const string ReaderAccess = "BTRFSSENDREADERACC01";
     private const string ReaderSecret = "btrfssendreadersecret0000000000000000001";
-    private OffsiteBucket(string endpoint, string bucket, AmazonS3Client owner, string readerCredentialsFilePath)
+    private readonly TempDir _dir;
+    private readonly string _ownerCredentialsFilePath;
+
+    private OffsiteBucket(string endpoint, string bucket, AmazonS3Client owner, string ownerCredentialsFilePath, string readerCredentialsFilePath, TempDir dir)
     {
+        _dir = dir;
+        _ownerCredentialsFilePath = ownerCredentialsFilePath;
         Endpoint = endpoint;
         Name = bucket;
         Owner = owner;
@@ -50,31 +55,44 @@ internal sealed class OffsiteBucket : IAsyncDisposable
                  "Action":["s3:ListBucket","s3:GetObject"],"Resource":["arn:aws:s3:::{{bucket}}","arn:aws:s3:::{{bucket}}/*"]}]}
                 """,
         });
-        return new OffsiteBucket(ceph.Server.Endpoint.GetLeftPart(UriPartial.Authority), bucket, ceph.Client,
-            WriteCredentials(dir.Sub("reader.credentials"), ReaderAccess, ReaderSecret));
+        return new OffsiteBucket(ceph.Server.Endpoint.GetLeftPart(UriPartial.Authority), bucket, ceph.Client, ceph.CredentialsFilePath,
+            WriteCredentials(dir.Sub("reader.credentials"), ReaderAccess, ReaderSecret), dir);
     }
 
     /// <summary>Credentials in the AWS shared-credentials format, mode 0600.</summary>
     public static string WriteCredentials(string path, string accessKey, string secretKey)
     {
-        File.WriteAllText(path, $"[default]\naws_access_key_id = {accessKey}\naws_secret_access_key = {secretKey}\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        CephS3Fixture.WriteCredentials(path, accessKey, secretKey);
         return path;
     }
 
-    /// <summary>Uploads every stored file of <paramref name="setDirPath"/> (optionally only some snapshots) under PREFIX/SET/, each stream before its manifest.</summary>
-    public async Task UploadSetAsync(string setDirPath, string set, string prefix, IEnumerable<string>? onlySnapshots = null)
+    /// <summary>
+    /// Fills the bucket as the backup server does: the stored files of <paramref name="setDirPath"/>
+    /// (optionally only some snapshots) are copied, as the receiver stored them, into a
+    /// BACKUP_ROOT of their own (the shared world's store is left alone), and
+    /// <c>btrfs-backup-receive replicate</c> copies them to PREFIX/SET/ with the owner's credentials.
+    /// </summary>
+    public async Task ReplicateSetAsync(string setDirPath, string set, string prefix, IEnumerable<string>? onlySnapshots = null)
     {
         var only = onlySnapshots?.ToHashSet(StringComparer.Ordinal);
-        var files = Directory.GetFiles(setDirPath)
-            .Select(f => (Path: f, Name: StoredFileName.TryParse(Path.GetFileName(f))))
-            .Where(f => f.Name is not null && (only is null || only.Contains(f.Name.Snapshot.Value)))
-            .OrderBy(f => f.Name!.Snapshot.Value, StringComparer.Ordinal)
-            .ThenBy(f => f.Name!.IsManifest);
-        foreach (var (path, name) in files)
+        var root = _dir.Sub("replicated-" + Guid.NewGuid().ToString("N")[..8]);
+        var copy = Path.Combine(root, set);
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(setDirPath))
         {
-            await Owner.PutObjectAsync(new PutObjectRequest { BucketName = Name, Key = Key(prefix, set, name!.Value), FilePath = path });
+            if (StoredFileName.TryParse(Path.GetFileName(file)) is { } name && (only is null || only.Contains(name.Snapshot.Value)))
+            {
+                var target = Path.Combine(copy, name.Value);
+                File.Copy(file, target);
+                File.SetUnixFileMode(target, UnixFileMode.UserRead);
+            }
         }
+
+        var config = Path.Combine(root, "receiver.conf");
+        await File.WriteAllTextAsync(config, $"BACKUP_ROOT={root}\nMIN_FREE_SPACE=0\nS3_ENDPOINT={Endpoint}\nS3_BUCKET={Name}\nS3_PREFIX={prefix}\nS3_CREDENTIALS_FILE={_ownerCredentialsFilePath}\n");
+        var replicate = await Run.TryAsync(ProgramBinaries.Receiver, "replicate", "--config", config);
+        Assert.True(replicate.ExitCode == 0, $"replicate failed: {replicate.StandardErrorTail}");
+        Assert.Contains($"replicate OK: 1 set(s), uploaded {Directory.GetFiles(copy, "*.manifest").Length} stream(s)", replicate.StandardErrorTail, StringComparison.Ordinal);
     }
 
     public static string Key(string prefix, string set, string fileName) => (prefix.Length == 0 ? "" : prefix + "/") + set + "/" + fileName;

@@ -1,12 +1,14 @@
 using Amazon.S3;
 using Amazon.S3.Model;
+using BtrfsSend.Core.Configuration;
+using BtrfsSend.Core.ObjectStore;
 using BtrfsSend.TestSupport;
 
 namespace BtrfsSend.IntegrationTests.Restore;
 
 /// <summary>
 /// restore and verify <c>--from s3://BUCKET/PREFIX</c> against a real radosgw: the shared
-/// <see cref="RestoreWorld"/>'s stored sets uploaded to a fresh bucket in the offsite layout,
+/// <see cref="RestoreWorld"/>'s stored sets copied to a fresh bucket by the real replicate,
 /// read back with credentials that may only list and read. The bucket is hostile here as the
 /// backup server is over ssh: tampered, resized and missing objects must fail their link in one
 /// line and leave nothing half-received.
@@ -17,7 +19,7 @@ public sealed class S3RestoreTests(RestoreWorldFixture fixture, CephS3Fixture ce
     private const string Prefix = "offsite/site-a";
 
     [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg", "radosgw", "radosgw-admin")]
-    public async Task Restore_from_the_bucket_with_read_only_credentials_receives_the_full_and_every_incremental_bit_exact()
+    public async Task Restore_from_a_bucket_filled_by_replicate_with_read_only_credentials_receives_the_full_and_every_incremental_bit_exact()
     {
         var (world, dir, bucket) = await ArrangeAsync("s3restore");
         await using var _ = bucket;
@@ -132,7 +134,7 @@ public sealed class S3RestoreTests(RestoreWorldFixture fixture, CephS3Fixture ce
         foreach (var result in new[] { restore, verify })
         {
             Assert.Equal(3, result.ExitCode);
-            Assert.Contains($"listing s3://{bucket.Name}/{Prefix}/{RestoreWorld.Set}/: the server refused the credentials (InvalidAccessKeyId", result.Stderr, StringComparison.Ordinal);
+            Assert.Contains($"listing s3://{bucket.Name}/{Prefix}/{RestoreWorld.Set}/: {bucket.Endpoint} refused the credentials in {wrong} (InvalidAccessKeyId", result.Stderr, StringComparison.Ordinal);
             Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
         }
     }
@@ -148,7 +150,22 @@ public sealed class S3RestoreTests(RestoreWorldFixture fixture, CephS3Fixture ce
             "--s3-credentials-file", credentials, "--passphrase-file", world.Gpg.PassphraseFilePath, "--to", dir.Sub("nowhere"));
 
         Assert.Equal(6, restore.ExitCode);
-        Assert.Contains($"listing s3://offsite/{Prefix}/{RestoreWorld.Set}/: cannot reach the object store: ", restore.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"listing s3://offsite/{Prefix}/{RestoreWorld.Set}/: cannot reach http://127.0.0.1:9: ", restore.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", restore.Stderr, StringComparison.Ordinal);
+    }
+
+    [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg", "radosgw", "radosgw-admin")]
+    public async Task A_missing_bucket_is_refused_in_one_line()
+    {
+        var world = await fixture.WorldAsync();
+        using var dir = new TempDir("s3nobucket");
+        var missing = "no-such-bucket-" + Guid.NewGuid().ToString("N")[..8];
+
+        var restore = await world.ProducerAsync("restore", "--set", RestoreWorld.Set, "--from", $"s3://{missing}/{Prefix}", "--s3-endpoint", ceph.Server.Endpoint.GetLeftPart(UriPartial.Authority),
+            "--s3-credentials-file", ceph.CredentialsFilePath, "--passphrase-file", world.Gpg.PassphraseFilePath, "--to", dir.Sub("nowhere"));
+
+        Assert.Equal(5, restore.ExitCode);
+        Assert.Contains($"listing s3://{missing}/{Prefix}/{RestoreWorld.Set}/: bucket '{missing}' does not exist at {ceph.Server.Endpoint.GetLeftPart(UriPartial.Authority)} (NoSuchBucket", restore.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", restore.Stderr, StringComparison.Ordinal);
     }
 
@@ -158,7 +175,7 @@ public sealed class S3RestoreTests(RestoreWorldFixture fixture, CephS3Fixture ce
         var world = await fixture.WorldAsync();
         using var dir = new TempDir("s3ledger");
         await using var bucket = await OffsiteBucket.CreateAsync(ceph, dir);
-        await bucket.UploadSetAsync(world.SetDirPath, RestoreWorld.Set, Prefix, world.Snapshots.Take(3));
+        await bucket.ReplicateSetAsync(world.SetDirPath, RestoreWorld.Set, Prefix, world.Snapshots.Take(3));
         await using var target = await BtrfsLoopFixture.CreateAsync("s3target");
 
         var restore = await world.ProducerAsync("restore", "--config", world.ConfigFilePath, "--from", bucket.Url(Prefix), "--s3-endpoint", bucket.Endpoint,
@@ -176,7 +193,7 @@ public sealed class S3RestoreTests(RestoreWorldFixture fixture, CephS3Fixture ce
         var world = await fixture.WorldAsync();
         using var dir = new TempDir("s3drill");
         await using var bucket = await OffsiteBucket.CreateAsync(ceph, dir);
-        await bucket.UploadSetAsync(world.ZstdSetDirPath, RestoreWorld.ZstdSet, "");
+        await bucket.ReplicateSetAsync(world.ZstdSetDirPath, RestoreWorld.ZstdSet, "");
         await using var scratch = await BtrfsLoopFixture.CreateAsync("s3scratch");
 
         var drill = await world.ProducerAsync("verify", "--restore-test", "--set", RestoreWorld.ZstdSet, "--from", $"s3://{bucket.Name}", "--s3-endpoint", bucket.Endpoint,
@@ -211,7 +228,7 @@ public sealed class S3RestoreTests(RestoreWorldFixture fixture, CephS3Fixture ce
         var world = await fixture.WorldAsync();
         var dir = new TempDir(label);
         var bucket = await OffsiteBucket.CreateAsync(ceph, dir);
-        await bucket.UploadSetAsync(world.SetDirPath, RestoreWorld.Set, Prefix);
+        await bucket.ReplicateSetAsync(world.SetDirPath, RestoreWorld.Set, Prefix);
         return (world, dir, bucket);
     }
 
@@ -224,14 +241,5 @@ public sealed class S3RestoreTests(RestoreWorldFixture fixture, CephS3Fixture ce
             "--s3-credentials-file", bucket.ReaderCredentialsFilePath, "--passphrase-file", world.Gpg.PassphraseFilePath, .. args]);
 
     private static AmazonS3Client ReaderClient(OffsiteBucket bucket)
-    {
-        var lines = File.ReadAllLines(bucket.ReaderCredentialsFilePath);
-        string Value(string key) => lines.First(l => l.StartsWith(key, StringComparison.Ordinal)).Split('=', 2)[1].Trim();
-        return new AmazonS3Client(new Amazon.Runtime.BasicAWSCredentials(Value("aws_access_key_id"), Value("aws_secret_access_key")), new AmazonS3Config
-        {
-            ServiceURL = bucket.Endpoint,
-            ForcePathStyle = true,
-            AuthenticationRegion = "us-east-1",
-        });
-    }
+        => ObjectStoreClient.Create(new ObjectStoreOptions { Endpoint = new Uri(bucket.Endpoint), Bucket = bucket.Name, CredentialsFilePath = bucket.ReaderCredentialsFilePath });
 }

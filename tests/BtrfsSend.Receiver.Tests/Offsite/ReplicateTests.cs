@@ -172,6 +172,36 @@ public sealed class ReplicateTests(CephS3Fixture s3) : IClassFixture<CephS3Fixtu
         Assert.Equal(chain[0].Payload, await GetAsync(bucket, version.Key));
     }
 
+    /// <summary>
+    /// Ceph 16 ignores the Object Lock headers of CreateMultipartUpload: a stream bigger than one
+    /// part would be an unlocked object unless replicate sets the retention on the completed
+    /// version (PutObjectRetention) and reads it back, as it does.
+    /// </summary>
+    [CephS3Fact]
+    public async Task A_stream_uploaded_in_parts_is_locked_until_received_at_plus_S3_LOCK_DAYS_and_the_server_refuses_deleting_it()
+    {
+        var chain = Chain(bigBytes: 9 << 20);
+        var bucket = await s3.CreateBucketAsync(objectLock: true);
+        Assert.Equal(0, (await ReplicateAsync(Config(bucket))).ExitCode);
+        var version = (await VersionsAsync(bucket)).Single(v => v.Key == Key(chain[1].Name));
+
+        var retention = await s3.Client.GetObjectRetentionAsync(new GetObjectRetentionRequest { BucketName = bucket, Key = version.Key, VersionId = version.VersionId });
+        var refused = await Assert.ThrowsAsync<AmazonS3Exception>(() => s3.Client.DeleteObjectAsync(new DeleteObjectRequest
+        {
+            BucketName = bucket,
+            Key = version.Key,
+            VersionId = version.VersionId,
+            BypassGovernanceRetention = true,
+        }));
+
+        Assert.EndsWith("-2\"", version.ETag, StringComparison.Ordinal);
+        Assert.Equal(ObjectLockRetentionMode.Compliance, retention.Retention.Mode);
+        var expected = _now.AddHours(-2).AddDays(2);
+        Assert.InRange(retention.Retention.RetainUntilDate!.Value.ToUniversalTime(), expected.AddSeconds(-2), expected.AddSeconds(1));
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal(chain[1].Payload, await GetAsync(bucket, version.Key));
+    }
+
     [CephS3Fact]
     public async Task A_bucket_without_Object_Lock_takes_unlocked_copies_and_the_summary_says_so()
     {
@@ -187,7 +217,7 @@ public sealed class ReplicateTests(CephS3Fixture s3) : IClassFixture<CephS3Fixtu
     }
 
     [CephS3Fact]
-    public async Task Wrong_credentials_fail_with_one_clear_line_exit_6_and_mark_nothing_done()
+    public async Task Wrong_credentials_fail_with_one_clear_line_exit_3_and_mark_nothing_done()
     {
         Chain(bigBytes: 2000);
         var bucket = await s3.CreateBucketAsync(objectLock: true);
@@ -196,8 +226,8 @@ public sealed class ReplicateTests(CephS3Fixture s3) : IClassFixture<CephS3Fixtu
 
         var result = await ReplicateAsync(Config(bucket, credentials: wrong));
 
-        Assert.Equal(6, result.ExitCode);
-        Assert.Contains("refused the credentials in S3_CREDENTIALS_FILE", result.StandardErrorTail, StringComparison.Ordinal);
+        Assert.Equal(3, result.ExitCode);
+        Assert.Contains($"read the bucket's Object Lock configuration: {s3.Server.Endpoint.GetLeftPart(UriPartial.Authority)} refused the credentials in {wrong} (", result.StandardErrorTail, StringComparison.Ordinal);
         Assert.DoesNotContain("done\t", RecordText, StringComparison.Ordinal);
         Assert.Empty(await VersionsAsync(bucket));
     }
@@ -210,8 +240,43 @@ public sealed class ReplicateTests(CephS3Fixture s3) : IClassFixture<CephS3Fixtu
         var result = await ReplicateAsync(Config("no-such-bucket", endpoint: "http://127.0.0.1:9"));
 
         Assert.Equal(6, result.ExitCode);
-        Assert.Contains("cannot reach S3_ENDPOINT http://127.0.0.1:9", result.StandardErrorTail, StringComparison.Ordinal);
+        Assert.Contains("cannot reach http://127.0.0.1:9: ", result.StandardErrorTail, StringComparison.Ordinal);
         Assert.DoesNotContain("done\t", RecordText, StringComparison.Ordinal);
+    }
+
+    /// <summary>The same three faults give the same one line and exit code in every verb that talks to the bucket (the one mapper, ObjectStoreErrors).</summary>
+    [CephS3Fact]
+    public async Task Wrong_credentials_an_unreachable_endpoint_and_a_missing_bucket_are_one_line_each_with_their_exit_code_in_replicate_and_offsite_prune()
+    {
+        Chain(bigBytes: 2000);
+        var bucket = await s3.CreateBucketAsync(objectLock: true);
+        var wrong = Path.Combine(_h.DirPath, "wrong-credentials");
+        CephS3Fixture.WriteCredentials(wrong, "BTRFSSENDNOSUCHKEY01", "not-the-secret-0000000000000000000000000");
+        var server = s3.Server.Endpoint.GetLeftPart(UriPartial.Authority);
+        // Config() rewrites one file: keep each case's text.
+        var cases = new (string ConfigText, int Exit, string Line)[]
+        {
+            (File.ReadAllText(Config(bucket, credentials: wrong)), 3, $"{server} refused the credentials in {wrong} (InvalidAccessKeyId"),
+            (File.ReadAllText(Config(bucket, endpoint: "http://127.0.0.1:9")), 6, "cannot reach http://127.0.0.1:9: "),
+            (File.ReadAllText(Config("no-such-bucket-" + Guid.NewGuid().ToString("N")[..8])), 5, $"does not exist at {server} (NoSuchBucket"),
+        };
+        foreach (var (configText, exit, line) in cases)
+        {
+            var config = Path.Combine(_h.DirPath, "fault.conf");
+            File.WriteAllText(config, configText + "KEEP_DAILY=1\n");
+            foreach (var verb in new[] { new[] { "replicate" }, ["prune", "--offsite", "--all"] })
+            {
+                var result = await new ToolRunner(new Dictionary<string, string?> { ["BTRFS_SEND_LOG_LEVEL"] = null })
+                    .TryRunAsync([ProgramBinaries.Receiver, .. verb, "--config", config]);
+
+                Assert.True(result.ExitCode == exit, $"{string.Join(' ', verb)}: exit {result.ExitCode}, expected {exit}: {result.StandardErrorTail}");
+                Assert.Contains(line, result.StandardErrorTail, StringComparison.Ordinal);
+                Assert.DoesNotContain("   at ", result.StandardErrorTail, StringComparison.Ordinal);
+            }
+        }
+
+        Assert.DoesNotContain("done\t", RecordText, StringComparison.Ordinal);
+        Assert.Empty(await VersionsAsync(bucket));
     }
 
     [CephS3Fact]
