@@ -46,9 +46,11 @@ internal sealed class BackupWorld : IAsyncDisposable
     /// <summary>
     /// Builds the world. <paramref name="launcher"/> is an argv prefix (e.g. <c>nsenter --net=...</c>)
     /// that sshd and every producer run start under, so all of the world's traffic stays in one
-    /// private network namespace; empty = the machine's own loopback.
+    /// private network namespace; empty = the machine's own loopback. <paramref name="receiverProgram"/>
+    /// is what the forced command runs through sudo (default the real receiver; e.g. a root-owned
+    /// wrapper that execs it under a fake clock).
     /// </summary>
-    public static async Task<BackupWorld> CreateAsync(string extraConfig = "", string receiverConfig = "", IReadOnlyList<string>? launcher = null)
+    public static async Task<BackupWorld> CreateAsync(string extraConfig = "", string receiverConfig = "", IReadOnlyList<string>? launcher = null, string? receiverProgram = null)
     {
         var prod = await BtrfsLoopFixture.CreateAsync("prod", 512L * 1024 * 1024);
         var dir = new TempDir("world");
@@ -57,7 +59,7 @@ internal sealed class BackupWorld : IAsyncDisposable
         Directory.CreateDirectory(prod.PathOf("@backup-snapshots"));
         Directory.CreateDirectory(dir.Sub("store"));
         await File.WriteAllTextAsync(dir.Sub("receiver.conf"), $"BACKUP_ROOT={dir.Sub("store")}\nMIN_FREE_SPACE=0\n{receiverConfig}");
-        var sshd = await SshdFixture.StartAsync(ProgramBinaries.Receiver, ["--config", dir.Sub("receiver.conf")], launcher);
+        var sshd = await SshdFixture.StartAsync(receiverProgram ?? ProgramBinaries.Receiver, ["--config", dir.Sub("receiver.conf")], launcher);
         var gpg = new GpgFixture();
         var world = new BackupWorld(prod, dir, sshd, gpg);
         await world.WriteConfigAsync(extraConfig);
