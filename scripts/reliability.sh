@@ -30,7 +30,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 2
 fi
 missing=()
-for c in mkfs.btrfs btrfs /usr/sbin/sshd ssh ssh-keygen sudo gpg ip nsenter ss nft strace mount umount dd unshare dotnet; do
+for c in mkfs.btrfs btrfs /usr/sbin/sshd ssh ssh-keygen sudo gpg ip nsenter ss nft strace faketime mount umount dd unshare dotnet; do
   command -v "$c" >/dev/null 2>&1 || [ -x "$c" ] || missing+=("$c")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -141,6 +141,10 @@ a manifest on the server truncated or garbage|ManifestFaultTests.A_truncated_or_
 ssh host key of the backup server changed|HostKeyFaultTests.A_changed_server_host_key_is_refused_clearly_and_nothing_is_sent_or_recorded
 10 GiB stream without a trailer|HostileClientTests.A_10_GiB_stream_without_a_trailer_is_refused_as_too_large_once_1_GiB_is_passed_and_leaves_nothing
 forged future and past snapshot names (clock skew)|HostileClientTests.Forged_future_and_past_snapshot_names_are_refused_as_clock_skew_and_store_nothing
+server clock jumped two days forward|ClockJumpFaultTests.A_server_clock_two_days_ahead_refuses_uploads_as_clock_skew_and_prune_still_keeps_what_KEEP_WITHIN_kept
+server clock jumped two days back|ClockJumpFaultTests.A_server_clock_two_days_behind_refuses_uploads_as_clock_skew_check_warns_of_backups_from_the_future_and_prune_deletes_nothing
+server clock back to normal after 12 h ahead|ClockJumpFaultTests.A_backup_stamped_while_the_server_clock_was_12_hours_ahead_never_gets_the_next_backup_pruned_once_the_clock_is_back
+prod-srv clock jumped back 12 h or forward two days|ClockJumpFaultTests.A_producer_clock_behind_its_last_snapshot_stops_before_the_snapshot_and_one_two_days_ahead_is_refused_as_clock_skew
 fake incrementals (parent not stored)|HostileClientTests.Fake_incrementals_whose_parent_is_not_stored_in_the_set_are_refused_before_any_byte_is_written
 overwriting a stored backup|HostileClientTests.Sending_again_under_the_name_of_a_real_backup_is_refused_and_the_stored_stream_is_unchanged
 hostile server: a malicious stream on restore (symlink escape)|HostileStreamRestoreTests.A_stream_that_writes_through_a_symlink_to_an_absolute_directory_writes_nothing_outside_the_target
@@ -297,6 +301,10 @@ A failure of any of these is reported as `DATA LOST: ...` and counted above.
 | state file garbage, truncated or empty | STATE_FILE overwritten with control bytes and an escape sequence, then with the first half of the real name, then with nothing | garbage and a cut name: exit 3 with one line naming the file and "delete it", no control characters echoed, nothing snapshotted, sent or changed; empty: a run whose new backup is a full or an incremental on a parent the store really holds, state advanced to it; after-case check |
 | manifest truncated or garbage | the manifest of the set's newest full (the root of the latest backup's chain) cut in half, then overwritten with the same number of garbage bytes | `check` exits CRITICAL naming the manifest; `prune` deletes nothing ("deleted nothing", every committed file unchanged); `restore --latest` exits non-zero naming that snapshot and receives nothing; the manifest put back, after-case check |
 | ssh host key of the backup server changed | a prod.conf whose known_hosts holds another ed25519 key for the server's alias | non-zero exit with ssh's "Host key verification failed" in the log; no snapshot, state or store change, no receiver started; the next run with the right key succeeds |
+| server clock two days ahead | its own world (`ClockWorld`): the sshd forced command runs, through `sudo -n`, a root-owned wrapper that execs the real receiver under libfaketime (`faketime -f +2d`, only CLOCK_REALTIME moved) with the offset read from a root-owned file the test writes; prune and check run under `faketime` as cron would run them. Each clock case has a set of its own with two chains (a full; then, the state file gone, a full and an incremental) | the run exits 5 with `clock-skew` "48.0 h behind the receiver's clock"; nothing stored, state and local snapshots unchanged; `check` CRITICAL (newest "2 days old"); `prune` with `KEEP_WITHIN=1d` deletes nothing, because the window counts back from the newest backup when the clock is later (a fix: it used to delete the older chain, received minutes before); clock back, the next run succeeds; after-case check of the set |
+| server clock two days behind | as above with `-2d` | exit 5, `clock-skew` "ahead of the receiver's clock"; nothing stored; `check` WARNING naming the stream received "after the server's clock now" and NTP (a fix: it used to say OK); `prune` warns the same way and deletes nothing; clock back, the next run succeeds; after-case check |
+| server clock 12 h ahead, then back | a run while the receiver's clock is `+12h` (inside `MAX_CLOCK_SKEW`, accepted: its `received_at` is 12 h in the future), the clock set back, another run | `check` WARNING about the stream from the future; `prune` with `KEEP_DAILY=1` keeps the newest backup (pinned as the newest snapshot name) and the stream stamped ahead with its ancestors, and deletes only the first chain, as the policy says (a fix: the newest backup, stamped correctly after the clock came back, was deleted); after-case check (restore of the newest) |
+| prod-srv clock back 12 h, forward two days | the producer under `faketime -f -12h`, then `+2d` | back: exit 9 with one line "this machine's clock ... is 12.0 h behind the last acknowledged snapshot ...; nothing was stopped, snapshotted or sent" (a fix: the run used to take the snapshot and then fail inside, because an incremental must be named after its parent); forward: exit 5 `clock-skew` "ahead of the receiver's clock", the new snapshot deleted; nothing changed either time; the next run succeeds; after-case check |
 | snapshot stalled past QUIESCE_TIMEOUT_SECONDS | its own world with `SERVICES_TO_QUIESCE=(a b)`, `QUIESCE_TIMEOUT_SECONDS=10` and a `btrfs` wrapper that holds `subvolume snapshot` until released | while the producer still waits, the guard restarts b then a within 15 s of the stall; once released the run stores its backup, exits 0 and warns that the snapshot finished past QUIESCE_TIMEOUT_SECONDS and may not be quiescent (a fix: it used to say nothing) |
 
 Counted as well (trait Category=Fault on the test, run by this script, in the fault-kind table
@@ -320,9 +328,12 @@ command-injection / path-traversal corpus (`Receiver/ServeHostileInputTests`) an
   so the session ends only when a keepalive gives up (sshd's `ClientAliveInterval 5` x 3, the
   producer's ssh `ServerAliveInterval=15` x 3). That is the behaviour being tested: without
   keepalives a silent link would hold the receiver's set lock for hours.
-- Not a fault kind yet: the backup server's clock jumping. The receiver has no clock of its
-  own to inject and the machine has no libfaketime; the clock-skew refusals are covered from
-  the client's side (forged names above).
+- The clock cases need `faketime` (package faketime, installed by `scripts/test.sh`).
+  libfaketime works here because .NET reads the wall clock through libc's `clock_gettime`,
+  which the preloaded library replaces (checked: a receiver under `faketime -f +2d` logs a date
+  two days ahead). A private time namespace (`unshare --time`) would not do: it offsets only
+  CLOCK_MONOTONIC and CLOCK_BOOTTIME, never CLOCK_REALTIME; setting the machine's real clock
+  would disturb every other process on it.
 - The commit-kill case needs `strace` (installed by `scripts/test.sh`) and ptrace rights (root).
 - The byte-quota case needs `nft` (package nftables, installed by `scripts/test.sh`) and
   nf_tables in the kernel; the reset case needs `CONFIG_INET_DIAG_DESTROY`. Outside CI a

@@ -39,7 +39,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     log "installing missing tools: ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq btrfs-progs openssh-server openssh-client sudo gnupg xz-utils zstd util-linux nftables iproute2 strace go-md2man groff-base acl attr btrfs-compsize libcap2-bin python3-minimal uuid-runtime curl lintian bash-completion man-db systemd >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq btrfs-progs openssh-server openssh-client sudo gnupg xz-utils zstd util-linux nftables iproute2 strace go-md2man groff-base acl attr btrfs-compsize libcap2-bin python3-minimal uuid-runtime curl lintian bash-completion man-db systemd faketime >/dev/null
     # The offsite tests' S3 server (~100 s; without recommends: no mgr, no dashboards).
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ceph-mon ceph-osd radosgw ceph-common >/dev/null
   else

@@ -59,6 +59,7 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         log.Information("{Set}: {Decision}", options.BackupSet, decision.Reason);
 
         var snapshot = SnapshotName.Create(options.SnapshotPrefix, now);
+        ClockCheck.RequireAfter(previous, snapshot);
         var source = Prerequisites.SourcePath(options);
         if (dryRun)
         {

@@ -40,6 +40,7 @@ internal sealed class RemoteBtrfsRun(ProducerOptions options, ToolRunner tools, 
         var state = new StateFile(options.StateFilePath);
         var previous = state.Read();
         var snapshot = SnapshotName.Create(options.SnapshotPrefix, clock.GetUtcNow());
+        ClockCheck.RequireAfter(previous, snapshot);
         if (dryRun)
         {
             Console.Out.WriteLine("dry run: the LUKS volume is not opened; nothing is stopped, snapshotted, sent or deleted");

@@ -96,6 +96,13 @@ internal sealed class HealthCheck(ReceiverOptions options, TimeProvider clock)
             findings.Add(new CheckFinding(CheckStatus.Warning, set.Value, $"newest stream {newest.Manifest.Snapshot} was received {RetentionPolicy.FormatDuration(TimeSpan.FromSeconds(Math.Round(age.Value)))} ago (warn {RetentionPolicy.FormatDuration(warn)})"));
         }
 
+        // A received_at ahead of the clock: the clock jumped back (uploads are refused as clock-skew
+        // until it is right again), or it was ahead when the stream arrived.
+        if (Pruning.RetentionClock.FutureWarning(contents.Streams, new DateTimeOffset(now, TimeSpan.Zero)) is { } ahead)
+        {
+            findings.Add(new CheckFinding(CheckStatus.Warning, set.Value, ahead));
+        }
+
         foreach (var broken in contents.Chains().BrokenChains())
         {
             findings.Add(new CheckFinding(CheckStatus.Critical, set.Value, $"chain broken: {broken.Message}"));

@@ -41,7 +41,7 @@ internal static class PruneCommand
             var runLog = ReceiverConfig.WithLogFile(log, options);
             var store = new StreamStore(options.BackupRootDirPath);
             var sets = ChooseSets(parse.GetValue(set), parse.GetValue(all), options.BackupSet, store);
-            var pruner = new SetPruner(store, options.Keep, runLog, clock);
+            var pruner = new SetPruner(store, options.Keep, runLog, clock, options.MaxClockSkew);
             var failures = 0;
             var outcomes = new List<PruneOutcome>();
             foreach (var s in sets)

@@ -1,3 +1,4 @@
+using BtrfsSend.Core.Configuration;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Retention;
 using BtrfsSend.Core.Storage;
@@ -12,8 +13,11 @@ namespace BtrfsSend.Receiver.Pruning;
 /// leaves at worst a manifest whose stream is gone, which <c>check</c> reports). Refuses to
 /// touch a set whose state it cannot fully read.
 /// </summary>
-internal sealed class SetPruner(StreamStore store, RetentionPolicy policy, ILogger log, TimeProvider clock)
+/// <remarks>A server clock that jumps never makes prune delete more (see <see cref="RetentionClock"/>).</remarks>
+internal sealed class SetPruner(StreamStore store, RetentionPolicy policy, ILogger log, TimeProvider clock, TimeSpan? maxClockSkew = null)
 {
+    private static readonly TimeSpan DefaultMaxClockSkew = new ReceiverOptions().MaxClockSkew;
+
     public PruneOutcome Prune(BackupSet set, bool dryRun, TextWriter output)
     {
         var dir = store.SetDirPath(set);
@@ -49,13 +53,24 @@ internal sealed class SetPruner(StreamStore store, RetentionPolicy policy, ILogg
         }
 
         var items = contents.Streams.Select(s => new RetentionItem(s.Manifest.Snapshot.Value, new DateTimeOffset(s.Manifest.ReceivedAtUtc, TimeSpan.Zero))).ToList();
-        var now = clock.GetUtcNow();
+        var clockNow = clock.GetUtcNow();
+        if (RetentionClock.FutureWarning(contents.Streams, clockNow) is { } ahead)
+        {
+            log.Warning("set {Set}: {Problem}", set, ahead);
+        }
+
+        var now = RetentionClock.WindowEnd(contents.Streams, clockNow);
         var parentOf = contents.Chains().ParentOf;
         var plan = RetentionPlanner.Plan(items, policy, now, parentOf);
-        var unproven = UnprovenPins(contents, plan);
-        if (unproven.Count > 0)
+        var pins = UnprovenPins(contents, plan);
+        foreach (var (id, why) in RetentionClock.NewestNamePin(contents.Streams, maxClockSkew ?? DefaultMaxClockSkew))
         {
-            plan = RetentionPlanner.Plan(items, policy, now, parentOf, unproven);
+            pins.TryAdd(id, why);
+        }
+
+        if (pins.Count > 0)
+        {
+            plan = RetentionPlanner.Plan(items, policy, now, parentOf, pins);
         }
 
         foreach (var problem in plan.Problems)

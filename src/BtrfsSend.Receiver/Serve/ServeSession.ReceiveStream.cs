@@ -24,7 +24,7 @@ internal sealed partial class ServeSession
         if (skew.Duration() > options.MaxClockSkew)
         {
             throw new ServeRefusal(ErrorCodes.ClockSkew,
-                $"snapshot time {request.Snapshot.TimestampUtc:yyyy-MM-ddTHH:mm:ssZ} is {RetentionPolicy.FormatDuration(skew.Duration())} {(skew > TimeSpan.Zero ? "ahead of" : "behind")} the receiver's clock ({now.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}); allowed: within MAX_CLOCK_SKEW={RetentionPolicy.FormatDuration(options.MaxClockSkew)}; check both clocks (NTP)");
+                $"snapshot time {request.Snapshot.TimestampUtc:yyyy-MM-ddTHH:mm:ssZ} is {Pruning.RetentionClock.Hours(skew.Duration())} {(skew > TimeSpan.Zero ? "ahead of" : "behind")} the receiver's clock ({now.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}); allowed: within MAX_CLOCK_SKEW={RetentionPolicy.FormatDuration(options.MaxClockSkew)}; check both clocks (NTP)");
         }
 
         // A missing BACKUP_ROOT usually means the backup disk is not mounted: never create it,

@@ -26,11 +26,13 @@ internal sealed class BackupWorld : ServerPair
     /// <summary>
     /// Builds the world. <paramref name="launcher"/> is an argv prefix (e.g. <c>nsenter --net=...</c>)
     /// that sshd and every producer run start under, so all of the world's traffic stays in one
-    /// private network namespace; empty = the machine's own loopback.
+    /// private network namespace; empty = the machine's own loopback. <paramref name="receiverProgram"/>
+    /// is what the forced command runs through sudo (default the real receiver; e.g. a root-owned
+    /// wrapper that execs it under a fake clock).
     /// </summary>
-    public static async Task<BackupWorld> CreateAsync(string extraConfig = "", string receiverConfig = "", IReadOnlyList<string>? launcher = null)
+    public static async Task<BackupWorld> CreateAsync(string extraConfig = "", string receiverConfig = "", IReadOnlyList<string>? launcher = null, string? receiverProgram = null)
     {
-        var world = new BackupWorld(await StartAsync("prod", 512L * 1024 * 1024, receiverConfig, launcher), new GpgFixture());
+        var world = new BackupWorld(await StartAsync("prod", 512L * 1024 * 1024, receiverConfig, launcher, receiverProgram), new GpgFixture());
         await world.WriteConfigAsync(extraConfig);
         Directory.CreateDirectory(world.FakeBinDirPath);
         return world;

@@ -84,7 +84,7 @@ internal abstract class ServerPair : IAsyncDisposable
     /// after BACKUP_ROOT and MIN_FREE_SPACE=0. <paramref name="launcher"/> is an argv prefix sshd starts under.
     /// </summary>
     protected static async Task<(BtrfsLoopFixture Prod, TempDir Dir, SshdFixture Sshd)> StartAsync(
-        string label, long prodBytes, string receiverConfig = "", IReadOnlyList<string>? launcher = null)
+        string label, long prodBytes, string receiverConfig = "", IReadOnlyList<string>? launcher = null, string? receiverProgram = null)
     {
         var prod = await BtrfsLoopFixture.CreateAsync(label, prodBytes);
         var dir = new TempDir(label.Replace("prod", "world", StringComparison.Ordinal));
@@ -93,7 +93,7 @@ internal abstract class ServerPair : IAsyncDisposable
         Directory.CreateDirectory(prod.PathOf("@backup-snapshots"));
         Directory.CreateDirectory(dir.Sub("store"));
         await File.WriteAllTextAsync(dir.Sub("receiver.conf"), $"BACKUP_ROOT={dir.Sub("store")}\nMIN_FREE_SPACE=0\n{receiverConfig}");
-        var sshd = await SshdFixture.StartAsync(ProgramBinaries.Receiver, ["--config", dir.Sub("receiver.conf")], launcher);
+        var sshd = await SshdFixture.StartAsync(receiverProgram ?? ProgramBinaries.Receiver, ["--config", dir.Sub("receiver.conf")], launcher);
         return (prod, dir, sshd);
     }
 

@@ -68,6 +68,20 @@ public sealed class HealthCheckTests : IDisposable
     }
 
     [Fact]
+    public void A_stream_received_after_the_clock_now_is_a_WARNING_naming_the_clock_not_OK()
+    {
+        // The clock jumped back two days after the chain arrived (or was ahead when it did).
+        FreshChain();
+        _h.Clock.Now = _h.Clock.Now.AddDays(-2);
+
+        var report = Check();
+
+        Assert.Equal(CheckStatus.Warning, report.Status);
+        var finding = Assert.Single(report.Findings);
+        Assert.Equal($"WARNING: prod/rootfs: {Name(1)} was received at {Now.UtcDateTime.AddHours(-1):yyyy-MM-ddTHH:mm:ssZ}, 47.0 h after the server's clock now ({_h.Clock.Now.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}): the clock is behind, or was ahead then; check NTP (retention keeps the newest name and counts KEEP_WITHIN from the earlier of the two)", finding.Render());
+    }
+
+    [Fact]
     public void A_broken_chain_is_CRITICAL()
     {
         var (full, _) = FreshChain();

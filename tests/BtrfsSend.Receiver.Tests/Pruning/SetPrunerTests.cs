@@ -108,6 +108,40 @@ public sealed class SetPrunerTests : IDisposable
     }
 
     [Fact]
+    public void A_clock_jumped_forward_does_not_age_the_last_backups_out_of_KEEP_WITHIN()
+    {
+        // Five fulls, one a day (the newest received now); then the clock jumps three days ahead.
+        var fulls = Enumerable.Range(0, 5).Select(day => _h.StoreDirect("s", Name(24 * (4 - day)), Now.UtcDateTime.AddDays(day - 4))).ToList();
+        _h.Clock.Now = Now.AddDays(3);
+
+        var outcome = Prune(new RetentionPolicy(0, 0, 0, 0, 0, Within: TimeSpan.FromDays(2)), dryRun: false);
+
+        // Counted from the newest received_at (not from the jumped clock): the last two days stay.
+        Assert.True(outcome.IsSuccess, outcome.Failure);
+        Assert.Equal(fulls[2..].Select(s => s.Manifest.Snapshot), _h.Store.Read(Set("s")).Streams.Select(s => s.Manifest.Snapshot));
+    }
+
+    [Fact]
+    public void The_newest_snapshot_name_is_kept_when_a_stream_stamped_while_the_clock_was_ahead_ranks_newest()
+    {
+        // Stamped 12 h ahead, then the clock was set back and the next (real newest) full arrived.
+        var yesterday = _h.StoreDirect("s", Name(24), Now.UtcDateTime.AddDays(-1));
+        var stampedAhead = _h.StoreDirect("s", Name(2), Now.UtcDateTime.AddHours(10));
+        var newest = _h.StoreDirect("s", Name(0), Now.UtcDateTime);
+        var output = new StringWriter();
+
+        var outcome = Prune(new RetentionPolicy(0, 1, 0, 0, 0), dryRun: false);
+        Prune(new RetentionPolicy(0, 1, 0, 0, 0), dryRun: true, output);
+
+        Assert.True(outcome.IsSuccess, outcome.Failure);
+        Assert.True(File.Exists(newest.StreamFilePath), "the newest backup was deleted");
+        Assert.True(File.Exists(stampedAhead.StreamFilePath));
+        Assert.False(File.Exists(yesterday.StreamFilePath));
+        Assert.Contains(output.ToString().Split('\n'), l => l.StartsWith("keep", StringComparison.Ordinal) && l.Contains(newest.Manifest.Snapshot.Value, StringComparison.Ordinal) && l.Contains(RetentionClock.NewestNameReason, StringComparison.Ordinal));
+        Assert.Contains(_log.Lines, l => l.StartsWith("Warning ", StringComparison.Ordinal) && l.Contains($"{stampedAhead.Manifest.Snapshot} was received at", StringComparison.Ordinal) && l.Contains("check NTP", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void An_empty_policy_deletes_nothing()
     {
         TwoChains();
