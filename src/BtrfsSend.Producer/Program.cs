@@ -25,6 +25,7 @@ internal static class Program
                 RunCommand.Create(log, clock),
                 StatusCommand.Create(log, clock),
                 RestoreCommand.Create(log),
+                ExtractCommand.Create(log),
                 VerifyCommand.Create(log),
                 AuditCommand.Create(log),
                 KeygenCommand.Create(),

@@ -7,6 +7,7 @@ internal static partial class Native
 {
     public const int AtFdCwd = -100;
     public const uint RenameNoReplace = 1;
+    public const uint RenameExchange = 2;
     public const int EExist = 17;
     public const int EInval = 22;
     public const int ENoSys = 38;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using BtrfsSend.Core.Btrfs;
 using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Ledger;
 using BtrfsSend.Core.Naming;
@@ -71,25 +70,24 @@ internal sealed class RestoreDrill(IRestoreSource source, KeyFiles keyFiles, Too
 
         var target = chain[^1];
         var what = $"{set}/{target.Snapshot}";
-        var subdirPath = Path.Combine(scratch.DirPath, string.Create(CultureInfo.InvariantCulture,
-            $"{SubdirPrefix}{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}"));
+        ScratchArea area;
         try
         {
-            Directory.CreateDirectory(subdirPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            area = ScratchArea.Create(scratch.DirPath, SubdirPrefix, tools);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return (DrillOutcome.Unknown, $"restore test of {what} could not start: cannot create {NameText.Printable(subdirPath)}: {ex.Message}");
+            return (DrillOutcome.Unknown, $"restore test of {what} could not start: cannot create a subdirectory of {NameText.Printable(scratch.DirPath)}: {ex.Message}");
         }
 
         (DrillOutcome, string) result;
         try
         {
-            result = await RestoreAndCompareAsync(set, target, chain, what, subdirPath, started, cancellationToken);
+            result = await RestoreAndCompareAsync(set, target, chain, what, area.DirPath, started, cancellationToken);
         }
         finally
         {
-            var leftovers = await CleanUpAsync(subdirPath, chain);
+            var leftovers = await area.CleanUpAsync(chain);
             if (leftovers is not null)
             {
                 log.Error("restore test: {Leftovers}", leftovers);
@@ -157,51 +155,5 @@ internal sealed class RestoreDrill(IRestoreSource source, KeyFiles keyFiles, Too
         }
 
         return (DrillOutcome.Ok, string.Create(CultureInfo.InvariantCulture, $"restore test of {what} ({summary}) restored and canary matched in {seconds:F1} s"));
-    }
-
-    /// <summary>
-    /// Deletes every subvolume in the subdirectory (the chain's newest first, then anything else),
-    /// then the subdirectory; never cancelled. Returns what could not be removed, or null.
-    /// </summary>
-    private async Task<string?> CleanUpAsync(string subdirPath, IReadOnlyList<RestoreLink> chain)
-    {
-        if (!Directory.Exists(subdirPath))
-        {
-            return null;
-        }
-
-        var rank = chain.Select((l, i) => (l.Snapshot.Value, i)).ToDictionary(p => p.Value, p => p.i, StringComparer.Ordinal);
-        var entries = Directory.EnumerateFileSystemEntries(subdirPath).Select(p => Path.GetFileName(p))
-            .OrderByDescending(n => rank.TryGetValue(n, out var i) ? i : int.MaxValue)
-            .ThenBy(n => n, StringComparer.Ordinal)
-            .ToList();
-        var problems = new List<string>();
-        var scratch = new TargetDirectory(subdirPath, tools, "--scratch");
-        foreach (var name in entries)
-        {
-            var path = Path.Combine(subdirPath, name);
-            if (await scratch.TryShowAsync(path, CancellationToken.None) is null)
-            {
-                problems.Add($"{NameText.Printable(path)} is not a subvolume this test created; left in place");
-                continue;
-            }
-
-            var delete = await tools.TryRunAsync(BtrfsArgv.DeleteSubvolume(path), cancellationToken: CancellationToken.None);
-            if (!delete.IsSuccess)
-            {
-                problems.Add($"{NameText.Printable(path)} could NOT be deleted ({delete.StandardErrorTail.Trim()})");
-            }
-        }
-
-        try
-        {
-            Directory.Delete(subdirPath);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            problems.Add($"{NameText.Printable(subdirPath)} could not be removed: {ex.Message}");
-        }
-
-        return problems.Count == 0 ? null : $"scratch not clean: {string.Join("; ", problems)}; delete by hand with 'btrfs subvolume delete'";
     }
 }

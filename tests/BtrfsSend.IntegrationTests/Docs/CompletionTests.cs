@@ -62,6 +62,8 @@ public sealed partial class CompletionTests(ProgramHelp help)
     [Theory]
     [InlineData("btrfs-send-backup", new[] { "re" }, new[] { "restore" })]
     [InlineData("btrfs-send-backup", new[] { "check-c" }, new[] { "check-config" })]
+    [InlineData("btrfs-send-backup", new[] { "ex" }, new[] { "extract" })]
+    [InlineData("btrfs-send-backup", new[] { "extract", "--for" }, new[] { "--force" })]
     [InlineData("btrfs-backup-receive", new[] { "check", "--verify-" }, new[] { "--verify-data", "--verify-limit" })]
     [InlineData("btrfs-backup-receive", new[] { "pr" }, new[] { "prune" })]
     [InlineData("btrfs-backup-receive", new[] { "completion", "" }, new[] { "bash" })]

@@ -22,6 +22,7 @@ internal sealed class RestoreWorld : ServerPair
     public const string ZstdSet = "prod-srv/zstd";
     public const string CanaryFile = ".btrfs-send-canary";
     public const string PubkeySet = "prod-srv/pubkey";
+    public const string ExtractSet = "prod-srv/extract";
 
     private RestoreWorld((BtrfsLoopFixture Prod, TempDir Dir, SshdFixture Sshd) servers, GpgFixture gpg)
         : base(servers)
@@ -56,6 +57,22 @@ internal sealed class RestoreWorld : ServerPair
 
     /// <summary>The one snapshot in <see cref="PubkeySet"/> (a full).</summary>
     public string PubkeySnapshot { get; private set; } = "";
+
+    /// <summary>The config of <see cref="ExtractSet"/>: subvolume @extract, made by <see cref="ExtractSnapshotsAsync"/>.</summary>
+    public string ExtractConfigFilePath => Dir.Sub("prod-extract.conf");
+
+    public string ExtractSetDirPath => Path.Combine(StoreDirPath, "prod-srv", "extract");
+
+    private Task<IReadOnlyList<string>>? _extractSnapshots;
+
+    /// <summary>
+    /// The snapshots of <see cref="ExtractSet"/> (a full, then an incremental), made on first use
+    /// (the restore tests share one collection and run one after another). The incremental adds
+    /// docs/report.txt (mode 0640, owner 1234:5678, an old mtime, a user xattr and an ACL entry),
+    /// its hard link docs/report.hardlink, docs/rel -&gt; report.txt, abs-etc -&gt; /etc and
+    /// var/up -&gt; ../.. (climbs above the snapshot's root).
+    /// </summary>
+    public Task<IReadOnlyList<string>> ExtractSnapshotsAsync() => _extractSnapshots ??= BackUpExtractSetAsync();
 
     /// <summary>The snapshot in <see cref="SeedSet"/>.</summary>
     public string SeedSnapshot { get; private set; } = "";
@@ -177,6 +194,40 @@ internal sealed class RestoreWorld : ServerPair
 
         ZstdSnapshots = Directory.GetFiles(ZstdSetDirPath, "*.manifest").Select(f => Path.GetFileNameWithoutExtension(f)).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(2, ZstdSnapshots.Count);
+    }
+
+    private async Task<IReadOnlyList<string>> BackUpExtractSetAsync()
+    {
+        var root = await Prod.CreateSubvolumeAsync("@extract");
+        BtrfsLoopFixture.WriteFile(Path.Combine(root, "etc/hostname"), "hostname inside the snapshot\n"u8.ToArray());
+        BtrfsLoopFixture.WriteFile(Path.Combine(root, "docs/sub/deep.txt"), "deep v1\n"u8.ToArray());
+        Directory.CreateDirectory(Path.Combine(root, "var"));
+        await File.WriteAllTextAsync(ExtractConfigFilePath, Config(ExtractSet, "prod-srv-extract", "last-sent-extract").Replace("SOURCE_SUBVOL=@rootfs", "SOURCE_SUBVOL=@extract", StringComparison.Ordinal));
+        async Task RunAsync()
+        {
+            await Task.Delay(1100);
+            var run = await ProducerAsync("run", "--config", ExtractConfigFilePath);
+            Assert.True(run.ExitCode == 0, run.Stderr);
+        }
+
+        await RunAsync();
+        var report = Path.Combine(root, "docs/report.txt");
+        BtrfsLoopFixture.WriteFile(report, RandomNumberGenerator.GetBytes(200_000));
+        BtrfsLoopFixture.WriteFile(Path.Combine(root, "docs/sub/deep.txt"), "deep v2\n"u8.ToArray());
+        File.SetUnixFileMode(report, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        await Run.OutAsync("chown", "1234:5678", report);
+        await Run.OutAsync("setfattr", "-n", "user.note", "-v", "kept by extract", report);
+        await Run.OutAsync("setfacl", "-m", "u:4321:r", report);
+        await Run.OutAsync("ln", report, Path.Combine(root, "docs/report.hardlink"));
+        File.CreateSymbolicLink(Path.Combine(root, "docs/rel"), "report.txt");
+        File.CreateSymbolicLink(Path.Combine(root, "abs-etc"), "/etc");
+        File.CreateSymbolicLink(Path.Combine(root, "var/up"), "../..");
+        File.SetLastWriteTimeUtc(report, new DateTime(2020, 1, 2, 3, 4, 5, DateTimeKind.Utc));
+        await RunAsync();
+        var snapshots = Directory.GetFiles(ExtractSetDirPath, "*.manifest").Select(f => Path.GetFileNameWithoutExtension(f)).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(2, snapshots.Count);
+        Assert.True(File.Exists(Path.Combine(ExtractSetDirPath, snapshots[1] + ".incr.btrfs.gpg")));
+        return snapshots;
     }
 
     /// <summary>One full in public-key mode: gpg's Ed25519/cv25519 recipient key, and a signing key made by keygen.</summary>

@@ -45,6 +45,26 @@ public sealed class S3RestoreTests(RestoreWorldFixture fixture, CephS3Fixture ce
     }
 
     [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg", "radosgw", "radosgw-admin")]
+    public async Task Extract_from_the_bucket_restores_one_file_of_an_incremental_and_deletes_the_scratch()
+    {
+        var (world, dir, bucket) = await ArrangeAsync("s3extract");
+        await using var _ = bucket;
+        using var __ = dir;
+        await using var dest = await BtrfsLoopFixture.CreateAsync("s3xdest");
+
+        var extract = await world.ProducerAsync("extract", "--set", RestoreWorld.Set, "--from", bucket.Url(Prefix), "--s3-endpoint", bucket.Endpoint,
+            "--s3-credentials-file", bucket.ReaderCredentialsFilePath, "--passphrase-file", world.Gpg.PassphraseFilePath,
+            "--snapshot", world.Snapshots[1], "etc/hostname", "--to", dest.PathOf("hostname"));
+
+        Assert.True(extract.ExitCode == 0, extract.Stderr);
+        Assert.Equal("changed once\n", await File.ReadAllTextAsync(dest.PathOf("hostname")));
+        Assert.Equal(await Run.OutAsync("stat", "-c", "%a %u:%g %.9Y", Path.Combine(world.SourceSnapshotPath(world.Snapshots[1]), "etc/hostname")),
+            await Run.OutAsync("stat", "-c", "%a %u:%g %.9Y", dest.PathOf("hostname")));
+        Assert.Empty(await dest.ListSubvolumesAsync());
+        Assert.Equal(["hostname"], Directory.GetFileSystemEntries(dest.MountDirPath).Select(Path.GetFileName));
+    }
+
+    [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg", "radosgw", "radosgw-admin")]
     public async Task Verify_from_the_bucket_reports_every_stream_OK_and_a_tampered_object_FAIL()
     {
         var (world, dir, bucket) = await ArrangeAsync("s3verify");
