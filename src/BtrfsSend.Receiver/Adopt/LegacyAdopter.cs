@@ -68,7 +68,7 @@ internal sealed class LegacyAdopter(StreamStore store, ILogger log)
         var ours = 0;
         for (var i = 0; i < timeline.Count; i++)
         {
-            var result = AdoptOne(dir, set, timeline[i], i == 0 ? null : timeline[i - 1].Snapshot, timeline, dryRun, output);
+            var result = AdoptOne(setLock, dir, set, timeline[i], i == 0 ? null : timeline[i - 1].Snapshot, timeline, dryRun, output);
             switch (result)
             {
                 case Result.Adopted: adopted++; break;
@@ -94,7 +94,7 @@ internal sealed class LegacyAdopter(StreamStore store, ILogger log)
         Refused,
     }
 
-    private Result AdoptOne(string dir, BackupSet set, StoredFileName stream, SnapshotName? previous, List<StoredFileName> timeline, bool dryRun, TextWriter output)
+    private Result AdoptOne(DirectoryLock setLock, string dir, BackupSet set, StoredFileName stream, SnapshotName? previous, List<StoredFileName> timeline, bool dryRun, TextWriter output)
     {
         var snapshot = stream.Snapshot;
         var kind = stream.Kind!.Value;
@@ -250,15 +250,12 @@ internal sealed class LegacyAdopter(StreamStore store, ILogger log)
             ParentInferred = inferred,
             LegacyManifest = legacySource is null ? null : legacyName,
         };
-        var text = Encoding.UTF8.GetBytes(ManifestWriter.Render(manifest));
         if (legacySource == manifestPath)
         {
-            File.SetUnixFileMode(manifestPath, DurableFiles.CommittedMode);
-            DurableFiles.RenameNoReplace(manifestPath, legacyPath);
-            DurableFiles.FsyncDirectory(dir);
+            store.SetAside(setLock, set, Path.GetFileName(manifestPath), legacyName);
         }
 
-        DurableFiles.WriteNew(manifestPath, text);
+        store.CommitManifest(setLock, manifest);
         output.WriteLine($"adopt   {snapshot}: {summary}; sha256 {sha256}");
         WriteNotes(output, notes);
         log.Information("set {Set}: adopted {Snapshot} stored by the shell scripts ({Kind}{Parent}, {Bytes} bytes)",

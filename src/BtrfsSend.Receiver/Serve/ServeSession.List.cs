@@ -47,13 +47,13 @@ internal sealed partial class ServeSession
             return;
         }
 
-        using var setLock = DirectoryLock.TryAcquire(_store.LockFilePath(set));
+        using var setLock = _store.TryLock(set);
         if (setLock is null)
         {
             return; // an upload is running; its temp file is not stale
         }
 
-        foreach (var path in DurableFiles.DeleteStaleTemps(dir))
+        foreach (var path in _store.DeleteStaleTemps(setLock, set))
         {
             log.Warning("set {Set}: removed stale temp file {Path} left by an interrupted upload", set, path);
         }

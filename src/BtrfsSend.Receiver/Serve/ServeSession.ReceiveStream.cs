@@ -48,9 +48,9 @@ internal sealed partial class ServeSession
         }
 
         SetDirectory.Create(_store.RootDirPath, request.Set);
-        using var setLock = DirectoryLock.TryAcquire(_store.LockFilePath(request.Set))
+        using var setLock = _store.TryLock(request.Set)
             ?? throw new ServeRefusal(ErrorCodes.Busy, $"another upload to set '{request.Set}' is running; try again when it has finished");
-        foreach (var stale in DurableFiles.DeleteStaleTemps(dir))
+        foreach (var stale in _store.DeleteStaleTemps(setLock, request.Set))
         {
             log.Warning("set {Set}: removed stale temp file {Path} left by an interrupted upload", request.Set, stale);
         }
@@ -88,53 +88,34 @@ internal sealed partial class ServeSession
         }
 
         var kind = request.IsIncremental ? StreamKind.Incremental : StreamKind.Full;
-        var streamPath = Path.Combine(dir, StoredFileName.StreamFileName(request.Snapshot, kind));
-        var manifestPath = Path.Combine(dir, StoredFileName.ManifestFileName(request.Snapshot));
-        var tempPath = DurableFiles.TempPathFor(dir, Path.GetFileName(streamPath));
-        var withdrawOnFailure = false;
         var started = Stopwatch.GetTimestamp();
-        try
+        await using var upload = _store.BeginUpload(setLock, request.Set, request.Snapshot, kind, CouldNotDelete);
+        var (bytes, sha256, encryption) = await ReceiveToTempAsync(upload.Temp, cancellationToken);
+        await upload.CommitAsync(new Manifest
         {
-            var (bytes, sha256, encryption) = await ReceiveToTempAsync(tempPath, cancellationToken);
-            DurableFiles.Commit(tempPath, streamPath);
-            withdrawOnFailure = true;
-            var manifest = new Manifest
-            {
-                Set = request.Set,
-                Snapshot = request.Snapshot,
-                Kind = kind,
-                Parent = request.Parent,
-                StreamBytes = bytes,
-                StreamSha256 = sha256,
-                Encryption = encryption,
-                Compression = request.Declared.Compression,
-                SendProto = request.Declared.SendProto,
-                ReceivedAtUtc = TruncateToSeconds(clock.GetUtcNow().UtcDateTime),
-                Client = client ?? UnpinnedClient,
-                SnapshotUuid = request.Declared.SnapshotUuid,
-                ParentUuid = request.Declared.ParentUuid,
-                ProducerVersion = request.Declared.ProducerVersion,
-                CanaryToken = request.Declared.CanaryToken,
-            };
-            DurableFiles.WriteNew(manifestPath, System.Text.Encoding.UTF8.GetBytes(ManifestWriter.Render(manifest)));
-            withdrawOnFailure = false; // committed: from here on it is a backup, whatever happens to the client
-            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            log.Information("set {Set}: stored {Snapshot} ({Kind}, {Bytes} bytes, {Rate:F1} MiB/s, {Encryption}) for client {Client}",
-                request.Set, request.Snapshot, kind, bytes, bytes / 1048576.0 / Math.Max(seconds, 1e-6), encryption, ClientLabel);
-            await WriteLineAsync(new OkLine(sha256, bytes).Render());
-            return 0;
-        }
-        catch when (withdrawOnFailure)
-        {
-            // The manifest could not be written: withdraw the stream we committed a moment ago
-            // (we hold the set lock), so nothing half-done is left looking like a backup.
-            TryDelete(streamPath);
-            throw;
-        }
-        finally
-        {
-            TryDelete(tempPath);
-        }
+            Set = request.Set,
+            Snapshot = request.Snapshot,
+            Kind = kind,
+            Parent = request.Parent,
+            StreamBytes = bytes,
+            StreamSha256 = sha256,
+            Encryption = encryption,
+            Compression = request.Declared.Compression,
+            SendProto = request.Declared.SendProto,
+            ReceivedAtUtc = TruncateToSeconds(clock.GetUtcNow().UtcDateTime),
+            Client = client ?? UnpinnedClient,
+            SnapshotUuid = request.Declared.SnapshotUuid,
+            ParentUuid = request.Declared.ParentUuid,
+            ProducerVersion = request.Declared.ProducerVersion,
+            CanaryToken = request.Declared.CanaryToken,
+        });
+
+        // Committed: from here on it is a backup, whatever happens to the client.
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        log.Information("set {Set}: stored {Snapshot} ({Kind}, {Bytes} bytes, {Rate:F1} MiB/s, {Encryption}) for client {Client}",
+            request.Set, request.Snapshot, kind, bytes, bytes / 1048576.0 / Math.Max(seconds, 1e-6), encryption, ClientLabel);
+        await WriteLineAsync(new OkLine(sha256, bytes).Render());
+        return 0;
     }
 
     /// <summary>
@@ -144,10 +125,9 @@ internal sealed partial class ServeSession
     /// to a regular file is a thread-pool hop per call). Reads stay async so that SIGTERM's token
     /// reaches a stalled read. Returns only after a verified trailer and an fsync.
     /// </summary>
-    private async Task<(long Bytes, string Sha256, StreamEncryption Encryption)> ReceiveToTempAsync(string tempPath, CancellationToken cancellationToken)
+    private async Task<(long Bytes, string Sha256, StreamEncryption Encryption)> ReceiveToTempAsync(FileStream temp, CancellationToken cancellationToken)
     {
         await using var reader = new Bsf1Reader(_input, options.MaxStreamSize, leaveOpen: true);
-        await using var temp = DurableFiles.CreateTemp(tempPath);
         var buffer = new byte[BufferSize];
         byte? first = null;
         while (true)
@@ -217,17 +197,13 @@ internal sealed partial class ServeSession
 
     private static DateTime TruncateToSeconds(DateTime t) => new(t.Ticks - (t.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc);
 
-    private void TryDelete(string path)
+    private void CouldNotDelete(string path, Exception ex)
     {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException ex)
+        if (ex is IOException)
         {
             log.Error("could not delete {Path}: {Message}; the next request for this set removes it", path, ex.Message);
         }
-        catch (UnauthorizedAccessException ex)
+        else
         {
             log.Error("could not delete {Path}: {Message}", path, ex.Message);
         }
