@@ -20,9 +20,6 @@ namespace BtrfsSend.Receiver.Serve;
 /// </summary>
 internal sealed partial class ServeSession
 {
-    /// <summary>Per-set file naming the last snapshot this receiver answered OK for: pinned by prune-received.</summary>
-    internal const string LastReceivedFileName = ".last-received";
-
     /// <summary>Where LUKS leases and the volume lock live; tests point it elsewhere.</summary>
     internal string LuksLeaseDirPath { get; init; } = LuksLease.DefaultDirPath;
 
@@ -151,8 +148,7 @@ internal sealed partial class ServeSession
         using var volumeLock = LockVolume(session);
         RequireMounted(session);
         SetDirectory.RequireNoSymlink(session.ReceivedRootDirPath, request.Set);
-        var tools = new ToolRunner();
-        foreach (var (name, subvolume) in await CompleteReceivedAsync(tools, session, request.Set, cancellationToken))
+        foreach (var (name, subvolume) in await ReceivedStoreOf(session).ListCompleteAsync(request.Set, cancellationToken))
         {
             var at = subvolume.ReceivedAt ?? DateTimeOffset.UnixEpoch;
             await WriteLineAsync(new ListEntryLine(name, false, null, 0, at.UtcDateTime).Render());
@@ -168,23 +164,7 @@ internal sealed partial class ServeSession
         using var volumeLock = LockVolume(session);
         RequireMounted(session);
         SetDirectory.RequireNoSymlink(session.ReceivedRootDirPath, request.Set);
-        var tools = new ToolRunner();
-        var dir = ReceivedSetDirPath(session, request.Set);
-        var received = await CompleteReceivedAsync(tools, session, request.Set, cancellationToken);
-        var items = received.Select(r => new RetentionItem(r.Name.Value, r.Subvolume.ReceivedAt ?? DateTimeOffset.UnixEpoch)).ToList();
-        var pinned = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (ReadLastReceived(dir) is { } last)
-        {
-            pinned[last] = "the last snapshot acknowledged to the client";
-        }
-
-        var plan = RetentionPlanner.Plan(items, options.Keep, clock.GetUtcNow(), parentOf: null, pinned: pinned);
-        foreach (var decision in plan.Deleted)
-        {
-            await tools.RunAsync(BtrfsArgv.DeleteSubvolume(Path.Combine(dir, decision.Id)), ReadOnlyMemory<byte>.Empty, cancellationToken);
-            log.Information("set {Set}: pruned received {Snapshot} ({Reasons})", request.Set, decision.Id, string.Join("; ", decision.Reasons));
-        }
-
+        await ReceivedStoreOf(session).PruneAsync(request.Set, options.Keep, clock.GetUtcNow(), cancellationToken);
         return 0;
     }
 
@@ -202,24 +182,17 @@ internal sealed partial class ServeSession
 
         using var volumeLock = LockVolume(session);
         RequireMounted(session);
-        var tools = new ToolRunner();
+        var store = ReceivedStoreOf(session);
         var dir = SetDirectory.Create(session.ReceivedRootDirPath, request.Set);
-        await DeleteStalePartialsAsync(tools, dir, cancellationToken);
-
-        var target = Path.Combine(dir, request.Snapshot.Value);
-        if (Directory.Exists(target))
+        await using var attempt = await store.BeginReceiveAsync(request.Set, request.Snapshot, cancellationToken);
+        if (Directory.Exists(attempt.TargetPath))
         {
             throw new ServeRefusal(ErrorCodes.Exists, $"snapshot '{request.Snapshot}' is already received in set '{request.Set}'; received snapshots are never overwritten");
         }
 
-        if (request.Parent is { } parent)
+        if (request.Parent is { } parent && !await store.IsCompleteAsync(request.Set, parent, cancellationToken))
         {
-            var parentPath = Path.Combine(dir, parent.Value);
-            var facts = Directory.Exists(parentPath) ? await ShowAsync(tools, parentPath, cancellationToken) : null;
-            if (facts is not { IsComplete: true })
-            {
-                throw new ServeRefusal(ErrorCodes.MissingParent, $"parent '{parent}' of '{request.Snapshot}' is not received in set '{request.Set}' (or not complete); send a full stream instead");
-            }
+            throw new ServeRefusal(ErrorCodes.MissingParent, $"parent '{parent}' of '{request.Snapshot}' is not received in set '{request.Set}' (or not complete); send a full stream instead");
         }
 
         var free = FreeSpace.AvailableBytes(dir);
@@ -228,44 +201,22 @@ internal sealed partial class ServeSession
             throw new ServeRefusal(ErrorCodes.NoSpace, $"only {free} bytes free under {dir}, below MIN_FREE_SPACE={options.MinFreeSpace}; nothing was received");
         }
 
-        // A read-only subvolume cannot be moved to another directory (EROFS), and making it
-        // writable clears its received UUID, so btrfs receive writes straight into the set's
-        // directory and every entry that was not there before is this receive's to keep or delete.
-        var before = Directory.GetFileSystemEntries(dir).ToHashSet(StringComparer.Ordinal);
-        var kept = false;
-        try
+        var (bytes, sha256) = await PipeIntoBtrfsReceiveAsync(dir, request.Declared.SendProto, cancellationToken);
+        var verdict = await attempt.KeepAsync(cancellationToken);
+        if (!verdict.CreatedExactlyTheSnapshot)
         {
-            var (bytes, sha256) = await PipeIntoBtrfsReceiveAsync(dir, request.Declared.SendProto, cancellationToken);
-            var created = Directory.GetFileSystemEntries(dir).Where(e => !before.Contains(e)).ToList();
-            if (created.Count != 1 || created[0] != target)
-            {
-                throw new ServeRefusal(ErrorCodes.BadSnapshot, $"the stream did not create exactly the subvolume '{request.Snapshot}' (it created: {string.Join(", ", created.Select(e => NameText.Printable(Path.GetFileName(e))))}); nothing was kept");
-            }
-
-            var facts = await ShowAsync(tools, target, cancellationToken);
-            if (!facts.IsComplete)
-            {
-                throw new ServeRefusal(ErrorCodes.Truncated, $"btrfs receive left '{request.Snapshot}' {(facts.IsReadOnly ? "without a received UUID" : "writable")}: not a finished receive; nothing was kept");
-            }
-
-            DurableFiles.FsyncDirectory(dir);
-            DurableFiles.Replace(Path.Combine(dir, LastReceivedFileName), System.Text.Encoding.ASCII.GetBytes(request.Snapshot.Value + "\n"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            kept = true;
-            log.Information("set {Set}: received {Snapshot}{Parent} ({Bytes} bytes) for client {Client}",
-                request.Set, request.Snapshot, request.Parent is null ? "" : $" (parent {request.Parent})", bytes, ClientLabel);
-            await WriteLineAsync(new OkLine(sha256, bytes).Render());
-            return 0;
+            throw new ServeRefusal(ErrorCodes.BadSnapshot, $"the stream did not create exactly the subvolume '{request.Snapshot}' (it created: {string.Join(", ", verdict.CreatedNames.Select(NameText.Printable))}); nothing was kept");
         }
-        finally
+
+        if (!verdict.IsKept)
         {
-            if (!kept)
-            {
-                foreach (var entry in Directory.GetFileSystemEntries(dir).Where(e => !before.Contains(e)))
-                {
-                    await DeleteSubvolumeAsync(tools, entry);
-                }
-            }
+            throw new ServeRefusal(ErrorCodes.Truncated, $"btrfs receive left '{request.Snapshot}' {(verdict.Subvolume!.IsReadOnly ? "without a received UUID" : "writable")}: not a finished receive; nothing was kept");
         }
+
+        log.Information("set {Set}: received {Snapshot}{Parent} ({Bytes} bytes) for client {Client}",
+            request.Set, request.Snapshot, request.Parent is null ? "" : $" (parent {request.Parent})", bytes, ClientLabel);
+        await WriteLineAsync(new OkLine(sha256, bytes).Render());
+        return 0;
     }
 
     /// <summary>
@@ -310,74 +261,5 @@ internal sealed partial class ServeSession
         return (reader.PayloadBytes, reader.Sha256Hex);
     }
 
-    private static string ReceivedSetDirPath(LuksSession session, BackupSet set)
-        => Path.Combine(session.ReceivedRootDirPath, set.Value);
-
-    private static async Task<ReceivedSubvolume> ShowAsync(ToolRunner tools, string path, CancellationToken cancellationToken)
-    {
-        var show = await tools.RunAsync(BtrfsArgv.ShowSubvolume(path), ReadOnlyMemory<byte>.Empty, cancellationToken);
-        return ReceivedSubvolume.Parse(show.StandardOutput);
-    }
-
-    /// <summary>The set's finished receives (read-only, received UUID, a valid snapshot name), oldest first.</summary>
-    private static async Task<IReadOnlyList<(SnapshotName Name, ReceivedSubvolume Subvolume)>> CompleteReceivedAsync(
-        ToolRunner tools, LuksSession session, BackupSet set, CancellationToken cancellationToken)
-    {
-        var dir = ReceivedSetDirPath(session, set);
-        var result = new List<(SnapshotName, ReceivedSubvolume)>();
-        if (!Directory.Exists(dir))
-        {
-            return result;
-        }
-
-        foreach (var path in Directory.GetDirectories(dir))
-        {
-            var check = SnapshotName.Check(Path.GetFileName(path));
-            if (check.Value is null)
-            {
-                continue;
-            }
-
-            var facts = await ShowAsync(tools, path, cancellationToken);
-            if (facts.IsComplete)
-            {
-                result.Add((check.Value, facts));
-            }
-        }
-
-        return [.. result.OrderBy(r => r.Item2.ReceivedAt).ThenBy(r => r.Item1.Value, StringComparer.Ordinal)];
-    }
-
-    private static string? ReadLastReceived(string dir)
-    {
-        var path = Path.Combine(dir, LastReceivedFileName);
-        return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
-    }
-
-    /// <summary>
-    /// Deletes what a receive killed by SIGKILL left: a subvolume in the set's directory that is
-    /// writable or has no received UUID is never a backup (docs/architecture.md); the volume lock guarantees
-    /// no receive is running.
-    /// </summary>
-    private async Task DeleteStalePartialsAsync(ToolRunner tools, string dir, CancellationToken cancellationToken)
-    {
-        foreach (var path in Directory.GetDirectories(dir))
-        {
-            var show = await tools.TryRunAsync(BtrfsArgv.ShowSubvolume(path), ReadOnlyMemory<byte>.Empty, cancellationToken);
-            if (show.IsSuccess && !ReceivedSubvolume.Parse(show.StandardOutput).IsComplete)
-            {
-                log.Warning("deleting {Path}: a partial subvolume left by an interrupted receive", NameText.Printable(path));
-                await DeleteSubvolumeAsync(tools, path);
-            }
-        }
-    }
-
-    private async Task DeleteSubvolumeAsync(ToolRunner tools, string path)
-    {
-        var deleted = await tools.TryRunAsync(BtrfsArgv.DeleteSubvolume(path), ReadOnlyMemory<byte>.Empty, CancellationToken.None);
-        if (!deleted.IsSuccess)
-        {
-            log.Error("could not delete the partial subvolume {Path}: {Error}; the next receive into this set retries", NameText.Printable(path), deleted.StandardErrorTail.Trim());
-        }
-    }
+    private ReceivedStore ReceivedStoreOf(LuksSession session) => new(session.ReceivedRootDirPath, new ToolRunner(), log);
 }
