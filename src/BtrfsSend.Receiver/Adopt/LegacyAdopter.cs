@@ -101,54 +101,9 @@ internal sealed class LegacyAdopter(StreamStore store, ILogger log)
         var streamPath = Path.Combine(dir, stream.Value);
         var manifestPath = Path.Combine(dir, StoredFileName.ManifestFileName(snapshot));
         var legacyName = StoredFileName.LegacyManifestFileName(snapshot);
-        var legacyPath = Path.Combine(dir, legacyName);
-        Result Refuse(string why)
+        if (ReadScriptsManifest(dir, snapshot, output, out var legacySource, out var legacy) is { } decided)
         {
-            output.WriteLine($"refuse  {snapshot}: {why}; nothing changed for it");
-            return Result.Refused;
-        }
-
-        string? legacySource = null;
-        LegacyManifest? legacy = null;
-        if (Exists(manifestPath))
-        {
-            var bytes = ReadSmall(manifestPath, out var error);
-            if (error is not null)
-            {
-                return Refuse($"its manifest {Path.GetFileName(manifestPath)} cannot be read: {error}");
-            }
-
-            if (bytes.AsSpan().StartsWith("format=btrfs-send-manifest/"u8))
-            {
-                var parsed = ManifestReader.Parse(bytes, Path.GetFileName(manifestPath));
-                if (!parsed.IsValid)
-                {
-                    return Refuse($"it has a manifest of ours that does not read ({string.Join("; ", parsed.Errors)}); 'check' reports it");
-                }
-
-                output.WriteLine($"skip    {snapshot}: already has a manifest of ours{(parsed.Manifest!.Origin == ManifestKeys.LegacyOrigin ? " (adopted earlier)" : "")}");
-                return Result.AlreadyOurs;
-            }
-
-            if (Exists(legacyPath))
-            {
-                return Refuse($"both {Path.GetFileName(manifestPath)} (not ours) and {legacyName} exist, so which one the scripts wrote is unclear; move one of them away");
-            }
-
-            legacySource = manifestPath;
-            legacy = LegacyManifestReader.Parse(bytes);
-        }
-        else if (Exists(legacyPath))
-        {
-            // An adopt interrupted after renaming the scripts' manifest: read it where it is now.
-            var bytes = ReadSmall(legacyPath, out var error);
-            if (error is not null)
-            {
-                return Refuse($"{legacyName} cannot be read: {error}");
-            }
-
-            legacySource = legacyPath;
-            legacy = LegacyManifestReader.Parse(bytes);
+            return decided;
         }
 
         var notes = new List<string>(legacy?.Notes ?? []);
@@ -159,59 +114,28 @@ internal sealed class LegacyAdopter(StreamStore store, ILogger log)
 
         if (legacy?.Snapshot is { } said && said != snapshot)
         {
-            return Refuse($"the scripts' manifest says snapshot {said} ({legacy.SnapshotKey}=), but the stream file is named {stream.Value}");
+            return Refuse(output, snapshot, $"the scripts' manifest says snapshot {said} ({legacy.SnapshotKey}=), but the stream file is named {stream.Value}");
         }
 
         if (legacy?.Kind is { } saidKind && saidKind != kind)
         {
-            return Refuse($"the scripts' manifest says kind {ManifestKeys.Text(saidKind)} ({legacy.KindKey}=), but the stream file is named {stream.Value}");
+            return Refuse(output, snapshot, $"the scripts' manifest says kind {ManifestKeys.Text(saidKind)} ({legacy.KindKey}=), but the stream file is named {stream.Value}");
         }
 
-        SnapshotName? parent = null;
-        var inferred = false;
-        string parentWhy = "";
-        if (kind == StreamKind.Full)
+        if (ChooseParent(stream, legacy, previous, timeline, notes, out var parent, out var inferred, out var parentWhy) is { } noParent)
         {
-            if (legacy?.Parent is { } p)
-            {
-                return Refuse($"stored as a full stream ({stream.Value}), but the scripts' manifest names a parent {p} ({legacy.ParentKey}=)");
-            }
-        }
-        else if (legacy?.Parent is { } named)
-        {
-            if (named.TimestampUtc >= snapshot.TimestampUtc)
-            {
-                return Refuse($"the scripts' manifest names parent {named} ({legacy.ParentKey}=), which is not older than the snapshot");
-            }
-
-            parent = named;
-            parentWhy = $"named by the scripts' manifest ({legacy.ParentKey}=)";
-            if (!timeline.Any(s => s.Snapshot == named))
-            {
-                notes.Add($"its parent {named} is not stored in the set: it cannot be restored (check reports the broken chain)");
-            }
-        }
-        else
-        {
-            if (previous is null)
-            {
-                return Refuse("an incremental stream with no parent named and no older stream in the set to be its parent");
-            }
-
-            parent = previous;
-            inferred = true;
-            parentWhy = $"{(legacy is null ? "no manifest of the scripts" : "the scripts' manifest names no parent")}: inferred as the previous snapshot of the set in time order (what prod-btrfs-backup.sh sent against), parent_inferred=yes until btrfs-send-backup verify proves it";
+            return Refuse(output, snapshot, noParent);
         }
 
         var info = new FileInfo(streamPath);
         if (info.LinkTarget is not null)
         {
-            return Refuse($"{stream.Value} is a symbolic link; only regular files are adopted");
+            return Refuse(output, snapshot, $"{stream.Value} is a symbolic link; only regular files are adopted");
         }
 
         if (info.Length == 0)
         {
-            return Refuse($"{stream.Value} is empty (0 bytes): an interrupted upload of the scripts, not a backup");
+            return Refuse(output, snapshot, $"{stream.Value} is empty (0 bytes): an interrupted upload of the scripts, not a backup");
         }
 
         var mtime = info.LastWriteTimeUtc;
@@ -230,26 +154,10 @@ internal sealed class LegacyAdopter(StreamStore store, ILogger log)
         var (bytesHashed, sha256, firstByte) = Hash(streamPath);
         if (bytesHashed != info.Length)
         {
-            return Refuse($"{stream.Value} changed size while it was read ({info.Length} then {bytesHashed} bytes); is something still writing it?");
+            return Refuse(output, snapshot, $"{stream.Value} changed size while it was read ({info.Length} then {bytesHashed} bytes); is something still writing it?");
         }
 
-        var manifest = new Manifest
-        {
-            Set = set,
-            Snapshot = snapshot,
-            Kind = kind,
-            Parent = parent,
-            StreamBytes = bytesHashed,
-            StreamSha256 = sha256,
-            Encryption = ServeSession.SniffEncryption(firstByte),
-            Compression = StreamCompression.None,
-            SendProto = 1,
-            ReceivedAtUtc = receivedAt,
-            Client = ServeSession.UnpinnedClient,
-            Origin = ManifestKeys.LegacyOrigin,
-            ParentInferred = inferred,
-            LegacyManifest = legacySource is null ? null : legacyName,
-        };
+        var manifest = ManifestFor(set, stream, parent, inferred, (bytesHashed, sha256, firstByte), receivedAt, legacySource is null ? null : legacyName);
         if (legacySource == manifestPath)
         {
             store.SetAside(setLock, set, Path.GetFileName(manifestPath), legacyName);
@@ -261,6 +169,137 @@ internal sealed class LegacyAdopter(StreamStore store, ILogger log)
         log.Information("set {Set}: adopted {Snapshot} stored by the shell scripts ({Kind}{Parent}, {Bytes} bytes)",
             set, snapshot, ManifestKeys.Text(kind), parent is null ? "" : $" on {parent}{(inferred ? ", parent inferred" : "")}", bytesHashed);
         return Result.Adopted;
+    }
+
+    /// <summary>
+    /// Finds the scripts' manifest beside the stream (under our manifest's name, or already set
+    /// aside by an interrupted adopt); decides the stream (refused, or already ours) when it cannot
+    /// be adopted, else returns null.
+    /// </summary>
+    private static Result? ReadScriptsManifest(string dir, SnapshotName snapshot, TextWriter output, out string? legacySource, out LegacyManifest? legacy)
+    {
+        var manifestPath = Path.Combine(dir, StoredFileName.ManifestFileName(snapshot));
+        var legacyName = StoredFileName.LegacyManifestFileName(snapshot);
+        var legacyPath = Path.Combine(dir, legacyName);
+        legacySource = null;
+        legacy = null;
+        if (Exists(manifestPath))
+        {
+            var bytes = ReadSmall(manifestPath, out var error);
+            if (error is not null)
+            {
+                return Refuse(output, snapshot, $"its manifest {Path.GetFileName(manifestPath)} cannot be read: {error}");
+            }
+
+            if (bytes.AsSpan().StartsWith("format=btrfs-send-manifest/"u8))
+            {
+                var parsed = ManifestReader.Parse(bytes, Path.GetFileName(manifestPath));
+                if (!parsed.IsValid)
+                {
+                    return Refuse(output, snapshot, $"it has a manifest of ours that does not read ({string.Join("; ", parsed.Errors)}); 'check' reports it");
+                }
+
+                output.WriteLine($"skip    {snapshot}: already has a manifest of ours{(parsed.Manifest!.Origin == ManifestKeys.LegacyOrigin ? " (adopted earlier)" : "")}");
+                return Result.AlreadyOurs;
+            }
+
+            if (Exists(legacyPath))
+            {
+                return Refuse(output, snapshot, $"both {Path.GetFileName(manifestPath)} (not ours) and {legacyName} exist, so which one the scripts wrote is unclear; move one of them away");
+            }
+
+            legacySource = manifestPath;
+            legacy = LegacyManifestReader.Parse(bytes);
+        }
+        else if (Exists(legacyPath))
+        {
+            // An adopt interrupted after renaming the scripts' manifest: read it where it is now.
+            var bytes = ReadSmall(legacyPath, out var error);
+            if (error is not null)
+            {
+                return Refuse(output, snapshot, $"{legacyName} cannot be read: {error}");
+            }
+
+            legacySource = legacyPath;
+            legacy = LegacyManifestReader.Parse(bytes);
+        }
+
+        return null;
+    }
+
+    private static Result Refuse(TextWriter output, SnapshotName snapshot, string why)
+    {
+        output.WriteLine($"refuse  {snapshot}: {why}; nothing changed for it");
+        return Result.Refused;
+    }
+
+    /// <summary>
+    /// The parent of an incremental: the one the scripts' manifest names, else the previous snapshot
+    /// of the set in time order (inferred). Returns why the stream is refused, or null.
+    /// </summary>
+    private static string? ChooseParent(StoredFileName stream, LegacyManifest? legacy, SnapshotName? previous, List<StoredFileName> timeline, List<string> notes,
+        out SnapshotName? parent, out bool inferred, out string parentWhy)
+    {
+        var snapshot = stream.Snapshot;
+        parent = null;
+        inferred = false;
+        parentWhy = "";
+        if (stream.Kind == StreamKind.Full)
+        {
+            if (legacy?.Parent is { } p)
+            {
+                return $"stored as a full stream ({stream.Value}), but the scripts' manifest names a parent {p} ({legacy.ParentKey}=)";
+            }
+        }
+        else if (legacy?.Parent is { } named)
+        {
+            if (named.TimestampUtc >= snapshot.TimestampUtc)
+            {
+                return $"the scripts' manifest names parent {named} ({legacy.ParentKey}=), which is not older than the snapshot";
+            }
+
+            parent = named;
+            parentWhy = $"named by the scripts' manifest ({legacy.ParentKey}=)";
+            if (!timeline.Any(s => s.Snapshot == named))
+            {
+                notes.Add($"its parent {named} is not stored in the set: it cannot be restored (check reports the broken chain)");
+            }
+        }
+        else
+        {
+            if (previous is null)
+            {
+                return "an incremental stream with no parent named and no older stream in the set to be its parent";
+            }
+
+            parent = previous;
+            inferred = true;
+            parentWhy = $"{(legacy is null ? "no manifest of the scripts" : "the scripts' manifest names no parent")}: inferred as the previous snapshot of the set in time order (what prod-btrfs-backup.sh sent against), parent_inferred=yes until btrfs-send-backup verify proves it";
+        }
+
+        return null;
+    }
+
+    /// <summary>Our manifest for an adopted stream: <c>origin=legacy</c>, measured size and hash, received_at from the file.</summary>
+    private static Manifest ManifestFor(BackupSet set, StoredFileName stream, SnapshotName? parent, bool inferred, (long Bytes, string Sha256, byte FirstByte) hashed, DateTime receivedAt, string? keptAs)
+    {
+        return new Manifest
+        {
+            Set = set,
+            Snapshot = stream.Snapshot,
+            Kind = stream.Kind!.Value,
+            Parent = parent,
+            StreamBytes = hashed.Bytes,
+            StreamSha256 = hashed.Sha256,
+            Encryption = Serve.Verbs.ReceiveStreamVerb.SniffEncryption(hashed.FirstByte),
+            Compression = StreamCompression.None,
+            SendProto = 1,
+            ReceivedAtUtc = receivedAt,
+            Client = ServeSession.UnpinnedClient,
+            Origin = ManifestKeys.LegacyOrigin,
+            ParentInferred = inferred,
+            LegacyManifest = keptAs,
+        };
     }
 
     private static void WriteNotes(TextWriter output, List<string> notes)
