@@ -5,6 +5,10 @@ using BtrfsSend.Core.Naming;
 
 namespace BtrfsSend.Core.Storage;
 
+// Contract of Core/Storage: every write and delete in the encrypted-stream store goes through this
+// room and takes the set's lock as an argument; an upload appears only complete, fsynced and 0400
+// (UploadTransaction), nothing stored is ever replaced, and a delete removes the manifest last.
+
 /// <summary>
 /// The on-disk layout of encrypted streams (docs/protocol.md): <c>ROOT/&lt;set&gt;/&lt;snapshot&gt;.full.btrfs.gpg</c>
 /// or <c>.incr.btrfs.gpg</c> and <c>&lt;snapshot&gt;.manifest</c>. Read by the receiver and by a
@@ -23,6 +27,95 @@ public sealed class StreamStore(string rootDirPath)
     public string SetDirPath(BackupSet set) => Path.Combine([RootDirPath, .. set.Segments]);
 
     public string LockFilePath(BackupSet set) => Path.Combine(SetDirPath(set), LockFileName);
+
+    /// <summary>The set's lock, or null while another process (an upload, a prune) holds it.</summary>
+    public DirectoryLock? TryLock(BackupSet set) => DirectoryLock.TryAcquire(LockFilePath(set));
+
+    /// <summary>
+    /// Begins an upload of <paramref name="snapshot"/> into the set's existing directory; the caller
+    /// holds <paramref name="setLock"/> until the transaction is disposed. <paramref name="couldNotDelete"/>
+    /// hears of a temp file or withdrawn stream that could not be deleted (the next upload's
+    /// <see cref="DeleteStaleTemps"/> removes a temp file).
+    /// </summary>
+    public UploadTransaction BeginUpload(DirectoryLock setLock, BackupSet set, SnapshotName snapshot, StreamKind kind, Action<string, Exception>? couldNotDelete = null)
+    {
+        RequireHeld(setLock, set);
+        ArgumentNullException.ThrowIfNull(snapshot);
+        return new UploadTransaction(SetDirPath(set), set, snapshot, kind, couldNotDelete);
+    }
+
+    /// <summary>
+    /// Deletes what interrupted uploads left in the set (temp files only; no stored name is ever
+    /// touched) and returns their paths. Holding the lock proves that no upload is running.
+    /// </summary>
+    public IReadOnlyList<string> DeleteStaleTemps(DirectoryLock setLock, BackupSet set)
+    {
+        RequireHeld(setLock, set);
+        return DurableFiles.DeleteStaleTemps(SetDirPath(set));
+    }
+
+    /// <summary>
+    /// Deletes stored streams in the safe order: per stream its stream file, then the scripts'
+    /// manifest adopt kept beside it, then its manifest last, so an interrupted delete leaves at
+    /// worst a manifest whose stream is gone (which <c>check</c> reports), never a stream without
+    /// its manifest that would look like an orphan upload; one directory fsync at the end.
+    /// <paramref name="deleted"/> hears of each stream once its files are gone.
+    /// </summary>
+    public void Delete(DirectoryLock setLock, BackupSet set, IEnumerable<StoredStream> streams, Action<StoredStream>? deleted = null)
+    {
+        RequireHeld(setLock, set);
+        ArgumentNullException.ThrowIfNull(streams);
+        var dir = SetDirPath(set);
+        var any = false;
+        foreach (var stream in streams)
+        {
+            if (stream.Manifest.Set != set)
+            {
+                throw new ArgumentException($"{stream.ManifestFilePath} belongs to set '{stream.Manifest.Set}', not '{set}'", nameof(streams));
+            }
+
+            File.Delete(stream.StreamFilePath);
+            if (stream.Manifest.LegacyManifest is { } legacy)
+            {
+                File.Delete(Path.Combine(dir, legacy));
+            }
+
+            File.Delete(stream.ManifestFilePath);
+            any = true;
+            deleted?.Invoke(stream);
+        }
+
+        if (any)
+        {
+            DurableFiles.FsyncDirectory(dir);
+        }
+    }
+
+    /// <summary>
+    /// Writes a manifest for a stream already in the set (adopt), durably and never replacing one
+    /// (<see cref="Errors.RefusedException"/> <c>exists</c>).
+    /// </summary>
+    public void CommitManifest(DirectoryLock setLock, Manifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        RequireHeld(setLock, manifest.Set);
+        var path = Path.Combine(SetDirPath(manifest.Set), StoredFileName.ManifestFileName(manifest.Snapshot));
+        DurableFiles.WriteNew(path, System.Text.Encoding.UTF8.GetBytes(ManifestWriter.Render(manifest)));
+    }
+
+    /// <summary>
+    /// Keeps a file that is not ours but sits under a stored name (the scripts' manifest) under
+    /// <paramref name="newName"/>: read-only, renamed without replacing, directory fsync.
+    /// </summary>
+    public void SetAside(DirectoryLock setLock, BackupSet set, string fileName, string newName)
+    {
+        RequireHeld(setLock, set);
+        var dir = SetDirPath(set);
+        var path = Path.Combine(dir, fileName);
+        File.SetUnixFileMode(path, DurableFiles.CommittedMode);
+        DurableFiles.RenameNoReplace(path, Path.Combine(dir, newName));
+        DurableFiles.FsyncDirectory(dir);
+    }
 
     /// <summary>Reads one set's directory; a set that does not exist yet is empty.</summary>
     public SetContents Read(BackupSet set) => ReadDirectory(SetDirPath(set), set);
@@ -109,6 +202,16 @@ public sealed class StreamStore(string rootDirPath)
         }
 
         return new SetContents(set, dir, streams, problems, orphans, temps) { NamesInUse = names };
+    }
+
+    private void RequireHeld(DirectoryLock setLock, BackupSet set)
+    {
+        ArgumentNullException.ThrowIfNull(setLock);
+        ArgumentNullException.ThrowIfNull(set);
+        if (setLock.LockFilePath != LockFilePath(set))
+        {
+            throw new ArgumentException($"the lock held is {setLock.LockFilePath}, not set '{set}'s {LockFilePath(set)}", nameof(setLock));
+        }
     }
 
     /// <summary>Every set under the root (directories up to 4 deep whose names are valid segments and that hold a stored file).</summary>

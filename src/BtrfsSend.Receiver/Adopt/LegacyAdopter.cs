@@ -68,7 +68,7 @@ internal sealed class LegacyAdopter(StreamStore store, ILogger log)
         var ours = 0;
         for (var i = 0; i < timeline.Count; i++)
         {
-            var result = AdoptOne(dir, set, timeline[i], i == 0 ? null : timeline[i - 1].Snapshot, timeline, dryRun, output);
+            var result = AdoptOne(setLock, dir, set, timeline[i], i == 0 ? null : timeline[i - 1].Snapshot, timeline, dryRun, output);
             switch (result)
             {
                 case Result.Adopted: adopted++; break;
@@ -94,22 +94,14 @@ internal sealed class LegacyAdopter(StreamStore store, ILogger log)
         Refused,
     }
 
-    private Result AdoptOne(string dir, BackupSet set, StoredFileName stream, SnapshotName? previous, List<StoredFileName> timeline, bool dryRun, TextWriter output)
+    private Result AdoptOne(DirectoryLock setLock, string dir, BackupSet set, StoredFileName stream, SnapshotName? previous, List<StoredFileName> timeline, bool dryRun, TextWriter output)
     {
         var snapshot = stream.Snapshot;
         var kind = stream.Kind!.Value;
         var streamPath = Path.Combine(dir, stream.Value);
         var manifestPath = Path.Combine(dir, StoredFileName.ManifestFileName(snapshot));
         var legacyName = StoredFileName.LegacyManifestFileName(snapshot);
-        var legacyPath = Path.Combine(dir, legacyName);
-        Result Refuse(string why)
-        {
-            output.WriteLine($"refuse  {snapshot}: {why}; nothing changed for it");
-            return Result.Refused;
-        }
-
-        var known = ReadManifestBeside(manifestPath, legacyPath, snapshot, output, Refuse, out var legacySource, out var legacy);
-        if (known is { } decided)
+        if (ReadScriptsManifest(dir, snapshot, output, out var legacySource, out var legacy) is { } decided)
         {
             return decided;
         }
@@ -120,20 +112,30 @@ internal sealed class LegacyAdopter(StreamStore store, ILogger log)
             notes.Add("no manifest of the scripts beside it: the file name decides");
         }
 
-        if (ChooseParent(stream, legacy, previous, timeline, notes, out var parent, out var inferred, out var parentWhy) is { } refusal)
+        if (legacy?.Snapshot is { } said && said != snapshot)
         {
-            return Refuse(refusal);
+            return Refuse(output, snapshot, $"the scripts' manifest says snapshot {said} ({legacy.SnapshotKey}=), but the stream file is named {stream.Value}");
+        }
+
+        if (legacy?.Kind is { } saidKind && saidKind != kind)
+        {
+            return Refuse(output, snapshot, $"the scripts' manifest says kind {ManifestKeys.Text(saidKind)} ({legacy.KindKey}=), but the stream file is named {stream.Value}");
+        }
+
+        if (ChooseParent(stream, legacy, previous, timeline, notes, out var parent, out var inferred, out var parentWhy) is { } noParent)
+        {
+            return Refuse(output, snapshot, noParent);
         }
 
         var info = new FileInfo(streamPath);
         if (info.LinkTarget is not null)
         {
-            return Refuse($"{stream.Value} is a symbolic link; only regular files are adopted");
+            return Refuse(output, snapshot, $"{stream.Value} is a symbolic link; only regular files are adopted");
         }
 
         if (info.Length == 0)
         {
-            return Refuse($"{stream.Value} is empty (0 bytes): an interrupted upload of the scripts, not a backup");
+            return Refuse(output, snapshot, $"{stream.Value} is empty (0 bytes): an interrupted upload of the scripts, not a backup");
         }
 
         var mtime = info.LastWriteTimeUtc;
@@ -152,11 +154,16 @@ internal sealed class LegacyAdopter(StreamStore store, ILogger log)
         var (bytesHashed, sha256, firstByte) = Hash(streamPath);
         if (bytesHashed != info.Length)
         {
-            return Refuse($"{stream.Value} changed size while it was read ({info.Length} then {bytesHashed} bytes); is something still writing it?");
+            return Refuse(output, snapshot, $"{stream.Value} changed size while it was read ({info.Length} then {bytesHashed} bytes); is something still writing it?");
         }
 
-        var manifest = AdoptedManifest(set, stream, parent, inferred, (bytesHashed, sha256, firstByte), receivedAt, legacySource is null ? null : legacyName);
-        Commit(dir, manifestPath, legacySource == manifestPath ? legacyPath : null, manifest);
+        var manifest = ManifestFor(set, stream, parent, inferred, (bytesHashed, sha256, firstByte), receivedAt, legacySource is null ? null : legacyName);
+        if (legacySource == manifestPath)
+        {
+            store.SetAside(setLock, set, Path.GetFileName(manifestPath), legacyName);
+        }
+
+        store.CommitManifest(setLock, manifest);
         output.WriteLine($"adopt   {snapshot}: {summary}; sha256 {sha256}");
         WriteNotes(output, notes);
         log.Information("set {Set}: adopted {Snapshot} stored by the shell scripts ({Kind}{Parent}, {Bytes} bytes)",
@@ -165,22 +172,23 @@ internal sealed class LegacyAdopter(StreamStore store, ILogger log)
     }
 
     /// <summary>
-    /// What lies beside the stream: a manifest of ours (skip it, or refuse one that does not read),
-    /// the scripts' manifest under the manifest name or, after an interrupted adopt, under the legacy
-    /// name (read into <paramref name="legacy"/>), or nothing. Returns the outcome when that decides it.
+    /// Finds the scripts' manifest beside the stream (under our manifest's name, or already set
+    /// aside by an interrupted adopt); decides the stream (refused, or already ours) when it cannot
+    /// be adopted, else returns null.
     /// </summary>
-    private static Result? ReadManifestBeside(
-        string manifestPath, string legacyPath, SnapshotName snapshot, TextWriter output, Func<string, Result> refuse, out string? legacySource, out LegacyManifest? legacy)
+    private static Result? ReadScriptsManifest(string dir, SnapshotName snapshot, TextWriter output, out string? legacySource, out LegacyManifest? legacy)
     {
+        var manifestPath = Path.Combine(dir, StoredFileName.ManifestFileName(snapshot));
+        var legacyName = StoredFileName.LegacyManifestFileName(snapshot);
+        var legacyPath = Path.Combine(dir, legacyName);
         legacySource = null;
         legacy = null;
-        var legacyName = Path.GetFileName(legacyPath);
         if (Exists(manifestPath))
         {
             var bytes = ReadSmall(manifestPath, out var error);
             if (error is not null)
             {
-                return refuse($"its manifest {Path.GetFileName(manifestPath)} cannot be read: {error}");
+                return Refuse(output, snapshot, $"its manifest {Path.GetFileName(manifestPath)} cannot be read: {error}");
             }
 
             if (bytes.AsSpan().StartsWith("format=btrfs-send-manifest/"u8))
@@ -188,7 +196,7 @@ internal sealed class LegacyAdopter(StreamStore store, ILogger log)
                 var parsed = ManifestReader.Parse(bytes, Path.GetFileName(manifestPath));
                 if (!parsed.IsValid)
                 {
-                    return refuse($"it has a manifest of ours that does not read ({string.Join("; ", parsed.Errors)}); 'check' reports it");
+                    return Refuse(output, snapshot, $"it has a manifest of ours that does not read ({string.Join("; ", parsed.Errors)}); 'check' reports it");
                 }
 
                 output.WriteLine($"skip    {snapshot}: already has a manifest of ours{(parsed.Manifest!.Origin == ManifestKeys.LegacyOrigin ? " (adopted earlier)" : "")}");
@@ -197,7 +205,7 @@ internal sealed class LegacyAdopter(StreamStore store, ILogger log)
 
             if (Exists(legacyPath))
             {
-                return refuse($"both {Path.GetFileName(manifestPath)} (not ours) and {legacyName} exist, so which one the scripts wrote is unclear; move one of them away");
+                return Refuse(output, snapshot, $"both {Path.GetFileName(manifestPath)} (not ours) and {legacyName} exist, so which one the scripts wrote is unclear; move one of them away");
             }
 
             legacySource = manifestPath;
@@ -209,7 +217,7 @@ internal sealed class LegacyAdopter(StreamStore store, ILogger log)
             var bytes = ReadSmall(legacyPath, out var error);
             if (error is not null)
             {
-                return refuse($"{legacyName} cannot be read: {error}");
+                return Refuse(output, snapshot, $"{legacyName} cannot be read: {error}");
             }
 
             legacySource = legacyPath;
@@ -219,30 +227,24 @@ internal sealed class LegacyAdopter(StreamStore store, ILogger log)
         return null;
     }
 
+    private static Result Refuse(TextWriter output, SnapshotName snapshot, string why)
+    {
+        output.WriteLine($"refuse  {snapshot}: {why}; nothing changed for it");
+        return Result.Refused;
+    }
+
     /// <summary>
-    /// Checks what the scripts' manifest says against the file name and chooses the parent of an
-    /// incremental: the one the manifest names, or else the previous snapshot in time (inferred).
-    /// Returns why the stream is refused, or null.
+    /// The parent of an incremental: the one the scripts' manifest names, else the previous snapshot
+    /// of the set in time order (inferred). Returns why the stream is refused, or null.
     /// </summary>
-    private static string? ChooseParent(
-        StoredFileName stream, LegacyManifest? legacy, SnapshotName? previous, List<StoredFileName> timeline, List<string> notes, out SnapshotName? parent, out bool inferred, out string parentWhy)
+    private static string? ChooseParent(StoredFileName stream, LegacyManifest? legacy, SnapshotName? previous, List<StoredFileName> timeline, List<string> notes,
+        out SnapshotName? parent, out bool inferred, out string parentWhy)
     {
         var snapshot = stream.Snapshot;
-        var kind = stream.Kind!.Value;
         parent = null;
         inferred = false;
         parentWhy = "";
-        if (legacy?.Snapshot is { } said && said != snapshot)
-        {
-            return $"the scripts' manifest says snapshot {said} ({legacy.SnapshotKey}=), but the stream file is named {stream.Value}";
-        }
-
-        if (legacy?.Kind is { } saidKind && saidKind != kind)
-        {
-            return $"the scripts' manifest says kind {ManifestKeys.Text(saidKind)} ({legacy.KindKey}=), but the stream file is named {stream.Value}";
-        }
-
-        if (kind == StreamKind.Full)
+        if (stream.Kind == StreamKind.Full)
         {
             if (legacy?.Parent is { } p)
             {
@@ -278,9 +280,8 @@ internal sealed class LegacyAdopter(StreamStore store, ILogger log)
         return null;
     }
 
-    /// <summary>Our manifest for a stream the scripts stored: what its name, the scripts' manifest and its bytes say; origin=legacy.</summary>
-    private static Manifest AdoptedManifest(
-        BackupSet set, StoredFileName stream, SnapshotName? parent, bool inferred, (long Bytes, string Sha256, byte FirstByte) hashed, DateTime receivedAt, string? legacyManifest)
+    /// <summary>Our manifest for an adopted stream: <c>origin=legacy</c>, measured size and hash, received_at from the file.</summary>
+    private static Manifest ManifestFor(BackupSet set, StoredFileName stream, SnapshotName? parent, bool inferred, (long Bytes, string Sha256, byte FirstByte) hashed, DateTime receivedAt, string? keptAs)
     {
         return new Manifest
         {
@@ -290,30 +291,15 @@ internal sealed class LegacyAdopter(StreamStore store, ILogger log)
             Parent = parent,
             StreamBytes = hashed.Bytes,
             StreamSha256 = hashed.Sha256,
-            Encryption = ServeSession.SniffEncryption(hashed.FirstByte),
+            Encryption = Serve.Verbs.ReceiveStreamVerb.SniffEncryption(hashed.FirstByte),
             Compression = StreamCompression.None,
             SendProto = 1,
             ReceivedAtUtc = receivedAt,
             Client = ServeSession.UnpinnedClient,
             Origin = ManifestKeys.LegacyOrigin,
             ParentInferred = inferred,
-            LegacyManifest = legacyManifest,
+            LegacyManifest = keptAs,
         };
-    }
-
-    /// <summary>Writes our manifest beside the stream; the scripts' manifest, when it had our manifest's name, moves to its legacy name first.</summary>
-    private static void Commit(string dir, string manifestPath, string? moveScriptsManifestTo, Manifest manifest)
-    {
-        var text = Encoding.UTF8.GetBytes(ManifestWriter.Render(manifest));
-        if (moveScriptsManifestTo is not null)
-        {
-            // The scripts' manifest stays, read-only, under its legacy name.
-            File.SetUnixFileMode(manifestPath, DurableFiles.CommittedMode);
-            DurableFiles.RenameNoReplace(manifestPath, moveScriptsManifestTo);
-            DurableFiles.FsyncDirectory(dir);
-        }
-
-        DurableFiles.WriteNew(manifestPath, text);
     }
 
     private static void WriteNotes(TextWriter output, List<string> notes)

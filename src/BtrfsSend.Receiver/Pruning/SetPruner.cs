@@ -9,9 +9,8 @@ namespace BtrfsSend.Receiver.Pruning;
 /// <summary>
 /// Applies the receiver's own retention policy to one set (docs/retention.md): time = the
 /// receiver-recorded <c>received_at</c>, always the newest, then every ancestor of every kept
-/// stream. Deletes a stream file and then its manifest (manifest last, so an interrupted prune
-/// leaves at worst a manifest whose stream is gone, which <c>check</c> reports). Refuses to
-/// touch a set whose state it cannot fully read.
+/// stream. Deletes through <see cref="StreamStore.Delete"/>, which keeps the safe order (manifest
+/// last). Refuses to touch a set whose state it cannot fully read.
 /// </summary>
 /// <remarks>A server clock that jumps never makes prune delete more (see <see cref="RetentionClock"/>).</remarks>
 internal sealed class SetPruner(StreamStore store, RetentionPolicy policy, ILogger log, TimeProvider clock, TimeSpan? maxClockSkew = null)
@@ -26,7 +25,7 @@ internal sealed class SetPruner(StreamStore store, RetentionPolicy policy, ILogg
             return new PruneOutcome(set.Value, 0, 0, 0, $"set '{set}' does not exist under {store.RootDirPath}");
         }
 
-        using var setLock = DirectoryLock.TryAcquire(store.LockFilePath(set));
+        using var setLock = store.TryLock(set);
         if (setLock is null)
         {
             return new PruneOutcome(set.Value, 0, 0, 0, $"set '{set}' is busy (an upload holds its lock); pruned nothing, the next run will");
@@ -34,7 +33,7 @@ internal sealed class SetPruner(StreamStore store, RetentionPolicy policy, ILogg
 
         if (!dryRun)
         {
-            foreach (var stale in DurableFiles.DeleteStaleTemps(dir))
+            foreach (var stale in store.DeleteStaleTemps(setLock, set))
             {
                 log.Warning("set {Set}: removed stale temp file {Path}", set, stale);
             }
@@ -90,25 +89,13 @@ internal sealed class SetPruner(StreamStore store, RetentionPolicy policy, ILogg
 
         long freed = 0;
         var deleted = 0;
-        foreach (var decision in plan.Deleted)
+        var reasons = plan.Deleted.ToDictionary(d => d.Id, d => string.Join(", ", d.Reasons), StringComparer.Ordinal);
+        store.Delete(setLock, set, plan.Deleted.Select(d => bySnapshot[d.Id]), stream =>
         {
-            var stream = bySnapshot[decision.Id];
-            File.Delete(stream.StreamFilePath);
-            if (stream.Manifest.LegacyManifest is { } legacy)
-            {
-                File.Delete(Path.Combine(dir, legacy)); // the scripts' manifest adopt kept beside it
-            }
-
-            File.Delete(stream.ManifestFilePath);
             freed += stream.Manifest.StreamBytes;
             deleted++;
-            log.Information("set {Set}: deleted {Snapshot} ({Bytes} bytes): {Reasons}", set, decision.Id, stream.Manifest.StreamBytes, string.Join(", ", decision.Reasons));
-        }
-
-        if (deleted > 0)
-        {
-            DurableFiles.FsyncDirectory(dir);
-        }
+            log.Information("set {Set}: deleted {Snapshot} ({Bytes} bytes): {Reasons}", set, stream.Manifest.Snapshot.Value, stream.Manifest.StreamBytes, reasons[stream.Manifest.Snapshot.Value]);
+        });
 
         log.Information("set {Set}: kept {Kept}, deleted {Deleted}, freed {Bytes} bytes", set, plan.Kept.Count(), deleted, freed);
         return new PruneOutcome(set.Value, plan.Kept.Count(), deleted, freed, null);

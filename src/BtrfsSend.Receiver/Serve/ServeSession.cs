@@ -1,24 +1,23 @@
-using System.Text;
 using BtrfsSend.Core.Configuration;
 using BtrfsSend.Core.Errors;
-using BtrfsSend.Core.Hosting;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Protocol;
-using BtrfsSend.Core.Storage;
+using BtrfsSend.Receiver.Luks;
+using BtrfsSend.Receiver.Serve.Verbs;
 using Serilog;
 
 namespace BtrfsSend.Receiver.Serve;
 
 /// <summary>
 /// One forced-command invocation: the raw <c>SSH_ORIGINAL_COMMAND</c> is parsed by the core
-/// grammar only, checked against this client's allowed sets, and dispatched. stdout carries only
-/// protocol output (an answer line, list lines, or a BSF1 stream); every refusal is one
-/// <c>ERR</c> line on stdout, one log line with the client, the raw command and the full detail
-/// (LOG_FILE or syslog), the same one-liner without server paths on stderr, and a distinct exit
-/// code. Nothing the client receives names a path on the backup server (<see cref="ClientText"/>).
-/// Nothing is created or changed by a refused request.
+/// grammar only, checked against this client's allowed sets, and dispatched to one handler per
+/// verb (<c>Serve/Verbs</c>). stdout carries only protocol output (an answer line, list lines, or
+/// a BSF1 stream); every refusal is one <c>ERR</c> line on stdout, one log line with the client,
+/// the raw command and the full detail (LOG_FILE or syslog), the same one-liner without server
+/// paths on stderr, and a distinct exit code. Nothing the client receives names a path on the
+/// backup server (<see cref="ClientText"/>). Nothing is created or changed by a refused request.
 /// </summary>
-internal sealed partial class ServeSession(
+internal sealed class ServeSession(
     ReceiverOptions options,
     string? client,
     Stream stdin,
@@ -35,10 +34,13 @@ internal sealed partial class ServeSession(
     /// </summary>
     internal const string UnpinnedClient = "unpinned";
 
-    private readonly StreamStore _store = new(options.BackupRootDirPath);
+    private ServeContext? _context;
 
-    /// <summary>stdin as every verb reads it: a client that sends nothing for IDLE_TIMEOUT_SECONDS is cut off.</summary>
-    private readonly Stream _input = new Core.Streams.IdleTimeoutStream(stdin, options.IdleTimeout, "the client", leaveOpen: true);
+    /// <summary>Where LUKS leases and the volume lock live; tests point it elsewhere.</summary>
+    internal string LuksLeaseDirPath { get; init; } = LuksLease.DefaultDirPath;
+
+    /// <summary>What the verb handlers share; made once, so every request of the session reads the same input.</summary>
+    private ServeContext Context => _context ??= new ServeContext(options, client, stdin, stdout, log, clock, LuksLeaseDirPath);
 
     private string ClientLabel => client ?? "-";
 
@@ -64,19 +66,7 @@ internal sealed partial class ServeSession(
     {
         try
         {
-            return request switch
-            {
-                HelloRequest => await HelloAsync(),
-                ReceiveStreamRequest r => await ReceiveStreamAsync(r, cancellationToken),
-                ListRequest r => await ListAsync(r),
-                GetRequest r => await GetAsync(r, cancellationToken),
-                OpenLuksRequest => await OpenLuksAsync(cancellationToken),
-                ReceiveRequest r => await ReceiveAsync(r, cancellationToken),
-                ListReceivedRequest r => await ListReceivedAsync(r, cancellationToken),
-                PruneReceivedRequest r => await PruneReceivedAsync(r, cancellationToken),
-                CloseLuksRequest => await CloseLuksAsync(),
-                _ => throw new ServeRefusal(ErrorCodes.BadCommand, $"'{request.Verb}' is not served by this receiver"),
-            };
+            return await DispatchAsync(request, cancellationToken);
         }
         catch (ServeRefusal refusal)
         {
@@ -116,6 +106,21 @@ internal sealed partial class ServeSession(
         }
     }
 
+    /// <summary>The one place that knows which handler serves which verb (docs/architecture.md lists where each lives).</summary>
+    private Task<int> DispatchAsync(Request request, CancellationToken cancellationToken) => request switch
+    {
+        HelloRequest => new HelloVerb(Context).ServeAsync(),
+        ReceiveStreamRequest r => new ReceiveStreamVerb(Context).ServeAsync(r, cancellationToken),
+        ListRequest r => new ListVerb(Context).ServeAsync(r),
+        GetRequest r => new GetVerb(Context).ServeAsync(r, cancellationToken),
+        OpenLuksRequest => new OpenLuksVerb(Context).ServeAsync(cancellationToken),
+        ReceiveRequest r => new ReceiveVerb(Context).ServeAsync(r, cancellationToken),
+        ListReceivedRequest r => new ListReceivedVerb(Context).ServeAsync(r, cancellationToken),
+        PruneReceivedRequest r => new PruneReceivedVerb(Context).ServeAsync(r, cancellationToken),
+        CloseLuksRequest => new CloseLuksVerb(Context).ServeAsync(),
+        _ => throw new ServeRefusal(ErrorCodes.BadCommand, $"'{request.Verb}' is not served by this receiver"),
+    };
+
     private async Task<int> RefuseAsync(ServeRefusal refusal, string shownCommand)
     {
         log.Warning("client {Client} refused ({Code}): {Message}; command: {Command}", ClientLabel, refusal.Code, refusal.Message, shownCommand);
@@ -123,7 +128,7 @@ internal sealed partial class ServeSession(
         log.ForContext(ServeLog.ToClientProperty, true).Error("refused ({Code}): {Message}", refusal.Code, told);
         try
         {
-            await WriteLineAsync(ErrLine.From(refusal.Code, told).Render());
+            await Context.WriteLineAsync(ErrLine.From(refusal.Code, told).Render());
         }
         catch (IOException)
         {
@@ -131,49 +136,6 @@ internal sealed partial class ServeSession(
         }
 
         return (int)refusal.ExitCode;
-    }
-
-    /// <summary>
-    /// The version and the modes served. An unusable BACKUP_ROOT is answered <c>ERR store-unusable</c>
-    /// (an older producer then stops with "refused", still before quiescing); a receiver that also
-    /// serves remote-btrfs (which does not use BACKUP_ROOT) instead leaves encrypted-stream out of
-    /// its modes, so that remote-btrfs producers keep working.
-    /// </summary>
-    private async Task<int> HelloAsync()
-    {
-        var version = ProgramVersion.Current.Length <= 64 ? ProgramVersion.Current : ProgramVersion.Current[..64];
-        var luks = Luks.LuksSession.IsConfigured(options);
-        var storeProblem = StoreUsability.ProblemForUploads(options);
-        if (storeProblem is not null && !luks)
-        {
-            throw new ServeRefusal(ErrorCodes.StoreUnusable, storeProblem);
-        }
-
-        if (storeProblem is not null)
-        {
-            log.Warning("hello: encrypted-stream mode not offered: {Problem}", storeProblem);
-        }
-
-        string[] modes = !luks ? [HelloLine.EncryptedStreamMode]
-            : storeProblem is null ? [HelloLine.EncryptedStreamMode, HelloLine.RemoteBtrfsMode]
-            : [HelloLine.RemoteBtrfsMode];
-        await WriteLineAsync(new HelloLine(version, HelloLine.CurrentProtocol, modes).Render());
-        return 0;
-    }
-
-    private void RequireAllowed(BackupSet set)
-    {
-        if (!options.IsSetAllowed(client, set))
-        {
-            throw new ServeRefusal(ErrorCodes.Forbidden, $"client '{ClientLabel}' may not use backup set '{set}'; ask the backup server's admin to add it to CLIENT_{ClientLabel}");
-        }
-    }
-
-    private async Task WriteLineAsync(string line)
-    {
-        var bytes = Encoding.ASCII.GetBytes(line + "\n");
-        await stdout.WriteAsync(bytes);
-        await stdout.FlushAsync();
     }
 
     private static bool IsDiskFull(IOException ex) => ex.HResult == 28 || ex.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);

@@ -143,7 +143,7 @@ public sealed class ServeSessionReceiveStreamTests : IDisposable
     [InlineData(0x42, StreamEncryption.None)] // 'B' of "btrfs-stream": not a packet
     [InlineData(0x00, StreamEncryption.None)]
     public void SniffEncryption_reads_the_packet_tag_of_both_header_formats(byte first, StreamEncryption expected)
-        => Assert.Equal(expected, Receiver.Serve.ServeSession.SniffEncryption(first));
+        => Assert.Equal(expected, Receiver.Serve.Verbs.ReceiveStreamVerb.SniffEncryption(first));
 
     [Fact]
     public async Task An_incremental_whose_parent_is_stored_is_committed_with_its_parent_and_declared_uuids()

@@ -1,32 +1,37 @@
 using System.Security.Cryptography;
 using BtrfsSend.Core.Protocol;
 
-namespace BtrfsSend.Receiver.Serve;
+namespace BtrfsSend.Receiver.Serve.Verbs;
 
-internal sealed partial class ServeSession
+/// <summary>
+/// <c>get &lt;set&gt; &lt;snapshot&gt;</c> (only with ALLOW_GET=yes): the stored stream, BSF1-framed. The
+/// trailer is sent only when the bytes read match the manifest's size and SHA-256.
+/// </summary>
+internal sealed class GetVerb(ServeContext context)
 {
-    private async Task<int> GetAsync(GetRequest request, CancellationToken cancellationToken)
+    public async Task<int> ServeAsync(GetRequest request, CancellationToken cancellationToken)
     {
-        if (!options.AllowGet)
+        if (!context.Options.AllowGet)
         {
             throw new ServeRefusal(ErrorCodes.Disabled, "get is disabled on this receiver (ALLOW_GET=no); copy the files from the backup server instead");
         }
 
-        RequireAllowed(request.Set);
-        if (!Directory.Exists(_store.RootDirPath))
+        context.RequireAllowed(request.Set);
+        var store = context.Store;
+        if (!Directory.Exists(store.RootDirPath))
         {
             // Not "no such snapshot": the store is not there (the backup disk is not mounted?).
             throw new ServeRefusal(ErrorCodes.IoError, "the backup store is not available on this receiver (is the backup disk mounted?); its admin must check; nothing was sent");
         }
 
-        SetDirectory.RequireNoSymlink(_store.RootDirPath, request.Set);
-        var stream = _store.Read(request.Set).Find(request.Snapshot)
+        SetDirectory.RequireNoSymlink(store.RootDirPath, request.Set);
+        var stream = store.Read(request.Set).Find(request.Snapshot)
             ?? throw new ServeRefusal(ErrorCodes.BadSnapshot, $"snapshot '{request.Snapshot}' is not stored in set '{request.Set}'; 'list {request.Set}' shows what is");
 
         await using var file = new FileStream(stream.StreamFilePath, FileMode.Open, FileAccess.Read, FileShare.Read, 0);
-        await using var framed = new Bsf1Writer(stdout, leaveOpen: true);
+        await using var framed = new Bsf1Writer(context.Output, leaveOpen: true);
         using var verify = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[BufferSize];
+        var buffer = new byte[ServeSession.BufferSize];
         long total = 0;
         int n;
         while ((n = await file.ReadAsync(buffer, cancellationToken)) > 0)
@@ -41,14 +46,14 @@ internal sealed partial class ServeSession
         var actual = Convert.ToHexStringLower(verify.GetHashAndReset());
         if (total != stream.Manifest.StreamBytes || actual != stream.Manifest.StreamSha256)
         {
-            log.Error("set {Set}: {File} does not match its manifest (bytes {Bytes} vs {Expected}, sha256 {Actual} vs {ExpectedSha}); sent without a trailer",
+            context.Log.Error("set {Set}: {File} does not match its manifest (bytes {Bytes} vs {Expected}, sha256 {Actual} vs {ExpectedSha}); sent without a trailer",
                 request.Set, stream.StreamFilePath, total, stream.Manifest.StreamBytes, actual, stream.Manifest.StreamSha256);
             return (int)Core.Errors.ExitCode.IntegrityFailed;
         }
 
         await framed.CompleteAsync(cancellationToken);
-        await stdout.FlushAsync(cancellationToken);
-        log.Information("set {Set}: sent {Snapshot} ({Bytes} bytes)", request.Set, request.Snapshot, total);
+        await context.Output.FlushAsync(cancellationToken);
+        context.Log.Information("set {Set}: sent {Snapshot} ({Bytes} bytes)", request.Set, request.Snapshot, total);
         return 0;
     }
 }

@@ -5,57 +5,74 @@ using BtrfsSend.Core.Protocol;
 using BtrfsSend.Core.Retention;
 using BtrfsSend.Core.Storage;
 
-namespace BtrfsSend.Receiver.Serve;
+namespace BtrfsSend.Receiver.Serve.Verbs;
 
-internal sealed partial class ServeSession
+/// <summary>
+/// <c>receive-stream</c>: every refusal happens before a byte is written; the stream lands in the
+/// store's upload transaction (<see cref="UploadTransaction"/>), and only a valid BSF1 trailer
+/// (count and SHA-256) commits it with its manifest. Any failure (EOF, bad trailer, oversize, disk
+/// full, signal) leaves nothing; after a SIGKILL the next verb on the set removes the temp file.
+/// </summary>
+internal sealed class ReceiveStreamVerb(ServeContext context)
 {
-    /// <summary>
-    /// <c>receive-stream</c>: every refusal happens before a byte is written; the stream lands in a
-    /// temp file unique to this connection, and only a valid BSF1 trailer (count and SHA-256)
-    /// commits it: fsync, 0400 root:root, no-replace rename, directory fsync, then the manifest
-    /// the same way. Any failure (EOF, bad trailer, oversize, disk full, signal) deletes the temp
-    /// file; after a SIGKILL the next verb on the set removes it.
-    /// </summary>
-    private async Task<int> ReceiveStreamAsync(ReceiveStreamRequest request, CancellationToken cancellationToken)
+    public async Task<int> ServeAsync(ReceiveStreamRequest request, CancellationToken cancellationToken)
     {
-        RequireAllowed(request.Set);
-        var now = clock.GetUtcNow();
+        context.RequireAllowed(request.Set);
+        var now = context.Clock.GetUtcNow();
+        RequireClockWithinSkew(request, now);
+        RequireStoreReady(request);
+        var store = context.Store;
+        SetDirectory.Create(store.RootDirPath, request.Set);
+        using var setLock = store.TryLock(request.Set)
+            ?? throw new ServeRefusal(ErrorCodes.Busy, $"another upload to set '{request.Set}' is running; try again when it has finished");
+        foreach (var stale in store.DeleteStaleTemps(setLock, request.Set))
+        {
+            context.Log.Warning("set {Set}: removed stale temp file {Path} left by an interrupted upload", request.Set, stale);
+        }
+
+        RequireAdmissible(request, store.Read(request.Set), now);
+        return await StoreAsync(setLock, request, cancellationToken);
+    }
+
+    private void RequireClockWithinSkew(ReceiveStreamRequest request, DateTimeOffset now)
+    {
+        var options = context.Options;
         var skew = request.Snapshot.TimestampUtc - now.UtcDateTime;
         if (skew.Duration() > options.MaxClockSkew)
         {
             throw new ServeRefusal(ErrorCodes.ClockSkew,
                 $"snapshot time {request.Snapshot.TimestampUtc:yyyy-MM-ddTHH:mm:ssZ} is {Pruning.RetentionClock.Hours(skew.Duration())} {(skew > TimeSpan.Zero ? "ahead of" : "behind")} the receiver's clock ({now.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}); allowed: within MAX_CLOCK_SKEW={RetentionPolicy.FormatDuration(options.MaxClockSkew)}; check both clocks (NTP)");
         }
+    }
 
+    /// <summary>Refusals that need no lock: the store is there, reachable without symlinks, and has room.</summary>
+    private void RequireStoreReady(ReceiveStreamRequest request)
+    {
+        var root = context.Store.RootDirPath;
         // A missing BACKUP_ROOT usually means the backup disk is not mounted: never create it,
         // or backups would silently fill the system disk underneath the mount point.
-        if (!Directory.Exists(_store.RootDirPath))
+        if (!Directory.Exists(root))
         {
-            throw new ServeRefusal(ErrorCodes.IoError, $"BACKUP_ROOT {_store.RootDirPath} does not exist (is the backup disk mounted?); nothing was stored; the backup server's admin must mount it");
+            throw new ServeRefusal(ErrorCodes.IoError, $"BACKUP_ROOT {root} does not exist (is the backup disk mounted?); nothing was stored; the backup server's admin must mount it");
         }
 
-        SetDirectory.RequireNoSymlink(_store.RootDirPath, request.Set);
-        var dir = _store.SetDirPath(request.Set);
-        if (!Directory.Exists(dir) && request.IsIncremental)
+        SetDirectory.RequireNoSymlink(root, request.Set);
+        if (!Directory.Exists(context.Store.SetDirPath(request.Set)) && request.IsIncremental)
         {
             throw new ServeRefusal(ErrorCodes.MissingParent, $"parent '{request.Parent}' of incremental '{request.Snapshot}' is not stored: set '{request.Set}' has no streams yet; send a full stream instead");
         }
 
-        var rootFree = FreeSpace.AvailableBytes(_store.RootDirPath);
-        if (rootFree < options.MinFreeSpace)
+        var rootFree = FreeSpace.AvailableBytes(root);
+        if (rootFree < context.Options.MinFreeSpace)
         {
-            throw new ServeRefusal(ErrorCodes.NoSpace, $"only {rootFree} bytes free under {_store.RootDirPath}, below MIN_FREE_SPACE={options.MinFreeSpace}; nothing was stored");
+            throw new ServeRefusal(ErrorCodes.NoSpace, $"only {rootFree} bytes free under {root}, below MIN_FREE_SPACE={context.Options.MinFreeSpace}; nothing was stored");
         }
+    }
 
-        SetDirectory.Create(_store.RootDirPath, request.Set);
-        using var setLock = DirectoryLock.TryAcquire(_store.LockFilePath(request.Set))
-            ?? throw new ServeRefusal(ErrorCodes.Busy, $"another upload to set '{request.Set}' is running; try again when it has finished");
-        foreach (var stale in DurableFiles.DeleteStaleTemps(dir))
-        {
-            log.Warning("set {Set}: removed stale temp file {Path} left by an interrupted upload", request.Set, stale);
-        }
-
-        var contents = _store.Read(request.Set);
+    /// <summary>Refusals under the set's lock: a name in use, the upload rate, the parent, the set's free space.</summary>
+    private void RequireAdmissible(ReceiveStreamRequest request, SetContents contents, DateTimeOffset now)
+    {
+        var options = context.Options;
         if (contents.HasName(request.Snapshot))
         {
             throw new ServeRefusal(ErrorCodes.Exists, $"snapshot '{request.Snapshot}' is already stored in set '{request.Set}'; stored backups are never overwritten");
@@ -65,12 +82,11 @@ internal sealed partial class ServeSession
         // with a flood of junk uploads (README, security model): refuse before any byte is stored.
         if (options.MaxUploadsPerDay > 0)
         {
-            var since = now.UtcDateTime - UploadRate.Window;
-            var stored = UploadRate.CountStoredSince(contents, since);
+            var stored = UploadRate.CountStoredSince(contents, now.UtcDateTime - UploadRate.Window);
             if (stored >= options.MaxUploadsPerDay)
             {
-                UploadRate.RecordRefusal(dir, request.Snapshot, now);
-                log.Warning("set {Set}: upload of {Snapshot} refused: {Count} uploads in the last 24 h, MAX_UPLOADS_PER_DAY={Max}", request.Set, request.Snapshot, stored, options.MaxUploadsPerDay);
+                UploadRate.RecordRefusal(context.Store.SetDirPath(request.Set), request.Snapshot, now);
+                context.Log.Warning("set {Set}: upload of {Snapshot} refused: {Count} uploads in the last 24 h, MAX_UPLOADS_PER_DAY={Max}", request.Set, request.Snapshot, stored, options.MaxUploadsPerDay);
                 throw new ServeRefusal(ErrorCodes.RateLimited,
                     $"set '{request.Set}' already has {stored} uploads in the last 24 hours, the receiver's MAX_UPLOADS_PER_DAY={options.MaxUploadsPerDay}; nothing was stored; try again later");
             }
@@ -81,60 +97,46 @@ internal sealed partial class ServeSession
             throw new ServeRefusal(ErrorCodes.MissingParent, $"parent '{request.Parent}' of incremental '{request.Snapshot}' is not stored in set '{request.Set}'; send a full stream instead");
         }
 
+        var dir = context.Store.SetDirPath(request.Set);
         var free = FreeSpace.AvailableBytes(dir);
         if (free < options.MinFreeSpace)
         {
             throw new ServeRefusal(ErrorCodes.NoSpace, $"only {free} bytes free under {dir}, below MIN_FREE_SPACE={options.MinFreeSpace}; nothing was stored");
         }
+    }
 
+    /// <summary>Receives into the upload transaction, commits stream and manifest, answers OK.</summary>
+    private async Task<int> StoreAsync(DirectoryLock setLock, ReceiveStreamRequest request, CancellationToken cancellationToken)
+    {
         var kind = request.IsIncremental ? StreamKind.Incremental : StreamKind.Full;
-        var streamPath = Path.Combine(dir, StoredFileName.StreamFileName(request.Snapshot, kind));
-        var manifestPath = Path.Combine(dir, StoredFileName.ManifestFileName(request.Snapshot));
-        var tempPath = DurableFiles.TempPathFor(dir, Path.GetFileName(streamPath));
-        var withdrawOnFailure = false;
         var started = Stopwatch.GetTimestamp();
-        try
+        await using var upload = context.Store.BeginUpload(setLock, request.Set, request.Snapshot, kind, CouldNotDelete);
+        var (bytes, sha256, encryption) = await ReceiveToTempAsync(upload.Temp, cancellationToken);
+        await upload.CommitAsync(new Manifest
         {
-            var (bytes, sha256, encryption) = await ReceiveToTempAsync(tempPath, cancellationToken);
-            DurableFiles.Commit(tempPath, streamPath);
-            withdrawOnFailure = true;
-            var manifest = new Manifest
-            {
-                Set = request.Set,
-                Snapshot = request.Snapshot,
-                Kind = kind,
-                Parent = request.Parent,
-                StreamBytes = bytes,
-                StreamSha256 = sha256,
-                Encryption = encryption,
-                Compression = request.Declared.Compression,
-                SendProto = request.Declared.SendProto,
-                ReceivedAtUtc = TruncateToSeconds(clock.GetUtcNow().UtcDateTime),
-                Client = client ?? UnpinnedClient,
-                SnapshotUuid = request.Declared.SnapshotUuid,
-                ParentUuid = request.Declared.ParentUuid,
-                ProducerVersion = request.Declared.ProducerVersion,
-                CanaryToken = request.Declared.CanaryToken,
-            };
-            DurableFiles.WriteNew(manifestPath, System.Text.Encoding.UTF8.GetBytes(ManifestWriter.Render(manifest)));
-            withdrawOnFailure = false; // committed: from here on it is a backup, whatever happens to the client
-            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            log.Information("set {Set}: stored {Snapshot} ({Kind}, {Bytes} bytes, {Rate:F1} MiB/s, {Encryption}) for client {Client}",
-                request.Set, request.Snapshot, kind, bytes, bytes / 1048576.0 / Math.Max(seconds, 1e-6), encryption, ClientLabel);
-            await WriteLineAsync(new OkLine(sha256, bytes).Render());
-            return 0;
-        }
-        catch when (withdrawOnFailure)
-        {
-            // The manifest could not be written: withdraw the stream we committed a moment ago
-            // (we hold the set lock), so nothing half-done is left looking like a backup.
-            TryDelete(streamPath);
-            throw;
-        }
-        finally
-        {
-            TryDelete(tempPath);
-        }
+            Set = request.Set,
+            Snapshot = request.Snapshot,
+            Kind = kind,
+            Parent = request.Parent,
+            StreamBytes = bytes,
+            StreamSha256 = sha256,
+            Encryption = encryption,
+            Compression = request.Declared.Compression,
+            SendProto = request.Declared.SendProto,
+            ReceivedAtUtc = TruncateToSeconds(context.Clock.GetUtcNow().UtcDateTime),
+            Client = context.Client ?? ServeSession.UnpinnedClient,
+            SnapshotUuid = request.Declared.SnapshotUuid,
+            ParentUuid = request.Declared.ParentUuid,
+            ProducerVersion = request.Declared.ProducerVersion,
+            CanaryToken = request.Declared.CanaryToken,
+        });
+
+        // Committed: from here on it is a backup, whatever happens to the client.
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        context.Log.Information("set {Set}: stored {Snapshot} ({Kind}, {Bytes} bytes, {Rate:F1} MiB/s, {Encryption}) for client {Client}",
+            request.Set, request.Snapshot, kind, bytes, bytes / 1048576.0 / Math.Max(seconds, 1e-6), encryption, context.ClientLabel);
+        await context.WriteLineAsync(new OkLine(sha256, bytes).Render());
+        return 0;
     }
 
     /// <summary>
@@ -144,11 +146,10 @@ internal sealed partial class ServeSession
     /// to a regular file is a thread-pool hop per call). Reads stay async so that SIGTERM's token
     /// reaches a stalled read. Returns only after a verified trailer and an fsync.
     /// </summary>
-    private async Task<(long Bytes, string Sha256, StreamEncryption Encryption)> ReceiveToTempAsync(string tempPath, CancellationToken cancellationToken)
+    private async Task<(long Bytes, string Sha256, StreamEncryption Encryption)> ReceiveToTempAsync(FileStream temp, CancellationToken cancellationToken)
     {
-        await using var reader = new Bsf1Reader(_input, options.MaxStreamSize, leaveOpen: true);
-        await using var temp = DurableFiles.CreateTemp(tempPath);
-        var buffer = new byte[BufferSize];
+        await using var reader = new Bsf1Reader(context.Input, context.Options.MaxStreamSize, leaveOpen: true);
+        var buffer = new byte[ServeSession.BufferSize];
         byte? first = null;
         while (true)
         {
@@ -217,19 +218,15 @@ internal sealed partial class ServeSession
 
     private static DateTime TruncateToSeconds(DateTime t) => new(t.Ticks - (t.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc);
 
-    private void TryDelete(string path)
+    private void CouldNotDelete(string path, Exception ex)
     {
-        try
+        if (ex is IOException)
         {
-            File.Delete(path);
+            context.Log.Error("could not delete {Path}: {Message}; the next request for this set removes it", path, ex.Message);
         }
-        catch (IOException ex)
+        else
         {
-            log.Error("could not delete {Path}: {Message}; the next request for this set removes it", path, ex.Message);
-        }
-        catch (UnauthorizedAccessException ex)
-        {
-            log.Error("could not delete {Path}: {Message}", path, ex.Message);
+            context.Log.Error("could not delete {Path}: {Message}", path, ex.Message);
         }
     }
 }
