@@ -59,10 +59,11 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
             throw;
         }
 
-        // The local checks and the receiver's hello and list (read-only there) run at once: each ssh
-        // connection pays sshd + sudo + receiver start-up. Failures are reported in the order the
+        // The local checks and the receiver's hello and list (read-only there) run at once: the ssh
+        // connection pays sshd + sudo + receiver start-up. Hello opens the run's session, which carries
+        // list and the upload too (docs/protocol.md, "Sessions"). Failures are reported in the order the
         // steps had when they ran one after the other: prerequisites, then hello, then list.
-        var greeting = receiver.HelloAsync(cancellationToken);
+        var greeting = receiver.OpenSessionAsync(log, cancellationToken);
         var listing = receiver.ListAsync(options.BackupSet, cancellationToken);
         HelloLine hello;
         SendProtocol protocol;
@@ -156,6 +157,9 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
             var sendArgv = BtrfsArgv.Send(snapshots.PathOf(snapshot), decision.Parent is { } parent ? snapshots.PathOf(parent) : null, protocol);
             using var progress = new ConsoleProgress();
             result = await new SendPipeline(receiver, log).RunAsync(sendArgv, request, keys, options.Compression, progress, cancellationToken, binding);
+
+            // The session ends cleanly, or the answer was not as it seemed: then nothing is recorded.
+            await receiver.EndSessionAsync();
         }
         catch
         {

@@ -37,8 +37,11 @@ internal sealed partial class ServeSession(
 
     private readonly StreamStore _store = new(options.BackupRootDirPath);
 
-    /// <summary>stdin as every verb reads it: a client that sends nothing for IDLE_TIMEOUT_SECONDS is cut off.</summary>
-    private readonly Stream _input = new Core.Streams.IdleTimeoutStream(stdin, options.IdleTimeout, "the client", leaveOpen: true);
+    /// <summary>stdin: a client that sends nothing for IDLE_TIMEOUT_SECONDS is cut off.</summary>
+    private readonly Stream _stdin = new Core.Streams.IdleTimeoutStream(stdin, options.IdleTimeout, "the client", leaveOpen: true);
+
+    /// <summary>What the verb being served reads: stdin, or inside a session the request's own payload.</summary>
+    private Stream _input = Stream.Null;
 
     private string ClientLabel => client ?? "-";
 
@@ -51,7 +54,22 @@ internal sealed partial class ServeSession(
             return await RefuseAsync(new ServeRefusal(parsed.ErrorCode, parsed.Error), shown);
         }
 
+        if (parsed.Request is SessionRequest)
+        {
+            log.Information("client {Client} request: {Command}", ClientLabel, shown);
+            return await new SessionLoop(_stdin, log, ClientLabel).RunAsync(
+                (request, shownRequest, payload, token) =>
+                {
+                    _input = payload;
+                    return ServeAsync(request, shownRequest, token);
+                },
+                RefuseAsync,
+                WriteLineAsync,
+                cancellationToken);
+        }
+
         log.Information("client {Client} request: {Command}", ClientLabel, shown);
+        _input = _stdin;
         return await ServeAsync(parsed.Request, shown, cancellationToken);
     }
 
@@ -75,6 +93,7 @@ internal sealed partial class ServeSession(
                 ListReceivedRequest r => await ListReceivedAsync(r, cancellationToken),
                 PruneReceivedRequest r => await PruneReceivedAsync(r, cancellationToken),
                 CloseLuksRequest => await CloseLuksAsync(),
+                SessionRequest => throw new ServeRefusal(ErrorCodes.BadCommand, "'session' is the connection's command, never a request inside one"),
                 _ => throw new ServeRefusal(ErrorCodes.BadCommand, $"'{request.Verb}' is not served by this receiver"),
             };
         }
@@ -157,7 +176,7 @@ internal sealed partial class ServeSession(
         string[] modes = !luks ? [HelloLine.EncryptedStreamMode]
             : storeProblem is null ? [HelloLine.EncryptedStreamMode, HelloLine.RemoteBtrfsMode]
             : [HelloLine.RemoteBtrfsMode];
-        await WriteLineAsync(new HelloLine(version, HelloLine.CurrentProtocol, modes).Render());
+        await WriteLineAsync(new HelloLine(version, HelloLine.CurrentProtocol, modes) { OffersSession = true }.Render());
         return 0;
     }
 
