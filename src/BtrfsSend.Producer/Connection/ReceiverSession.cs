@@ -24,6 +24,7 @@ internal sealed class ReceiverSession : IAsyncDisposable
     private readonly TimeSpan _idleTimeout;
     private readonly Task<PipelineResult> _pipeline;
     private readonly TaskCompletionSource _close;
+    private readonly TaskCompletionSource _doneReading;
     private readonly SemaphoreSlim _turn = new(1, 1);
     private readonly byte[] _buffer = new byte[MaxLineBytes + 1];
     private Stream? _stdin;
@@ -34,8 +35,9 @@ internal sealed class ReceiverSession : IAsyncDisposable
     private PipelineResult? _result;
     private long _lastAnswer = System.Diagnostics.Stopwatch.GetTimestamp();
 
-    private ReceiverSession(SshArgv ssh, TimeSpan idleTimeout, Task<PipelineResult> pipeline, TaskCompletionSource close)
+    private ReceiverSession(SshArgv ssh, TimeSpan idleTimeout, Task<PipelineResult> pipeline, TaskCompletionSource close, TaskCompletionSource doneReading)
     {
+        _doneReading = doneReading;
         _ssh = ssh;
         _idleTimeout = idleTimeout;
         _pipeline = pipeline;
@@ -63,6 +65,7 @@ internal sealed class ReceiverSession : IAsyncDisposable
         var stdin = new TaskCompletionSource<Stream>(TaskCreationOptions.RunContinuationsAsynchronously);
         var stdout = new TaskCompletionSource<Stream>(TaskCreationOptions.RunContinuationsAsynchronously);
         var close = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var doneReading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var pipeline = StreamPipeline.RunAsync(
             [
                 new CodeStage("session requests", async stage =>
@@ -74,11 +77,11 @@ internal sealed class ReceiverSession : IAsyncDisposable
                 new CodeStage("session answers", async stage =>
                 {
                     stdout.TrySetResult(stage.Input);
-                    await close.Task.WaitAsync(stage.CancellationToken);
+                    await doneReading.Task.WaitAsync(stage.CancellationToken);
                 }),
             ],
             CancellationToken.None);
-        var session = new ReceiverSession(ssh, idleTimeout, pipeline, close);
+        var session = new ReceiverSession(ssh, idleTimeout, pipeline, close, doneReading);
         var both = Task.WhenAll(stdin.Task, stdout.Task);
         if (await Task.WhenAny(both, pipeline) != both)
         {
@@ -131,7 +134,7 @@ internal sealed class ReceiverSession : IAsyncDisposable
             await Input.WriteAsync(Encoding.ASCII.GetBytes(request.ToCommandLine() + "\n"), cancellationToken);
             await Input.FlushAsync(cancellationToken);
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
         {
             // The receiver is gone: its answer (ERR, or nothing) and ssh's exit say why; reading it comes next.
         }
@@ -254,10 +257,19 @@ internal sealed class ReceiverSession : IAsyncDisposable
         {
             return ex.Message;
         }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
     }
 
     private async Task CloseStdinAsync()
     {
+        if (_close.Task.IsCompleted)
+        {
+            return; // closed already (by us, or by the pipeline ending)
+        }
+
         try
         {
             if (_stdin is not null)
@@ -265,7 +277,7 @@ internal sealed class ReceiverSession : IAsyncDisposable
                 await _stdin.FlushAsync();
             }
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
         {
             // The receiver is already gone.
         }
@@ -278,6 +290,7 @@ internal sealed class ReceiverSession : IAsyncDisposable
         if (_result is null)
         {
             await CloseStdinAsync();
+            _doneReading.TrySetResult();
             using var wait = new CancellationTokenSource(_idleTimeout);
             try
             {

@@ -84,7 +84,7 @@ public sealed class SessionConnectionTests
         await UploadAsync(client, dir);
         await client.EndSessionAsync();
 
-        Assert.False(hello.OffersSession);
+        Assert.Equal(HelloLine.CurrentProtocol, hello.Protocol);
         Assert.Empty(listed);
         Assert.Single(await client.ListAsync(Set));
         Assert.Equal(5, Connections(sshd)); // the refused session, hello, list, the upload, the last list
