@@ -16,7 +16,7 @@ public static class CommandGrammar
     public const string Usage =
         "hello | receive-stream <set> <snapshot> full [<declarations>] | receive-stream <set> <snapshot> incremental <parent> [<declarations>] | "
         + "list <set> | get <set> <snapshot> | open-luks | receive <set> <snapshot> [<parent>] [<declarations>] | "
-        + "list-received <set> | prune-received <set> | close-luks";
+        + "list-received <set> | prune-received <set> | close-luks | session";
 
     public static CommandParseResult Parse(string? raw)
     {
@@ -59,6 +59,7 @@ public static class CommandGrammar
             HelloRequest.VerbText => NoArguments(tokens, new HelloRequest()),
             OpenLuksRequest.VerbText => NoArguments(tokens, new OpenLuksRequest()),
             CloseLuksRequest.VerbText => NoArguments(tokens, new CloseLuksRequest()),
+            SessionRequest.VerbText => NoArguments(tokens, new SessionRequest()),
             ListRequest.VerbText => SetOnly(tokens, set => new ListRequest(set)),
             ListReceivedRequest.VerbText => SetOnly(tokens, set => new ListReceivedRequest(set)),
             PruneReceivedRequest.VerbText => SetOnly(tokens, set => new PruneReceivedRequest(set)),

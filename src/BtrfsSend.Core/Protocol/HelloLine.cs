@@ -5,7 +5,9 @@ namespace BtrfsSend.Core.Protocol;
 
 /// <summary>
 /// The answer to <c>hello</c>: <c>btrfs-send-receiver &lt;version&gt; proto=&lt;n&gt; modes=&lt;mode&gt;[,&lt;mode&gt;...]</c>.
-/// A parser ignores further <c>key=value</c> tokens so that later receivers can say more.
+/// A parser ignores further <c>key=value</c> tokens so that later receivers can say more; the one
+/// it knows is <c>session=1</c> (<see cref="OffersSession"/>), appended by receivers that serve the
+/// <c>session</c> verb.
 /// </summary>
 public sealed record HelloLine
 {
@@ -38,16 +40,19 @@ public sealed record HelloLine
 
     public IReadOnlyList<string> Modes => _modes;
 
+    /// <summary>The receiver serves the <c>session</c> verb (token <c>session=1</c>).</summary>
+    public bool OffersSession { get; init; }
+
     public bool Supports(string mode) => _modes.Contains(mode, StringComparer.Ordinal);
 
-    public string Render() => string.Create(CultureInfo.InvariantCulture, $"{ProgramName} {Version} proto={Protocol} modes={string.Join(',', _modes)}");
+    public string Render() => string.Create(CultureInfo.InvariantCulture, $"{ProgramName} {Version} proto={Protocol} modes={string.Join(',', _modes)}{(OffersSession ? " " + SessionRules.HelloToken : "")}");
 
     public override string ToString() => Render();
 
     public bool Equals(HelloLine? other)
-        => other is not null && Version == other.Version && Protocol == other.Protocol && _modes.SequenceEqual(other._modes);
+        => other is not null && Version == other.Version && Protocol == other.Protocol && _modes.SequenceEqual(other._modes) && OffersSession == other.OffersSession;
 
-    public override int GetHashCode() => HashCode.Combine(Version, Protocol, string.Join(',', _modes));
+    public override int GetHashCode() => HashCode.Combine(Version, Protocol, string.Join(',', _modes), OffersSession);
 
     public static NameCheck<HelloLine> Parse(string? line)
     {
@@ -88,15 +93,19 @@ public sealed record HelloLine
             return NameCheck<HelloLine>.Fail($"hello line: {problem}; {form}");
         }
 
+        var offersSession = false;
         foreach (var extra in parts.Skip(4))
         {
             if (extra.IndexOf('=', StringComparison.Ordinal) <= 0)
             {
                 return NameCheck<HelloLine>.Fail($"hello line token '{NameText.Printable(extra)}' is not key=value; {form}");
             }
+
+            // Only the exact token counts; any other session=... is a later receiver's, and ignored.
+            offersSession |= extra == SessionRules.HelloToken;
         }
 
-        return NameCheck<HelloLine>.Ok(new HelloLine(parts[1], (int)protocol, modes));
+        return NameCheck<HelloLine>.Ok(new HelloLine(parts[1], (int)protocol, modes) { OffersSession = offersSession });
     }
 
     private static string? VersionProblem(string? version)

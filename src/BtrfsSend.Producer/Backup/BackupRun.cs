@@ -113,7 +113,9 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
     /// </summary>
     private async Task<(SendProtocol Protocol, IReadOnlyList<ListEntryLine> Remote)> GreetReceiverAsync(Task<SendProtocol> checks, CancellationToken cancellationToken)
     {
-        var greeting = receiver.HelloAsync(cancellationToken);
+        // Hello opens the run's session, which carries list and the upload too (docs/protocol.md,
+        // "Sessions"); the local checks run meanwhile.
+        var greeting = receiver.OpenSessionAsync(log, cancellationToken);
         var listing = receiver.ListAsync(options.BackupSet, cancellationToken);
         SendProtocol protocol;
         try
@@ -186,7 +188,11 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
             };
             var sendArgv = BtrfsArgv.Send(snapshots.PathOf(snapshot), decision.Parent is { } parent ? snapshots.PathOf(parent) : null, protocol);
             using var progress = new ConsoleProgress();
-            return await new SendPipeline(receiver, log).RunAsync(sendArgv, request, keys, options.Compression, progress, cancellationToken, binding);
+            var result = await new SendPipeline(receiver, log).RunAsync(sendArgv, request, keys, options.Compression, progress, cancellationToken, binding);
+
+            // The session ends cleanly, or the answer was not as it seemed: then nothing is recorded.
+            await receiver.EndSessionAsync();
+            return result;
         }
         catch
         {

@@ -60,6 +60,9 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
             progress?.Report(plaintext);
         });
 
+        // The run's session, if it has one: the request line, then the BSF1 stream, on its connection.
+        var session = await receiver.SessionAsync();
+
         // IDLE_TIMEOUT_SECONDS from the end of our stream to the receiver's answer: a stalled or
         // hostile receiver that reads everything and never answers must not hold the run forever.
         using var answerWait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -67,7 +70,7 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
         {
             try
             {
-                trailer = await EncryptAndFrameAsync(stage, keys, binding, writePlaintext);
+                trailer = await EncryptAndFrameAsync(stage, session?.Input ?? stage.Output, keys, binding, writePlaintext);
             }
             finally
             {
@@ -91,12 +94,25 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
                 FrameThenWaitForAnswer(stage, sink => ValidateAsync(stage, sink, declaredProto, count))));
         }
 
-        // Not killed when a stage fails: its stdin then ends without a trailer, and the receiver says "truncated".
-        stages.Add(new ProcessStage(receiver.Ssh.For(request.ToCommandLine())) { ChecksExitCode = false, IsKilledOnFailure = false });
+        if (session is null)
+        {
+            // Not killed when a stage fails: its stdin then ends without a trailer, and the receiver says "truncated".
+            stages.Add(new ProcessStage(receiver.Ssh.For(request.ToCommandLine())) { ChecksExitCode = false, IsKilledOnFailure = false });
+        }
+        else
+        {
+            await session.SendLineAsync(request, cancellationToken);
+        }
+
         PipelineResult result;
         try
         {
             result = await StreamPipeline.RunAsync(stages, answerWait.Token);
+        }
+        catch when (session is not null)
+        {
+            await session.AbandonAsync(); // cancelled: the receiver sees the stream cut, as when ssh is killed
+            throw;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && answerWait.IsCancellationRequested)
         {
@@ -105,7 +121,10 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
                 $"the receiver at {receiver.Ssh.Target} did not answer '{request.Verb}' within {receiver.IdleTimeout.TotalSeconds:0} seconds {sent} (IDLE_TIMEOUT_SECONDS); the upload was abandoned and is not recorded as done (the next run sends again)");
         }
 
-        var stored = Conclude(result, request, keys is null ? "nothing was received" : "the receiver committed nothing", trailer);
+        var nothingStored = keys is null ? "nothing was received" : "the receiver committed nothing";
+        var stored = session is null
+            ? Conclude(result, request, nothingStored, trailer)
+            : await ConcludeInSessionAsync(result, session, request, nothingStored, trailer, cancellationToken);
         var duration = Stopwatch.GetElapsedTime(started);
         log.Debug("pipeline finished: {Plain} plaintext bytes, {Stored} stored bytes in {Seconds:F1} s", plaintext, stored.Bytes, duration.TotalSeconds);
         return new SendResult(plaintext, stored.Bytes, stored.Sha256Hex, duration);
@@ -148,10 +167,10 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
     /// [OpenPGP encryption] → BSF1 framing → ssh's stdin. The MDC and the trailer are written only
     /// after every earlier stage succeeded (trap 2).
     /// </summary>
-    private static async Task<Trailer> EncryptAndFrameAsync(StageContext stage, EncryptionKeys? keys, StreamBinding? binding, Func<Stream, Task> writePlaintext)
+    private static async Task<Trailer> EncryptAndFrameAsync(StageContext stage, Stream output, EncryptionKeys? keys, StreamBinding? binding, Func<Stream, Task> writePlaintext)
     {
         var cancellationToken = stage.CancellationToken;
-        await using var framed = new Bsf1Writer(stage.Output, leaveOpen: true);
+        await using var framed = new Bsf1Writer(output, leaveOpen: true);
         await using var encrypted = keys is null ? null : await OpenPgpEncryption.CreateAsync(framed, keys, binding?.Render() ?? "", cancellationToken);
         await writePlaintext(encrypted is null ? framed : encrypted);
         await stage.UpstreamSucceededAsync();
@@ -161,6 +180,7 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
         }
 
         await framed.CompleteAsync(cancellationToken);
+        await output.FlushAsync(cancellationToken);
         return new Trailer(framed.PayloadBytes, framed.Sha256Hex);
     }
 
@@ -183,20 +203,8 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
 
         if (result.Failure is { } failure)
         {
-            var said = receiverSaid.Length > 0 ? receiverSaid : "nothing";
-            throw failure switch
-            {
-                SendStreamException bad => new IntegrityException(
-                    $"btrfs send produced a bad stream ({bad.Message}); no trailer was sent, so {nothingStored}", bad),
-                BtrfsSendException known when known is not ToolFailedException => new TransferFailedException(
-                    $"{known.Message}; no trailer was sent, so {nothingStored} (it said: {said})", known),
-                ToolFailedException tool => new TransferFailedException($"{tool.Message}; no trailer was sent, so {nothingStored}", tool),
-                IOException io => new TransferFailedException(
-                    $"the connection to the receiver broke while sending ({io.Message}); receiver said: {said}; ssh: {StderrTail.LastLines(ssh.StandardErrorTail)}; nothing was committed", io),
-                _ => new TransferFailedException($"the send pipeline failed: {failure.Message}; nothing was committed", failure),
-            };
+            throw OwnFailure(failure, nothingStored, receiverSaid.Length > 0 ? receiverSaid : "nothing", ssh.StandardErrorTail);
         }
-
         // ssh died (255: keepalive timeout, reset) after our whole stream, trailer included, sat in the
         // pipe and socket buffers, and before any answer: the receiver may or may not have committed it.
         // Not "cannot reach the receiver" (it was reached) and not "nothing was committed" (unknown).
@@ -227,6 +235,69 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
 
         return trailer;
     }
+
+    /// <summary>
+    /// The session's counterpart of <see cref="Conclude"/>: after a failed stage the stream ends without
+    /// a trailer (ssh's stdin is closed, the session is over) and the receiver's ERR explains it only when
+    /// it refused before reading (our write then broke); else the answer must be exactly one OK line
+    /// matching what was framed, then the session's DONE line.
+    /// </summary>
+    private async Task<Trailer> ConcludeInSessionAsync(PipelineResult result, ReceiverSession session, Request request, string nothingStored, Trailer? trailer, CancellationToken cancellationToken)
+    {
+        if (result.Failure is { } failure)
+        {
+            await session.AbandonAsync();
+            BtrfsSendException? answered = null;
+            try
+            {
+                await session.ReadAnswerAsync(request, receiver, CancellationToken.None);
+            }
+            catch (BtrfsSendException ex)
+            {
+                answered = ex;
+            }
+
+            if (failure is IOException && session.ErrLine is not null && answered is not null)
+            {
+                throw answered;
+            }
+
+            throw OwnFailure(failure, nothingStored, session.ErrLine ?? "nothing", "");
+        }
+
+        var lines = await session.ReadAnswerAsync(request, receiver, cancellationToken);
+        if (trailer is null)
+        {
+            throw new TransferFailedException("the stream ended without a trailer (a stage stopped early); nothing was committed");
+        }
+
+        if (lines.Count != 1)
+        {
+            throw new TransferFailedException($"the receiver answered {lines.Count} lines, not one OK line{(lines.Count == 0 ? "" : $" (the last: '{Core.Naming.NameText.Printable(lines[^1])}')")}; the backup is not recorded as done");
+        }
+
+        var ok = ResponseLine.Parse(lines[0]).Value as OkLine
+            ?? throw new TransferFailedException($"the receiver did not answer OK ('{Core.Naming.NameText.Printable(lines[0])}'); the backup is not recorded as done");
+        if (!ok.Matches(trailer.Sha256Hex, trailer.Bytes))
+        {
+            throw new IntegrityException($"the receiver stored {ok.Bytes} bytes with SHA-256 {ok.Sha256Hex}, but {trailer.Bytes} bytes with SHA-256 {trailer.Sha256Hex} were sent; the backup is not recorded as done");
+        }
+
+        return trailer;
+    }
+
+    /// <summary>A stage of ours failed: that is the reason reported, with what the receiver said after it.</summary>
+    private static BtrfsSendException OwnFailure(Exception failure, string nothingStored, string said, string sshStderrTail) => failure switch
+    {
+        SendStreamException bad => new IntegrityException(
+            $"btrfs send produced a bad stream ({bad.Message}); no trailer was sent, so {nothingStored}", bad),
+        BtrfsSendException known when known is not ToolFailedException => new TransferFailedException(
+            $"{known.Message}; no trailer was sent, so {nothingStored} (it said: {said})", known),
+        ToolFailedException tool => new TransferFailedException($"{tool.Message}; no trailer was sent, so {nothingStored}", tool),
+        IOException io => new TransferFailedException(
+            $"the connection to the receiver broke while sending ({io.Message}); receiver said: {said}; ssh: {StderrTail.LastLines(sshStderrTail)}; nothing was committed", io),
+        _ => new TransferFailedException($"the send pipeline failed: {failure.Message}; nothing was committed", failure),
+    };
 
     /// <summary>What the BSF1 trailer said: the stored bytes and their SHA-256.</summary>
     private sealed record Trailer(long Bytes, string Sha256Hex);

@@ -31,7 +31,7 @@ internal static class RunCommand
         {
             var options = ProducerConfig.Load(parse.GetValue(config)!, log);
             var tools = new ToolRunner();
-            var receiver = ProducerConfig.Receiver(options, tools);
+            await using var receiver = ProducerConfig.Receiver(options, tools);
             var run = new BackupRun(options, tools, receiver, log, clock)
             {
                 RemoteBtrfsMode = (protocol, dry, token) => new RemoteBtrfsRun(options, tools, receiver, log, clock) { Protocol = protocol }.RunAsync(dry, token),

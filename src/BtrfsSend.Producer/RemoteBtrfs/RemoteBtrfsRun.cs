@@ -27,7 +27,8 @@ internal sealed class RemoteBtrfsRun(ProducerOptions options, ToolRunner tools, 
 
     public async Task<int> RunAsync(bool dryRun, CancellationToken cancellationToken = default)
     {
-        var hello = await receiver.HelloAsync(cancellationToken);
+        // Hello opens the run's session: open-luks, list-received, receive, prune-received and close-luks follow on it.
+        var hello = await receiver.OpenSessionAsync(log, cancellationToken);
         if (!hello.Supports(HelloLine.RemoteBtrfsMode))
         {
             throw new PrerequisiteException($"the receiver ({hello.Render()}) does not serve remote-btrfs mode; set LUKS_DEVICE, LUKS_NAME, LUKS_MOUNT and RECEIVED_ROOT on the backup server");
@@ -82,6 +83,7 @@ internal sealed class RemoteBtrfsRun(ProducerOptions options, ToolRunner tools, 
             await CloseAsync(client, afterFailure: !succeeded);
         }
 
+        await receiver.EndSessionAsync();
         return 0;
     }
 

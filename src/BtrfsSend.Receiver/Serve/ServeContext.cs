@@ -25,7 +25,8 @@ internal sealed class ServeContext
         LuksLeaseDirPath = luksLeaseDirPath;
         Store = new StreamStore(options.BackupRootDirPath);
         // A client that sends nothing for IDLE_TIMEOUT_SECONDS is cut off.
-        Input = new Core.Streams.IdleTimeoutStream(stdin, options.IdleTimeout, "the client", leaveOpen: true);
+        Stdin = new Core.Streams.IdleTimeoutStream(stdin, options.IdleTimeout, "the client", leaveOpen: true);
+        Input = Stdin;
     }
 
     public ReceiverOptions Options { get; }
@@ -36,8 +37,11 @@ internal sealed class ServeContext
     /// <summary>The client as logs and messages show it.</summary>
     public string ClientLabel => Client ?? "-";
 
-    /// <summary>stdin as every verb reads it.</summary>
-    public Stream Input { get; }
+    /// <summary>stdin behind the idle timeout: where a session reads its request lines.</summary>
+    public Stream Stdin { get; }
+
+    /// <summary>What the verb being served reads: <see cref="Stdin"/>, or inside a session the request's own payload.</summary>
+    public Stream Input { get; set; }
 
     /// <summary>stdout: an answer line, list lines, or a BSF1 stream; nothing else.</summary>
     public Stream Output { get; }

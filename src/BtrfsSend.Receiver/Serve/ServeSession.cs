@@ -53,7 +53,22 @@ internal sealed class ServeSession(
             return await RefuseAsync(new ServeRefusal(parsed.ErrorCode, parsed.Error), shown);
         }
 
+        if (parsed.Request is SessionRequest)
+        {
+            log.Information("client {Client} request: {Command}", ClientLabel, shown);
+            return await new SessionLoop(Context.Stdin, log, ClientLabel).RunAsync(
+                (request, shownRequest, payload, token) =>
+                {
+                    Context.Input = payload;
+                    return ServeAsync(request, shownRequest, token);
+                },
+                RefuseAsync,
+                Context.WriteLineAsync,
+                cancellationToken);
+        }
+
         log.Information("client {Client} request: {Command}", ClientLabel, shown);
+        Context.Input = Context.Stdin;
         return await ServeAsync(parsed.Request, shown, cancellationToken);
     }
 
@@ -118,6 +133,7 @@ internal sealed class ServeSession(
         ListReceivedRequest r => new ListReceivedVerb(Context).ServeAsync(r, cancellationToken),
         PruneReceivedRequest r => new PruneReceivedVerb(Context).ServeAsync(r, cancellationToken),
         CloseLuksRequest => new CloseLuksVerb(Context).ServeAsync(),
+        SessionRequest => throw new ServeRefusal(ErrorCodes.BadCommand, "'session' is the connection's command, never a request inside one"),
         _ => throw new ServeRefusal(ErrorCodes.BadCommand, $"'{request.Verb}' is not served by this receiver"),
     };
 

@@ -78,4 +78,27 @@ public sealed class HelloLineTests
         Assert.Throws<ArgumentException>(() => new HelloLine("0.1", 1, []));
         Assert.Throws<ArgumentException>(() => new HelloLine("0.1 x", 1, [HelloLine.EncryptedStreamMode]));
     }
+
+    [Fact]
+    public void A_receiver_that_serves_sessions_says_so_with_a_token_older_producers_ignore()
+    {
+        var hello = new HelloLine("0.2.0", HelloLine.CurrentProtocol, [HelloLine.EncryptedStreamMode]) { OffersSession = true };
+
+        Assert.Equal("btrfs-send-receiver 0.2.0 proto=1 modes=encrypted-stream session=1", hello.Render());
+        Assert.True(HelloLine.Parse(hello.Render()).Value!.OffersSession);
+        Assert.Equal(hello, HelloLine.Parse(hello.Render()).Value);
+    }
+
+    [Theory]
+    [InlineData("btrfs-send-receiver 0.1.0 proto=1 modes=encrypted-stream")]
+    [InlineData("btrfs-send-receiver 0.1.0 proto=1 modes=encrypted-stream session=2")]
+    [InlineData("btrfs-send-receiver 0.1.0 proto=1 modes=encrypted-stream session=yes")]
+    [InlineData("btrfs-send-receiver 0.1.0 proto=1 modes=encrypted-stream xsession=1")]
+    public void Only_the_exact_session_token_offers_sessions(string line)
+    {
+        var parsed = HelloLine.Parse(line);
+
+        Assert.True(parsed.IsValid, parsed.Error);
+        Assert.False(parsed.Value!.OffersSession);
+    }
 }

@@ -84,7 +84,7 @@ internal static class ProtocolGen
 
     private static Gen<string> Piece { get; } = Gen.Frequency(
         (6, Gen.Elements(
-            "hello", "receive-stream", "list", "get", "open-luks", "receive", "list-received", "prune-received", "close-luks",
+            "hello", "receive-stream", "list", "get", "open-luks", "receive", "list-received", "prune-received", "close-luks", "session",
             "full", "incremental")),
         (6, Set.Select(s => s.Value)),
         (6, Snapshot.Select(s => s.Value)),

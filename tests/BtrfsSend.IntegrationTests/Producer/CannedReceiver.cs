@@ -62,6 +62,12 @@ public sealed class CannedReceiver : IAsyncLifetime
             # argv: serve -- "$SSH_ORIGINAL_COMMAND"
             case "$3" in
               receive*) cat > /dev/null ;;
+              session)
+                # A session's answers all at once; then stdin is read until the producer ends the session (at most 3 s).
+                [ -e {{StallFilePath}} ] && exec sleep 60
+                cat {{AnswerFilePath}}
+                timeout 3 cat > /dev/null
+                exit 0 ;;
             esac
             [ -e {{StallFilePath}} ] && exec sleep 60
             exec cat {{AnswerFilePath}}

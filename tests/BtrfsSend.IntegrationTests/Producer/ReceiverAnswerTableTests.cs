@@ -70,6 +70,114 @@ public sealed class ReceiverAnswerTableTests(CannedReceiver canned) : IClassFixt
         { "an ERR", "ERR exists already stored\n", "the receiver refused 'receive prod-srv/rootfs" },
     };
 
+    private const string SessionHello = Hello + " session=1\n";
+    private const string HelloDone = SessionHello + "DONE hello\n";
+
+    public static TheoryData<string, string, string> SessionHelloAnswers() => new()
+    {
+        { "nothing", "", "ended the session without finishing its answer to 'hello' (no DONE line); it said nothing" },
+        { "no DONE line", SessionHello, "ended the session without finishing its answer to 'hello'" },
+        { "a DONE for another verb", SessionHello + "DONE list\n", "ended its answer to 'hello' with 'DONE list'" },
+        { "a NUL", Hello + " session=1\0\nDONE hello\n", @"did not answer hello as btrfs-backup-receive does ('btrfs-send-receiver 1.0.0 proto=1 modes=encrypted-stream session=1\x00')" },
+        { "CRLF", Hello + " session=1\r\nDONE hello\r\n", "ended the session without finishing its answer to 'hello'" },
+        { "an overlong line", "btrfs-send-receiver " + new string('9', 100_000) + " proto=1 modes=encrypted-stream\n", "answered 'hello' with a line longer than 2048 bytes" },
+        { "a cut line", "btrfs-send-receiver 1.0.0 proto=1 mo", "ended the session inside a line of its answer to 'hello' ('btrfs-send-receiver 1.0.0 proto=1 mo')" },
+        { "extra lines", SessionHello + SessionHello + "DONE hello\n", "answered hello with 2 lines, btrfs-backup-receive answers one" },
+        { "no session token", Hello + "\nDONE hello\n", "answered hello inside a session but does not offer sessions" },
+        { "an ERR", "ERR store-unusable BACKUP_ROOT is gone\n", "the receiver cannot store backups: BACKUP_ROOT is gone" },
+        { "an ERR with control characters", "ERR internal \u001b[31mboom\n", @"answered 'hello' with an ERR line this producer cannot read ('ERR internal \x1b[31mboom')" },
+    };
+
+    public static TheoryData<string, string, string> SessionListAnswers() => new()
+    {
+        { "a NUL", Entry + "\0\nDONE list\n", "has a line this producer cannot read (line 1)" },
+        { "CRLF", Entry + "\r\nDONE list\n", "has a line this producer cannot read (line 1)" },
+        { "a duplicate line", Entry + "\n" + Entry + "\nDONE list\n", "names snapshot prod-srv-rootfs-20260101T000000Z twice (line 2)" },
+        { "an extra line", Entry + "\nhello world\nDONE list\n", "has a line this producer cannot read (line 2)" },
+        { "a DONE for another verb", Entry + "\nDONE hello\n", "ended its answer to 'list' with 'DONE hello'" },
+        { "no DONE line", Entry + "\n", "ended the session without finishing its answer to 'list'" },
+        { "an overlong line", Entry + " " + new string('x', 100_000) + "\nDONE list\n", "answered 'list' with a line longer than 2048 bytes" },
+    };
+
+    public static TheoryData<string, string, string> SessionUploadAnswers() => new()
+    {
+        { "nothing before DONE", "DONE receive\n", "the receiver answered 0 lines, not one OK line" },
+        { "a NUL", "OK\0\nDONE receive\n", @"did not answer OK ('OK\x00')" },
+        { "extra lines", "OK " + Sha + " 1\nOK " + Sha + " 1\nDONE receive\n", "the receiver answered 2 lines, not one OK line" },
+        { "an OK for other bytes", "OK " + Sha + " 1\nDONE receive\n", $"the receiver stored 1 bytes with SHA-256 {new string('a', 64)}, but " },
+        { "an ERR", "ERR exists already stored\n", "the receiver refused 'receive prod-srv/rootfs" },
+        { "no DONE line", "OK " + Sha + " 1\n", "ended the session without finishing its answer to 'receive'" },
+        { "a DONE for another verb", "OK " + Sha + " 1\nDONE list\n", "ended its answer to 'receive' with 'DONE list'" },
+    };
+
+    [RealTheory("/usr/sbin/sshd", "ssh", "sudo")]
+    [MemberData(nameof(SessionHelloAnswers))]
+    public async Task A_garbage_hello_answer_in_a_session_is_one_clear_error_line(string what, string answer, string expected)
+    {
+        var receiver = await canned.StartedAsync();
+        receiver.Answer(Encoding.UTF8.GetBytes(answer));
+        await using var client = receiver.Client(Patient);
+
+        var ex = await Assert.ThrowsAnyAsync<BtrfsSendException>(() => client.OpenSessionAsync(Logger.None));
+
+        AssertOneClearLine(what, ex, expected);
+    }
+
+    [RealTheory("/usr/sbin/sshd", "ssh", "sudo")]
+    [MemberData(nameof(SessionListAnswers))]
+    public async Task A_garbage_list_answer_in_a_session_is_one_clear_error_line(string what, string answer, string expected)
+    {
+        var receiver = await canned.StartedAsync();
+        receiver.Answer(Encoding.UTF8.GetBytes(HelloDone + answer));
+        await using var client = receiver.Client(Patient);
+        await client.OpenSessionAsync(Logger.None);
+
+        var ex = await Assert.ThrowsAsync<TransferFailedException>(() => client.ListAsync(Set));
+
+        AssertOneClearLine(what, ex, expected);
+    }
+
+    [RealTheory("/usr/sbin/sshd", "ssh", "sudo")]
+    [MemberData(nameof(SessionUploadAnswers))]
+    public async Task A_garbage_answer_to_an_upload_in_a_session_is_one_clear_error_line(string what, string answer, string expected)
+    {
+        var receiver = await canned.StartedAsync();
+        receiver.Answer(Encoding.UTF8.GetBytes(HelloDone + answer));
+        await using var client = receiver.Client(Patient);
+        await client.OpenSessionAsync(Logger.None);
+
+        var ex = await Assert.ThrowsAnyAsync<BtrfsSendException>(() => UploadAsync(receiver, encrypted: false, client));
+
+        AssertOneClearLine(what, ex, expected);
+    }
+
+    [RealFact("/usr/sbin/sshd", "ssh", "sudo")]
+    public async Task A_line_after_the_last_answer_of_a_session_is_one_clear_error_line()
+    {
+        var receiver = await canned.StartedAsync();
+        receiver.Answer(Encoding.UTF8.GetBytes(HelloDone + "OK " + Sha + " 1\n"));
+        await using var client = receiver.Client(Patient);
+        await client.OpenSessionAsync(Logger.None);
+
+        var ex = await Assert.ThrowsAsync<TransferFailedException>(client.EndSessionAsync);
+
+        AssertOneClearLine("an extra line", ex, $"said more after its last answer ('OK {Sha} 1'); a session answers each request once");
+    }
+
+    [RealFact("/usr/sbin/sshd", "ssh", "sudo")]
+    public async Task A_receiver_that_never_answers_hello_in_a_session_is_given_up_on_after_the_idle_timeout()
+    {
+        var receiver = await canned.StartedAsync();
+        receiver.Stall();
+        var watch = Stopwatch.StartNew();
+        await using var client = receiver.Client(Idle);
+
+        var ex = await Assert.ThrowsAsync<IdleTimeoutException>(() => client.OpenSessionAsync(Logger.None));
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), watch.Elapsed.ToString());
+        AssertOneClearLine("a stall", ex, "did not answer 'hello' within 2 seconds (IDLE_TIMEOUT_SECONDS)");
+    }
+
     [RealTheory("/usr/sbin/sshd", "ssh", "sudo")]
     [MemberData(nameof(HelloAnswers))]
     public async Task A_garbage_hello_answer_is_one_clear_error_line(string what, string answer, string expected)
@@ -159,7 +267,10 @@ public sealed class ReceiverAnswerTableTests(CannedReceiver canned) : IClassFixt
     /// The real send pipeline with a small valid send stream (SUBVOL, END) from <c>cat</c> in place of
     /// <c>btrfs send</c>: remote-btrfs's <c>receive</c>, or an encrypted <c>receive-stream</c>.
     /// </summary>
-    private static async Task UploadAsync(CannedReceiver receiver, bool encrypted, TimeSpan idleTimeout)
+    private static Task UploadAsync(CannedReceiver receiver, bool encrypted, TimeSpan idleTimeout)
+        => UploadAsync(receiver, encrypted, receiver.Client(idleTimeout));
+
+    private static async Task UploadAsync(CannedReceiver receiver, bool encrypted, BtrfsSend.Producer.Connection.ReceiverClient client)
     {
         var stream = Path.Combine(receiver.DirPath, "stream");
         if (!File.Exists(stream))
@@ -174,7 +285,7 @@ public sealed class ReceiverAnswerTableTests(CannedReceiver canned) : IClassFixt
         }
 
         var snapshot = SnapshotName.Parse("prod-srv-rootfs-20260101T000000Z");
-        var pipeline = new SendPipeline(receiver.Client(idleTimeout), Logger.None);
+        var pipeline = new SendPipeline(client, Logger.None);
         if (encrypted)
         {
             await pipeline.RunAsync(["cat", stream], new ReceiveStreamRequest(Set, snapshot, isIncremental: false, parent: null), EncryptionKeys.FromPassphrase("test passphrase"u8.ToArray()));

@@ -22,6 +22,7 @@ public sealed class StalledUploadTests
             #!/bin/sh
             # argv: serve -- "$SSH_ORIGINAL_COMMAND"
             case "$3" in
+              session) echo "ERR bad-command unknown command 'session'"; exit 5 ;;
               hello) echo "btrfs-send-receiver 1.0.0 proto=1 modes=encrypted-stream" ;;
               list*) ;;
               receive-stream*) cat > /dev/null; exec sleep 60 ;;

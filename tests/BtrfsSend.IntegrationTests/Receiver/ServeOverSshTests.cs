@@ -32,7 +32,7 @@ public sealed class ServeOverSshTests
         var gotIncr = await receiver.RunAsync($"get {SshReceiver.Set} {incrName}");
 
         Assert.True(hello.ExitCode == 0, hello.ToString());
-        Assert.Matches(@"^btrfs-send-receiver \S+ proto=1 modes=encrypted-stream$", Assert.Single(hello.Lines));
+        Assert.Matches(@"^btrfs-send-receiver \S+ proto=1 modes=encrypted-stream session=1$", Assert.Single(hello.Lines));
         Assert.True(fullOk.ExitCode == 0, fullOk.ToString());
         Assert.Equal($"OK {Hex(SHA256.HashData(full))} {full.Length}", Assert.Single(fullOk.Lines));
         Assert.True(incrOk.ExitCode == 0, incrOk.ToString());

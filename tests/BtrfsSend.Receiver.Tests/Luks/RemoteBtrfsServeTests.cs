@@ -240,7 +240,7 @@ public sealed class RemoteBtrfsServeTests(SendStreams streams) : IClassFixture<S
     {
         var result = await V.ServeAsync("hello");
 
-        Assert.EndsWith(" modes=encrypted-stream,remote-btrfs\n", result.StdoutText, StringComparison.Ordinal);
+        Assert.EndsWith(" modes=encrypted-stream,remote-btrfs session=1\n", result.StdoutText, StringComparison.Ordinal);
     }
 
     private sealed class CountingStream(byte[] bytes) : MemoryStream(bytes)

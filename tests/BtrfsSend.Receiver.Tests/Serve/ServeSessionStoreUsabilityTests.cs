@@ -86,7 +86,7 @@ public sealed class ServeSessionStoreUsabilityTests : IDisposable
         var hello = await _h.ServeAsync("hello", options: options);
 
         Assert.Equal(0, hello.ExitCode);
-        Assert.Matches(@"^btrfs-send-receiver \S+ proto=1 modes=remote-btrfs$", Assert.Single(hello.StdoutLines));
+        Assert.Matches(@"^btrfs-send-receiver \S+ proto=1 modes=remote-btrfs session=1$", Assert.Single(hello.StdoutLines));
         Assert.Contains(ErrorCodes.StoreUnusable, ErrorCodes.All);
     }
 }

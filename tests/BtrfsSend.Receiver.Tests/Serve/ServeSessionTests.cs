@@ -16,7 +16,7 @@ public sealed class ServeSessionTests : IDisposable
 
         Assert.Equal(0, result.ExitCode);
         var line = Assert.Single(result.StdoutLines);
-        Assert.Matches(@"^btrfs-send-receiver \S+ proto=1 modes=encrypted-stream$", line);
+        Assert.Matches(@"^btrfs-send-receiver \S+ proto=1 modes=encrypted-stream session=1$", line);
         Assert.Empty(_h.Tree());
     }
 

@@ -30,7 +30,7 @@ internal sealed class HelloVerb(ServeContext context)
         string[] modes = !luks ? [HelloLine.EncryptedStreamMode]
             : storeProblem is null ? [HelloLine.EncryptedStreamMode, HelloLine.RemoteBtrfsMode]
             : [HelloLine.RemoteBtrfsMode];
-        await context.WriteLineAsync(new HelloLine(version, HelloLine.CurrentProtocol, modes).Render());
+        await context.WriteLineAsync(new HelloLine(version, HelloLine.CurrentProtocol, modes) { OffersSession = true }.Render());
         return 0;
     }
 }
