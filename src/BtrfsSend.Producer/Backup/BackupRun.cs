@@ -154,8 +154,9 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
                 Declared = declared,
             };
             var sendArgv = BtrfsArgv.Send(snapshots.PathOf(snapshot), decision.Parent is { } parent ? snapshots.PathOf(parent) : null, protocol);
-            using var progress = new ConsoleProgress();
-            result = await new SendPipeline(receiver, log).RunAsync(sendArgv, request, keys, options.Compression, progress, cancellationToken, binding);
+            var estimate = PreviousStreamSize.Estimate(remote, decision.IsIncremental, options.Compression);
+            using var progress = new ConsoleProgress(estimate, isEstimate: true);
+            result = await new SendPipeline(receiver, log) { BandwidthLimit = options.BandwidthLimit }.RunAsync(sendArgv, request, keys, options.Compression, progress, cancellationToken, binding);
         }
         catch
         {
