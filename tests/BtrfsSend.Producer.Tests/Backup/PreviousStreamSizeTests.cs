@@ -11,10 +11,10 @@ public sealed class PreviousStreamSizeTests
 
     private static readonly IReadOnlyList<ListEntryLine> Listed =
     [
-        Entry("p-20261201-000000", null, 5_000_000),
-        Entry("p-20261202-000000", "p-20261201-000000", 300),
-        Entry("p-20261203-000000", "p-20261202-000000", 700),
-        Entry("p-20261204-000000", null, 6_000_000),
+        Entry("p-20261201T000000Z", null, 5_000_000),
+        Entry("p-20261202T000000Z", "p-20261201T000000Z", 300),
+        Entry("p-20261203T000000Z", "p-20261202T000000Z", 700),
+        Entry("p-20261204T000000Z", null, 6_000_000),
     ];
 
     [Fact]
