@@ -135,6 +135,11 @@ public static class ConfigLoader
 
         var fullInterval = r.Int("FULL_INTERVAL_DAYS", 32, 1, 1_000_000);
         var producerIdleSeconds = r.Int("IDLE_TIMEOUT_SECONDS", 120, 1, 86400);
+        long? bandwidthLimit = null;
+        if (r.Text("BWLIMIT") is { } bwlimit && !BandwidthLimit.TryParse(bwlimit, out bandwidthLimit, out var bwProblem))
+        {
+            r.Error("BWLIMIT", bwProblem!);
+        }
         var keep = Keep(r, "LOCAL_KEEP_");
         var services = r.Words("SERVICES_TO_QUIESCE");
         foreach (var unit in services)
@@ -203,6 +208,7 @@ public static class ConfigLoader
             LuksKeyFilePath = mode == BackupMode.RemoteBtrfs ? luksKey : null,
             FullIntervalDays = fullInterval,
             IdleTimeout = TimeSpan.FromSeconds(producerIdleSeconds),
+            BandwidthLimit = bandwidthLimit,
             LocalKeep = keep,
             ServicesToQuiesce = services,
             ServicesMayRun = mayRun,

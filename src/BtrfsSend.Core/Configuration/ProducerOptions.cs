@@ -73,6 +73,12 @@ public sealed record ProducerOptions
     /// </summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>
+    /// BWLIMIT: bytes per second the producer moves at most — the stream going to ssh in a run,
+    /// the stored bytes read in restore and verify; null (unset or 0) means no limit.
+    /// </summary>
+    public long? BandwidthLimit { get; init; }
+
     /// <summary>LOCAL_KEEP_*: retention of local snapshots; empty = delete none.</summary>
     public RetentionPolicy LocalKeep { get; init; } = RetentionPolicy.Empty;
 
@@ -137,5 +143,6 @@ public sealed record ProducerOptions
     private object Scalars() => (
         (SourceTopDirPath, SourceSubvol, SnapshotDirPath, SnapshotPrefix, StateFilePath, LockFilePath, SshTarget),
         (SshPort, SshIdentityFilePath, SshCipher, BackupSet, Mode, PassphraseFilePath, RecipientKeyFilePath),
-        (LuksKeyFilePath, FullIntervalDays, LocalKeep, Compression, CanaryFilePath, LedgerFilePath, SendProto, SendCompressedData, QuiesceTimeoutSeconds, IdleTimeout));
+        (LuksKeyFilePath, FullIntervalDays, LocalKeep, Compression, CanaryFilePath, LedgerFilePath, SendProto, SendCompressedData, QuiesceTimeoutSeconds, IdleTimeout),
+        BandwidthLimit);
 }

@@ -6,6 +6,7 @@ using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Manifests;
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Core.Protocol;
+using BtrfsSend.Core.Streams;
 using BtrfsSend.Producer.Connection;
 using Serilog;
 
@@ -14,7 +15,7 @@ namespace BtrfsSend.Producer.Backup;
 /// <summary>
 /// One streaming pipeline with bounded memory:
 /// <c>btrfs send</c> → send-stream validator → [zstd] → [OpenPGP encryption, binding in the literal
-/// packet, signed in public-key mode] → BSF1 framing + SHA-256 →
+/// packet, signed in public-key mode] → BSF1 framing + SHA-256 → [BWLIMIT's token bucket] →
 /// <c>ssh ... -- "receive-stream ..."</c> (encrypted-stream mode) or <c>"receive ..."</c>
 /// (remote-btrfs mode, no encryption: the stream lands in the LUKS volume on the backup server).
 /// The BSF1 trailer — the only thing that lets the receiver commit — goes out only after
@@ -36,6 +37,9 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
 
     /// <summary>zstd level 3 on all cores, quiet, to stdout: the format <c>zstd -d</c> reads.</summary>
     internal static readonly string[] ZstdArgv = ["zstd", "-q", "-c", "-3", "-T0"];
+
+    /// <summary>BWLIMIT: the bytes going to ssh (framed, encrypted or raw) move at most this fast, in bytes per second; null: no limit.</summary>
+    public long? BandwidthLimit { get; init; }
 
     /// <summary>
     /// Runs the pipeline for <paramref name="request"/>, a <see cref="ReceiveStreamRequest"/> with
@@ -70,7 +74,7 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
         {
             try
             {
-                trailer = await EncryptAndFrameAsync(stage, session?.Input ?? stage.Output, keys, binding, writePlaintext);
+                trailer = await EncryptAndFrameAsync(stage, session?.Input ?? stage.Output, keys, binding, BandwidthLimit, writePlaintext);
             }
             finally
             {
@@ -164,13 +168,13 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
     }
 
     /// <summary>
-    /// [OpenPGP encryption] → BSF1 framing → ssh's stdin. The MDC and the trailer are written only
-    /// after every earlier stage succeeded (trap 2).
+    /// [OpenPGP encryption] → BSF1 framing → [BWLIMIT] → ssh's stdin. The MDC and the trailer are
+    /// written only after every earlier stage succeeded (trap 2).
     /// </summary>
-    private static async Task<Trailer> EncryptAndFrameAsync(StageContext stage, Stream output, EncryptionKeys? keys, StreamBinding? binding, Func<Stream, Task> writePlaintext)
+    private static async Task<Trailer> EncryptAndFrameAsync(StageContext stage, Stream output, EncryptionKeys? keys, StreamBinding? binding, long? bandwidthLimit, Func<Stream, Task> writePlaintext)
     {
         var cancellationToken = stage.CancellationToken;
-        await using var framed = new Bsf1Writer(output, leaveOpen: true);
+        await using var framed = new Bsf1Writer(BandwidthLimitedStream.Wrap(output, bandwidthLimit, TimeProvider.System), leaveOpen: true);
         await using var encrypted = keys is null ? null : await OpenPgpEncryption.CreateAsync(framed, keys, binding?.Render() ?? "", cancellationToken);
         await writePlaintext(encrypted is null ? framed : encrypted);
         await stage.UpstreamSucceededAsync();

@@ -8,7 +8,7 @@ using Serilog;
 namespace BtrfsSend.Producer.Commands;
 
 /// <summary>
-/// <c>run [--config FILE] [--dry-run]</c>, also the default when no verb is given, so prod-btrfs-backup.sh's
+/// <c>run [--config FILE] [--dry-run] [--bwlimit RATE]</c>, also the default when no verb is given, so prod-btrfs-backup.sh's
 /// cron line <c>/usr/local/sbin/btrfs-send-backup</c> works unchanged.
 /// </summary>
 internal static class RunCommand
@@ -25,11 +25,14 @@ internal static class RunCommand
     {
         var config = ProducerConfig.CreateOption();
         var dryRun = new Option<bool>("--dry-run") { Description = "Print what a run would do (decision, commands) without stopping, snapshotting or sending anything" };
+        var bwlimit = ProducerConfig.CreateBwlimitOption("to the receiver (the stream going to ssh)");
         command.Options.Add(config);
         command.Options.Add(dryRun);
+        command.Options.Add(bwlimit);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var options = ProducerConfig.Load(parse.GetValue(config)!, log);
+            var loaded = ProducerConfig.Load(parse.GetValue(config)!, log);
+            var options = loaded with { BandwidthLimit = ProducerConfig.BandwidthLimitOf(parse, bwlimit, loaded) };
             var tools = new ToolRunner();
             await using var receiver = ProducerConfig.Receiver(options, tools);
             var run = new BackupRun(options, tools, receiver, log, clock)

@@ -140,7 +140,7 @@ internal sealed class RemoteBtrfsRun(ProducerOptions options, ToolRunner tools, 
             // No manifest in this mode: the receiver accepts the declaration and records nothing; the canary is inside the received snapshot.
             var request = new ReceiveRequest(options.BackupSet, snapshot, parent) { Declared = new StreamDeclaration { SendProto = Protocol.Version, CanaryToken = canaryToken } };
             var sendArgv = BtrfsArgv.Send(snapshots.PathOf(snapshot), parent is null ? null : snapshots.PathOf(parent), Protocol);
-            result = await new SendPipeline(receiver, log).RunAsync(sendArgv, request, keys: null, cancellationToken: cancellationToken);
+            result = await new SendPipeline(receiver, log) { BandwidthLimit = options.BandwidthLimit }.RunAsync(sendArgv, request, keys: null, cancellationToken: cancellationToken);
         }
         catch
         {

@@ -75,26 +75,22 @@ internal sealed class ChainRestorer(IRestoreSource source, TargetDirectory targe
 
     private async Task<LinkResult> ReceiveLinkAsync(RestoreLink link, string which, int kept, Core.Crypto.DecryptionKeys keys, LinkChecks checks, CancellationToken cancellationToken)
     {
-        if (source.HasManifests)
+        try
         {
-            log.Information("{Link}: checking size and SHA-256 against its manifest", which);
-            try
-            {
-                using var checking = new ConsoleProgress();
-                await source.PreverifyAsync(link, checking, cancellationToken);
-            }
-            catch (BtrfsSendException ex)
-            {
-                throw new RestoreLinkException($"{which}: {ex.Message}; nothing of it was received{KeptText(kept)}", ex);
-            }
+            await source.PreverifyAsync(link, null, cancellationToken);
+        }
+        catch (BtrfsSendException ex)
+        {
+            throw new RestoreLinkException($"{which}: {ex.Message}; nothing of it was received{KeptText(kept)}", ex);
         }
 
-        log.Information("{Link}: decrypting and receiving into {Dir}", which, target.DirPath);
+        // One read: the SHA-256 is checked while the stream is decrypted, before btrfs receive sees END.
+        log.Information("{Link}: decrypting{Hashing} and receiving into {Dir}", which, source.HasManifests ? ", checking its SHA-256" : "", target.DirPath);
         var before = target.Entries();
         try
         {
             LinkResult result;
-            using (var progress = new ConsoleProgress())
+            using (var progress = new ConsoleProgress(link.Bytes))
             {
                 result = await LinkPipeline.RunAsync(source, link, keys, checks, target.DirPath, progress, cancellationToken);
             }

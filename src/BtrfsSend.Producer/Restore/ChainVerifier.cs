@@ -40,7 +40,7 @@ internal sealed class ChainVerifier(IRestoreSource source, KeyFiles keyFiles, IL
         {
             try
             {
-                using var progress = new ConsoleProgress();
+                using var progress = new ConsoleProgress(link.Bytes);
                 await source.PreverifyAsync(link, progress, cancellationToken);
                 var parentUuid = link.Parent is { } parent && uuids.TryGetValue(parent.Value, out var known) ? known : null;
                 var result = await LinkPipeline.RunAsync(source, link, keys, keyFiles.ChecksFor(set, parentUuid), null, progress, cancellationToken);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using BtrfsSend.Core.Crypto;
 using BtrfsSend.Core.Errors;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Streams;
@@ -48,6 +49,37 @@ internal sealed class CheckedEndStream : ReadOnlyStream
         while (await ReadAsync(buffer, cancellationToken) > 0)
         {
         }
+    }
+
+    /// <summary>
+    /// After <paramref name="failure"/> stopped the reading partway (the MDC, the validator or a
+    /// garbled packet), tells a modified file from a bad key or a bad producer: when a SHA-256 is
+    /// expected, reads the rest and returns the mismatch (naming the first failure) if the file no
+    /// longer matches its manifest, else <paramref name="failure"/> unchanged. A wrong passphrase
+    /// or key, a cancellation and this stream's own failure are returned as they are, unread.
+    /// </summary>
+    public async Task<Exception> ExplainAsync(Exception failure, CancellationToken cancellationToken = default)
+    {
+        if (_hash is null || _failure is not null || IsVerified
+            || failure is OperationCanceledException or OpenPgpException { Failure: OpenPgpFailure.WrongPassphrase or OpenPgpFailure.WrongKey })
+        {
+            return failure;
+        }
+
+        try
+        {
+            await EnsureEndAsync(cancellationToken);
+        }
+        catch (IntegrityException mismatch) when (ReferenceEquals(mismatch, _failure))
+        {
+            return new IntegrityException($"{mismatch.Message}; reading it had stopped at: {failure.Message}", failure);
+        }
+        catch (Exception ex) when (ex is IOException or BtrfsSendException or OperationCanceledException)
+        {
+            return failure;
+        }
+
+        return failure;
     }
 
     public override int Read(Span<byte> buffer)

@@ -10,13 +10,13 @@ internal interface IRestoreSource
     /// <summary>For messages: the directory, or <c>user@host (over ssh)</c>.</summary>
     string Description { get; }
 
-    /// <summary>True when each link carries its manifest (size and SHA-256 checked before decrypting).</summary>
+    /// <summary>True when each link carries its manifest (size checked before decrypting, SHA-256 while decrypting).</summary>
     bool HasManifests { get; }
 
     /// <summary>Every stored stream of the set, ordered by snapshot name.</summary>
     Task<IReadOnlyList<RestoreLink>> ListAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Checks what can be checked before any byte is decrypted; throws <see cref="Core.Errors.IntegrityException"/>.</summary>
+    /// <summary>Checks what can be checked without reading the stream (its size); throws <see cref="Core.Errors.IntegrityException"/>.</summary>
     Task PreverifyAsync(RestoreLink link, IProgress<long>? progress = null, CancellationToken cancellationToken = default);
 
     /// <summary>

@@ -31,7 +31,27 @@ internal sealed class LinkPipeline
     /// <summary>The zstd frame magic (0xFD2FB528, little-endian), for links without a manifest (over ssh).</summary>
     private static readonly byte[] ZstdMagic = [0x28, 0xB5, 0x2F, 0xFD];
 
-    /// <summary>Decrypts and validates <paramref name="link"/>; receives it into <paramref name="receiveDirPath"/> unless null.</summary>
+    private readonly RestoreLink _link;
+    private readonly DecryptionKeys _keys;
+    private readonly LinkChecks _checks;
+    private readonly string? _receiveDirPath;
+    private StreamBinding? _binding;
+    private bool _isSignatureVerified;
+    private SendStreamValidator? _validator;
+
+    private LinkPipeline(RestoreLink link, DecryptionKeys keys, LinkChecks checks, string? receiveDirPath)
+    {
+        _link = link;
+        _keys = keys;
+        _checks = checks;
+        _receiveDirPath = receiveDirPath;
+    }
+
+    /// <summary>
+    /// Decrypts and validates <paramref name="link"/>; receives it into <paramref name="receiveDirPath"/> unless null.
+    /// One read of the stored bytes: the source hashes them while they are decrypted, and its
+    /// check (count, SHA-256 or trailer) runs before the held-back END is released.
+    /// </summary>
     public static async Task<LinkResult> RunAsync(
         IRestoreSource source,
         RestoreLink link,
@@ -46,95 +66,102 @@ internal sealed class LinkPipeline
             throw new PrerequisiteException($"{link.StreamFileName} is stored unencrypted (encryption=none); restore it by hand with 'btrfs receive -f FILE DIR'");
         }
 
-        long plaintext = 0;
-        long commands = 0;
-        string? subvolumeUuid = null;
-        string? parentUuid = null;
-        StreamBinding? binding = null;
-        var isSignatureVerified = false;
-        await source.ReadAsync(link, async (stored, token) =>
+        var pipeline = new LinkPipeline(link, keys, checks, receiveDirPath);
+        await source.ReadAsync(link, pipeline.RunStoredAsync, progress, cancellationToken);
+        var validator = pipeline._validator;
+        return new LinkResult(link, validator?.BytesSeen ?? 0, validator?.CommandCount ?? 0, pipeline._binding, pipeline._isSignatureVerified)
         {
-            using var decrypted = OpenPgpDecryption.Open(stored, keys);
-            binding = CheckBinding(decrypted, link, checks);
-            Stream input = decrypted;
-            bool compressed;
-            if (binding is not null)
+            SubvolumeUuid = validator?.SubvolumeUuid,
+            ParentUuid = validator?.ParentUuid,
+        };
+    }
+
+    /// <summary>The stored bytes → decryption → [zstd -d] → validator → [btrfs receive].</summary>
+    private async Task RunStoredAsync(CheckedEndStream stored, CancellationToken cancellationToken)
+    {
+        using var decrypted = OpenPgpDecryption.Open(stored, _keys);
+        _binding = CheckBinding(decrypted, _link, _checks);
+        var (input, compressed) = await PlaintextAsync(decrypted, cancellationToken);
+
+        // Runs before the held-back last buffer (END) is released: the signature (checked by the
+        // decryptor at the end of the literal data) must have been verified when it is required,
+        // and the source's count and SHA-256 (or trailer) must match.
+        async Task SourceEndAsync(CancellationToken ct)
+        {
+            if (_checks.RequireSignature && !decrypted.IsSignatureVerified)
             {
-                compressed = binding.Compression == StreamCompression.Zstd;
-                if (link.Manifest is { } bound && bound.Compression != binding.Compression || link.IsListedZstd && !compressed)
-                {
-                    throw new IntegrityException($"{link.StreamFileName}: the receiver lists it as compression={(link.IsDeclaredZstd ? "zstd" : "none")}, but its binding says {(compressed ? "zstd" : "none")}");
-                }
-            }
-            else if (link.Manifest is { } manifest)
-            {
-                compressed = manifest.Compression == StreamCompression.Zstd;
-            }
-            else
-            {
-                // Over ssh there is no manifest: the plaintext's first bytes tell zstd from a send stream,
-                // and must agree with a compression=zstd the receiver listed.
-                var prefix = await PrefixedStream.ReadPrefixAsync(decrypted, ZstdMagic.Length, token);
-                compressed = prefix.AsSpan().SequenceEqual(ZstdMagic);
-                if (link.IsListedZstd && !compressed)
-                {
-                    throw new IntegrityException($"{link.StreamFileName}: the receiver lists it as compression=zstd, but the decrypted stream does not start with the zstd frame magic");
-                }
-                input = new PrefixedStream(prefix, decrypted);
+                throw new IntegrityException($"{_link.StreamFileName}: the producer's signature was not verified");
             }
 
-            // Runs before the held-back last buffer (END) is released: the signature (checked by the
-            // decryptor at the end of the literal data) must have been verified when it is required.
-            async Task SourceEndAsync(CancellationToken ct)
-            {
-                if (checks.RequireSignature && !decrypted.IsSignatureVerified)
-                {
-                    throw new IntegrityException($"{link.StreamFileName}: the producer's signature was not verified");
-                }
+            _isSignatureVerified = decrypted.IsSignatureVerified;
+            await stored.EnsureEndAsync(ct);
+        }
 
-                isSignatureVerified = decrypted.IsSignatureVerified;
-                await stored.EnsureEndAsync(ct);
+        if (compressed)
+        {
+            await DecompressAsync(input, SourceEndAsync, ConsumePlaintextAsync, cancellationToken);
+        }
+        else
+        {
+            await ConsumePlaintextAsync(input, SourceEndAsync, cancellationToken);
+        }
+    }
+
+    /// <summary>The plaintext to validate and whether it is zstd-compressed, checked against what the manifest, list line and binding say.</summary>
+    private async Task<(Stream Input, bool Compressed)> PlaintextAsync(OpenPgpDecryptingStream decrypted, CancellationToken cancellationToken)
+    {
+        if (_binding is { } binding)
+        {
+            var compressed = binding.Compression == StreamCompression.Zstd;
+            if (_link.Manifest is { } bound && bound.Compression != binding.Compression || _link.IsListedZstd && !compressed)
+            {
+                throw new IntegrityException($"{_link.StreamFileName}: the receiver lists it as compression={(_link.IsDeclaredZstd ? "zstd" : "none")}, but its binding says {(compressed ? "zstd" : "none")}");
             }
 
-            async Task ConsumePlaintextAsync(Stream plain, Func<CancellationToken, Task> sourceEndCheck, CancellationToken ct)
+            return (decrypted, compressed);
+        }
+
+        if (_link.Manifest is { } manifest)
+        {
+            return (decrypted, manifest.Compression == StreamCompression.Zstd);
+        }
+
+        // Over ssh there is no manifest: the plaintext's first bytes tell zstd from a send stream,
+        // and must agree with a compression=zstd the receiver listed.
+        var prefix = await PrefixedStream.ReadPrefixAsync(decrypted, ZstdMagic.Length, cancellationToken);
+        var isZstd = prefix.AsSpan().SequenceEqual(ZstdMagic);
+        if (_link.IsListedZstd && !isZstd)
+        {
+            throw new IntegrityException($"{_link.StreamFileName}: the receiver lists it as compression=zstd, but the decrypted stream does not start with the zstd frame magic");
+        }
+
+        return (new PrefixedStream(prefix, decrypted), isZstd);
+    }
+
+    /// <summary>The send stream → validator → nowhere (verify) or btrfs receive, END released only after <paramref name="sourceEndCheck"/>.</summary>
+    private async Task ConsumePlaintextAsync(Stream plain, Func<CancellationToken, Task> sourceEndCheck, CancellationToken cancellationToken)
+    {
+        await using var validated = SendStreamValidatingStream.ForReading(plain, leaveOpen: true, expectedVersion: _link.DeclaredSendProto);
+        _validator = validated.Validator;
+        async Task EndCheckAsync(CancellationToken ct)
+        {
+            if (_binding is not null && validated.Validator.Version != _binding.SendProto)
             {
-                await using var validated = SendStreamValidatingStream.ForReading(plain, leaveOpen: true, expectedVersion: link.DeclaredSendProto);
-                async Task endCheck(CancellationToken c)
-                {
-                    if (binding is not null && validated.Validator.Version != binding.SendProto)
-                    {
-                        throw new IntegrityException($"{link.StreamFileName}: the send stream is protocol version {validated.Validator.Version}, but its binding says {binding.SendProto}");
-                    }
-
-                    await sourceEndCheck(c);
-                }
-
-                if (receiveDirPath is null)
-                {
-                    await validated.CopyToAsync(Stream.Null, BufferSize, ct);
-                    await endCheck(ct);
-                }
-                else
-                {
-                    await ReceiveAsync(validated, endCheck, receiveDirPath, ct);
-                }
-
-                plaintext = validated.Validator.BytesSeen;
-                commands = validated.Validator.CommandCount;
-                subvolumeUuid = validated.Validator.SubvolumeUuid;
-                parentUuid = validated.Validator.ParentUuid;
+                throw new IntegrityException($"{_link.StreamFileName}: the send stream is protocol version {validated.Validator.Version}, but its binding says {_binding.SendProto}");
             }
 
-            if (compressed)
-            {
-                await DecompressAsync(input, SourceEndAsync, ConsumePlaintextAsync, token);
-            }
-            else
-            {
-                await ConsumePlaintextAsync(input, SourceEndAsync, token);
-            }
-        }, progress, cancellationToken);
-        return new LinkResult(link, plaintext, commands, binding, isSignatureVerified) { SubvolumeUuid = subvolumeUuid, ParentUuid = parentUuid };
+            await sourceEndCheck(ct);
+        }
+
+        if (_receiveDirPath is null)
+        {
+            await validated.CopyToAsync(Stream.Null, BufferSize, cancellationToken);
+            await EndCheckAsync(cancellationToken);
+        }
+        else
+        {
+            await ReceiveAsync(validated, EndCheckAsync, _receiveDirPath, cancellationToken);
+        }
     }
 
     /// <summary>

@@ -127,10 +127,27 @@ internal sealed class S3Source : IRestoreSource
         }
 
         await using var body = new S3ResponseStream(response.ResponseStream, _idleTimeout, Url(key));
-        await using var check = new CheckedEndStream(body, link.Bytes, link.Manifest!.StreamSha256, Url(key), progress);
-        await consume(check, cancellationToken);
-        await check.EnsureEndAsync(cancellationToken);
+        await using var limited = Core.Streams.BandwidthLimitedStream.Wrap(body, ReadLimit, TimeProvider.System);
+        await using var check = new CheckedEndStream(limited, link.Bytes, link.Manifest!.StreamSha256, Url(key), progress);
+        try
+        {
+            await consume(check, cancellationToken);
+            await check.EnsureEndAsync(cancellationToken);
+        }
+        catch (BtrfsSendException ex)
+        {
+            var explained = await check.ExplainAsync(ex, cancellationToken);
+            if (!ReferenceEquals(explained, ex))
+            {
+                throw explained;
+            }
+
+            throw;
+        }
     }
+
+    /// <summary>BWLIMIT / --bwlimit: the object is downloaded at most this fast (bytes per second); null: no limit.</summary>
+    public long? ReadLimit { get; init; }
 
     /// <summary>A by-hand restore downloads each object under its file name first (the dry run says how).</summary>
     public string ByHandFilePath(RestoreLink link) => link.StreamFileName;

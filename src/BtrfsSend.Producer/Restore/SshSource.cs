@@ -22,6 +22,9 @@ internal sealed class SshSource(ReceiverClient receiver, BackupSet set) : IResto
 
     public bool HasManifests => false;
 
+    /// <summary>BWLIMIT / --bwlimit: the stream is read from ssh at most this fast (bytes per second); null: no limit.</summary>
+    public long? ReadLimit { get; init; }
+
     public async Task<IReadOnlyList<RestoreLink>> ListAsync(CancellationToken cancellationToken = default)
         => (await receiver.ListAsync(set, cancellationToken))
             .Select(e => new RestoreLink(e.Snapshot, e.IsIncremental ? StreamKind.Incremental : StreamKind.Full, e.Parent, e.Bytes)
@@ -47,7 +50,8 @@ internal sealed class SshSource(ReceiverClient receiver, BackupSet set) : IResto
                     // A receiver that stalls mid-stream is given up on after IDLE_TIMEOUT_SECONDS.
                     await using var idle = new Core.Streams.IdleTimeoutStream(stage.Input, receiver.IdleTimeout, $"the receiver at {receiver.Ssh.Target}", leaveOpen: true);
                     await using var framed = new Bsf1Reader(idle, leaveOpen: true);
-                    await using var check = new CheckedEndStream(framed, link.Bytes, null, $"stream {link.StreamFileName} from {receiver.Ssh.Target}", progress);
+                    await using var limited = Core.Streams.BandwidthLimitedStream.Wrap(framed, ReadLimit, TimeProvider.System);
+                    await using var check = new CheckedEndStream(limited, link.Bytes, null, $"stream {link.StreamFileName} from {receiver.Ssh.Target}", progress);
                     await consume(check, stage.CancellationToken);
                     await check.EnsureEndAsync(stage.CancellationToken);
                 }),

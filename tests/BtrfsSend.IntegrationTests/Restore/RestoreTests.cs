@@ -123,7 +123,7 @@ public sealed class RestoreTests(RestoreWorldFixture fixture)
     }
 
     [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg")]
-    public async Task A_flipped_byte_in_the_middle_link_is_caught_by_its_manifest_before_decrypting()
+    public async Task A_flipped_byte_in_the_middle_link_fails_it_naming_the_SHA_256_mismatch_and_leaves_nothing_of_it()
     {
         var world = await fixture.WorldAsync();
         using var dir = new TempDir("rflip");

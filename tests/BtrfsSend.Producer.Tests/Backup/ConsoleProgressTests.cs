@@ -17,6 +17,39 @@ public sealed class ConsoleProgressTests
         Assert.Equal(expected, ConsoleProgress.Format(bytes, TimeSpan.FromSeconds(seconds)));
     }
 
+    [Fact]
+    public void A_known_size_adds_the_time_left_at_the_average_rate()
+    {
+        var line = ConsoleProgress.Format(256L << 20, TimeSpan.FromSeconds(10), 1L << 30);
+
+        Assert.Equal(" 256.0 MiB     25.6 MiB/s  0:00:10  ETA 0:00:30", line);
+    }
+
+    [Fact]
+    public void An_estimated_size_says_it_is_estimated_from_the_previous_stream()
+    {
+        var line = ConsoleProgress.Format(10L << 20, TimeSpan.FromSeconds(5), 40L << 20, isEstimate: true);
+
+        Assert.EndsWith("  ETA 0:00:15 (estimated from the previous stream)", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Past_an_estimate_the_ETA_is_unknown_rather_than_zero_or_negative()
+    {
+        var line = ConsoleProgress.Format(50L << 20, TimeSpan.FromSeconds(5), 40L << 20, isEstimate: true);
+
+        Assert.EndsWith("  ETA unknown: past the 40.0 MiB (estimated from the previous stream)", line, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData(1000L)]
+    public void Without_a_size_or_before_the_first_byte_there_is_no_ETA(long? expected)
+    {
+        Assert.DoesNotContain("ETA", ConsoleProgress.Format(0, TimeSpan.FromSeconds(3), expected), StringComparison.Ordinal);
+        Assert.DoesNotContain("ETA", ConsoleProgress.Format(500, TimeSpan.FromSeconds(3), null), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(1023L, "1023 B")]
     [InlineData(1024L, "1.0 KiB")]

@@ -20,6 +20,29 @@ internal static class ProducerConfig
         DefaultValueFactory = _ => DefaultFilePath,
     };
 
+    /// <summary><c>--bwlimit RATE</c> (run, restore, verify): overrides BWLIMIT; a bad rate is a usage error.</summary>
+    public static Option<string> CreateBwlimitOption(string what) => new("--bwlimit")
+    {
+        Description = $"At most this many bytes per second {what} (K, M, G: powers of 1024, e.g. 20M; 0: no limit). Default: BWLIMIT from --config, else no limit",
+        Validators =
+        {
+            r =>
+            {
+                foreach (var token in r.Tokens)
+                {
+                    if (!BandwidthLimit.TryParse(token.Value, out _, out var problem))
+                    {
+                        r.AddError($"--bwlimit: {problem}");
+                    }
+                }
+            },
+        },
+    };
+
+    /// <summary>The limit <c>--bwlimit</c> gives, else BWLIMIT of <paramref name="options"/> (null: none).</summary>
+    public static long? BandwidthLimitOf(ParseResult parse, Option<string> option, ProducerOptions? options)
+        => parse.GetValue(option) is { } text && BandwidthLimit.TryParse(text, out var limit, out _) ? limit : options?.BandwidthLimit;
+
     public static ProducerOptions Load(string filePath, ILogger log)
     {
         var result = ConfigLoader.LoadProducer(filePath, EnvironmentVariables(), new Dictionary<string, string?>());

@@ -13,7 +13,7 @@ namespace BtrfsSend.Producer.Commands.Shared;
 /// The options restore and verify share: <c>--set</c>, <c>--from PATH</c>, <c>--from s3://BUCKET/PREFIX</c>
 /// (with <c>--s3-endpoint</c>, <c>--s3-region</c>, <c>--s3-credentials-file</c> or the S3_* keys of
 /// <c>--config</c>) or <c>--config FILE</c> (over ssh through the receiver's get),
-/// <c>--passphrase-file</c>, <c>--key-file</c>, <c>--verify-key</c>, <c>--allow-unbound</c>.
+/// <c>--passphrase-file</c>, <c>--key-file</c>, <c>--verify-key</c>, <c>--allow-unbound</c>, <c>--bwlimit</c>.
 /// </summary>
 internal sealed class SourceOptions
 {
@@ -68,9 +68,12 @@ internal sealed class SourceOptions
         Description = "Also accept streams that are unbound (made before streams carried their set, snapshot and parent) and, with --key-file, unsigned; they could come from another set or host",
     };
 
+    public Option<string> Bwlimit { get; } = ProducerConfig.CreateBwlimitOption("read from the source (directory, ssh or bucket)");
+
     /// <summary>Adds the shared options to <paramref name="command"/>, then the command's <paramref name="own"/> options.</summary>
     public void AddTo(Command command, params Option[] own)
     {
+        command.Options.Add(Bwlimit);
         command.Options.Add(VerifyKey);
         command.Options.Add(AllowUnbound);
         command.Options.Add(Set);
@@ -107,9 +110,10 @@ internal sealed class SourceOptions
             throw new ConfigException($"--s3-endpoint, --s3-region and --s3-credentials-file only go with --from {S3Scheme}BUCKET/PREFIX");
         }
 
-        IRestoreSource source = from is null ? new SshSource(ProducerConfig.Receiver(options!, tools), set)
+        var limit = ProducerConfig.BandwidthLimitOf(parse, Bwlimit, options);
+        IRestoreSource source = from is null ? new SshSource(ProducerConfig.Receiver(options!, tools), set) { ReadLimit = limit }
             : isS3 ? CreateS3Source(parse, from, configGiven ? parse.GetValue(Config) : null, set, options, log)
-            : new DirectorySource(from, set, log);
+            : new DirectorySource(from, set, log) { ReadLimit = limit };
 
         var passphrase = parse.GetValue(PassphraseFile);
         var key = parse.GetValue(KeyFile);
@@ -165,7 +169,10 @@ internal sealed class SourceOptions
         };
         var store = ProducerConfig.LoadObjectStore(configFilePath, overrides, $"--from {NameText.Printable(from)}", log);
         // Without a config, IDLE_TIMEOUT_SECONDS' default.
-        return new S3Source(ObjectStoreClient.Create(store), store, set, options?.IdleTimeout ?? TimeSpan.FromSeconds(120), log);
+        return new S3Source(ObjectStoreClient.Create(store), store, set, options?.IdleTimeout ?? TimeSpan.FromSeconds(120), log)
+        {
+            ReadLimit = ProducerConfig.BandwidthLimitOf(parse, Bwlimit, options),
+        };
     }
 
     /// <summary>A validator that reports a bad name as a usage error (exit 2).</summary>
