@@ -1,4 +1,5 @@
 using BtrfsSend.Core.Protocol;
+using BtrfsSend.TestSupport;
 
 namespace BtrfsSend.Core.Tests.Protocol;
 

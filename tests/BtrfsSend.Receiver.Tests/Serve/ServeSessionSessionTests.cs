@@ -1,6 +1,7 @@
 using System.Text;
 using BtrfsSend.Core.Protocol;
 using BtrfsSend.Receiver.Tests.Support;
+using BtrfsSend.TestSupport;
 using static BtrfsSend.Receiver.Tests.Support.ReceiverHarness;
 
 namespace BtrfsSend.Receiver.Tests.Serve;
@@ -178,7 +179,7 @@ public sealed class ServeSessionSessionTests : IDisposable
     public async Task A_client_silent_between_requests_gets_idle_timeout_and_the_session_ends()
     {
         _h.Options = _h.Options with { IdleTimeout = TimeSpan.FromMilliseconds(300) };
-        var stdin = new TricklingStream(Encoding.ASCII.GetBytes("hello\n"), 100);
+        var stdin = new TrickleStream(Encoding.ASCII.GetBytes("hello\n"), 100, stallAtEnd: true);
 
         var result = await _h.ServeAsync("session", stdin);
 
