@@ -82,22 +82,7 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
             }
         }
 
-        List<PipelineStage> stages = [new ProcessStage(sendArgv)];
-        if (compression == StreamCompression.Zstd)
-        {
-            // COMPRESSION=zstd: the validated send stream goes through `zstd`, whose output is what gets encrypted
-            // (restore by hand: gpg -d | zstd -d | btrfs receive).
-            stages.Add(new CodeStage("send-stream validator", stage => ValidateAsync(stage, stage.Output, declaredProto, count)));
-            stages.Add(new ProcessStage(ZstdArgv));
-            stages.Add(new CodeStage("encryption and framing", stage =>
-                FrameThenWaitForAnswer(stage, sink => StreamPipeline.Pump(stage.Input, sink))));
-        }
-        else
-        {
-            stages.Add(new CodeStage("validation, encryption and framing", stage =>
-                FrameThenWaitForAnswer(stage, sink => ValidateAsync(stage, sink, declaredProto, count))));
-        }
-
+        var stages = SendStages(sendArgv, compression, declaredProto, count, FrameThenWaitForAnswer);
         if (session is null)
         {
             // Not killed when a stage fails: its stdin then ends without a trailer, and the receiver says "truncated".
@@ -132,6 +117,31 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
         var duration = Stopwatch.GetElapsedTime(started);
         log.Debug("pipeline finished: {Plain} plaintext bytes, {Stored} stored bytes in {Seconds:F1} s", plaintext, stored.Bytes, duration.TotalSeconds);
         return new SendResult(plaintext, stored.Bytes, stored.Sha256Hex, duration);
+    }
+
+    /// <summary>
+    /// btrfs send → [validator → zstd →] the stage that validates (unless zstd did), encrypts and
+    /// frames through <paramref name="frame"/>; the ssh stage or the session comes after.
+    /// </summary>
+    private static List<PipelineStage> SendStages(IReadOnlyList<string> sendArgv, StreamCompression compression, int declaredProto, Action<int> count, Func<StageContext, Func<Stream, Task>, Task> frame)
+    {
+        List<PipelineStage> stages = [new ProcessStage(sendArgv)];
+        if (compression == StreamCompression.Zstd)
+        {
+            // COMPRESSION=zstd: the validated send stream goes through `zstd`, whose output is what gets encrypted
+            // (restore by hand: gpg -d | zstd -d | btrfs receive).
+            stages.Add(new CodeStage("send-stream validator", stage => ValidateAsync(stage, stage.Output, declaredProto, count)));
+            stages.Add(new ProcessStage(ZstdArgv));
+            stages.Add(new CodeStage("encryption and framing", stage =>
+                frame(stage, sink => StreamPipeline.Pump(stage.Input, sink))));
+        }
+        else
+        {
+            stages.Add(new CodeStage("validation, encryption and framing", stage =>
+                frame(stage, sink => ValidateAsync(stage, sink, declaredProto, count))));
+        }
+
+        return stages;
     }
 
     /// <summary>

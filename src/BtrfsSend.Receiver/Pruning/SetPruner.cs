@@ -51,6 +51,38 @@ internal sealed class SetPruner(StreamStore store, RetentionPolicy policy, ILogg
                 $"set '{set}' has {contents.Problems.Count} unreadable or inconsistent manifest(s); deleted nothing (first: {contents.Problems[0]})");
         }
 
+        var plan = Plan(set, contents);
+        var bySnapshot = contents.Streams.ToDictionary(s => s.Manifest.Snapshot.Value, StringComparer.Ordinal);
+        if (dryRun)
+        {
+            output.WriteLine($"# set {set}: policy {Describe(policy)}");
+            output.Write(plan.Render());
+            var wouldFree = plan.Deleted.Sum(d => bySnapshot[d.Id].Manifest.StreamBytes);
+            output.WriteLine($"# set {set}: would keep {plan.Kept.Count()}, delete {plan.Deleted.Count()}, free {wouldFree} bytes (dry run: nothing deleted)");
+            return new PruneOutcome(set.Value, plan.Kept.Count(), plan.Deleted.Count(), wouldFree, null);
+        }
+
+        long freed = 0;
+        var deleted = 0;
+        var reasons = plan.Deleted.ToDictionary(d => d.Id, d => string.Join(", ", d.Reasons), StringComparer.Ordinal);
+        store.Delete(setLock, set, plan.Deleted.Select(d => bySnapshot[d.Id]), stream =>
+        {
+            freed += stream.Manifest.StreamBytes;
+            deleted++;
+            log.Information("set {Set}: deleted {Snapshot} ({Bytes} bytes): {Reasons}", set, stream.Manifest.Snapshot.Value, stream.Manifest.StreamBytes, reasons[stream.Manifest.Snapshot.Value]);
+        });
+
+        log.Information("set {Set}: kept {Kept}, deleted {Deleted}, freed {Bytes} bytes", set, plan.Kept.Count(), deleted, freed);
+        return new PruneOutcome(set.Value, plan.Kept.Count(), deleted, freed, null);
+    }
+
+    /// <summary>
+    /// The retention plan for <paramref name="contents"/>: the policy at the clock (or, when the
+    /// clock is behind the newest received_at, at that), with unproven chains and the newest name
+    /// pinned; its problems and a clock that looks behind are logged.
+    /// </summary>
+    private RetentionPlan Plan(BackupSet set, SetContents contents)
+    {
         var items = contents.Streams.Select(s => new RetentionItem(s.Manifest.Snapshot.Value, new DateTimeOffset(s.Manifest.ReceivedAtUtc, TimeSpan.Zero))).ToList();
         var clockNow = clock.GetUtcNow();
         if (RetentionClock.FutureWarning(contents.Streams, clockNow) is { } ahead)
@@ -77,28 +109,7 @@ internal sealed class SetPruner(StreamStore store, RetentionPolicy policy, ILogg
             log.Warning("set {Set}: {Problem}", set, problem);
         }
 
-        var bySnapshot = contents.Streams.ToDictionary(s => s.Manifest.Snapshot.Value, StringComparer.Ordinal);
-        if (dryRun)
-        {
-            output.WriteLine($"# set {set}: policy {Describe(policy)}");
-            output.Write(plan.Render());
-            var wouldFree = plan.Deleted.Sum(d => bySnapshot[d.Id].Manifest.StreamBytes);
-            output.WriteLine($"# set {set}: would keep {plan.Kept.Count()}, delete {plan.Deleted.Count()}, free {wouldFree} bytes (dry run: nothing deleted)");
-            return new PruneOutcome(set.Value, plan.Kept.Count(), plan.Deleted.Count(), wouldFree, null);
-        }
-
-        long freed = 0;
-        var deleted = 0;
-        var reasons = plan.Deleted.ToDictionary(d => d.Id, d => string.Join(", ", d.Reasons), StringComparer.Ordinal);
-        store.Delete(setLock, set, plan.Deleted.Select(d => bySnapshot[d.Id]), stream =>
-        {
-            freed += stream.Manifest.StreamBytes;
-            deleted++;
-            log.Information("set {Set}: deleted {Snapshot} ({Bytes} bytes): {Reasons}", set, stream.Manifest.Snapshot.Value, stream.Manifest.StreamBytes, reasons[stream.Manifest.Snapshot.Value]);
-        });
-
-        log.Information("set {Set}: kept {Kept}, deleted {Deleted}, freed {Bytes} bytes", set, plan.Kept.Count(), deleted, freed);
-        return new PruneOutcome(set.Value, plan.Kept.Count(), deleted, freed, null);
+        return plan;
     }
 
     /// <summary>
