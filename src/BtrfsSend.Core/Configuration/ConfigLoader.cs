@@ -403,38 +403,7 @@ public static class ConfigLoader
                     errors.Add(new ConfigIssue(e.Key.Length > 0 ? e.Key : "syntax", $"{filePath}:{e.Line}", e.Message));
                 }
 
-                var kept = new List<ShellAssignment>();
-                var firstLine = new Dictionary<string, int>(StringComparer.Ordinal);
-                foreach (var a in parsed.Assignments)
-                {
-                    var where = $"{filePath}:{a.Line}";
-                    if (!IsKnown(a.Key))
-                    {
-                        var suggestion = ConfigKeys.Suggest(a.Key, known);
-                        warnings.Add(new ConfigIssue(a.Key, where, suggestion is null
-                            ? "unknown key, ignored"
-                            : $"unknown key, ignored; did you mean {suggestion}?"));
-                        continue;
-                    }
-
-                    if (a.IsArray && !arrays.Contains(a.Key) && !a.Key.StartsWith(ConfigKeys.ClientPrefix, StringComparison.Ordinal))
-                    {
-                        errors.Add(new ConfigIssue(a.Key, where, $"is a bash array; allowed: a single value (only {string.Join(", ", arrays.DefaultIfEmpty("no key"))} take arrays)"));
-                        continue;
-                    }
-
-                    if (firstLine.TryGetValue(a.Key, out var first))
-                    {
-                        warnings.Add(new ConfigIssue(a.Key, where, $"is set again (first on line {first}); the last one wins, as in bash"));
-                    }
-                    else
-                    {
-                        firstLine[a.Key] = a.Line;
-                    }
-
-                    kept.Add(a);
-                }
-
+                var kept = KeptAssignments(parsed.Assignments, filePath, known, arrays, IsKnown, errors, warnings);
                 builder.Add(new ShellConfigurationSource(filePath, kept));
                 names.Add(null);
             }
@@ -469,6 +438,48 @@ public static class ConfigLoader
         reader.Errors.AddRange(errors);
         reader.Warnings.AddRange(warnings);
         return reader;
+    }
+
+    /// <summary>
+    /// The file's assignments that count: unknown keys are warned about and dropped, arrays where
+    /// a single value is allowed are errors, and a key set again is warned about (the last wins).
+    /// </summary>
+    private static List<ShellAssignment> KeptAssignments(
+        IReadOnlyList<ShellAssignment> assignments, string filePath, string[] known, string[] arrays, Func<string, bool> isKnown, List<ConfigIssue> errors, List<ConfigIssue> warnings)
+    {
+        var kept = new List<ShellAssignment>();
+        var firstLine = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var a in assignments)
+        {
+            var where = $"{filePath}:{a.Line}";
+            if (!isKnown(a.Key))
+            {
+                var suggestion = ConfigKeys.Suggest(a.Key, known);
+                warnings.Add(new ConfigIssue(a.Key, where, suggestion is null
+                    ? "unknown key, ignored"
+                    : $"unknown key, ignored; did you mean {suggestion}?"));
+                continue;
+            }
+
+            if (a.IsArray && !arrays.Contains(a.Key) && !a.Key.StartsWith(ConfigKeys.ClientPrefix, StringComparison.Ordinal))
+            {
+                errors.Add(new ConfigIssue(a.Key, where, $"is a bash array; allowed: a single value (only {string.Join(", ", arrays.DefaultIfEmpty("no key"))} take arrays)"));
+                continue;
+            }
+
+            if (firstLine.TryGetValue(a.Key, out var first))
+            {
+                warnings.Add(new ConfigIssue(a.Key, where, $"is set again (first on line {first}); the last one wins, as in bash"));
+            }
+            else
+            {
+                firstLine[a.Key] = a.Line;
+            }
+
+            kept.Add(a);
+        }
+
+        return kept;
     }
 
     private static BackupSet? BackupSetValue(ConfigReader r, string key, bool required)
