@@ -14,7 +14,9 @@ internal static class ClockCheck
 {
     public static void RequireAfter(SnapshotName? previous, SnapshotName snapshot)
     {
-        if (previous is null || snapshot.TimestampUtc > previous.TimestampUtc)
+        // The same second as the last snapshot is not a jump: the name is then taken already, which
+        // the receiver refuses as such (exit 5), with the stored stream untouched.
+        if (previous is null || snapshot.TimestampUtc >= previous.TimestampUtc)
         {
             return;
         }

@@ -271,7 +271,9 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
                 answered = ex;
             }
 
-            if (failure is IOException && session.ErrLine is not null && answered is not null)
+            // A receiver that refuses the request closes the session: our next write then fails
+            // (EPIPE, or a pipe the session already closed), and its ERR line is the real answer.
+            if (failure is IOException or ObjectDisposedException && session.ErrLine is not null && answered is not null)
             {
                 throw answered;
             }
@@ -279,7 +281,19 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
             throw OwnFailure(failure, nothingStored, session.ErrLine ?? "nothing", "");
         }
 
-        var lines = await session.ReadAnswerAsync(request, receiver, cancellationToken);
+        IReadOnlyList<string> lines;
+        try
+        {
+            lines = await session.ReadAnswerAsync(request, receiver, cancellationToken);
+        }
+        catch (TransferFailedException ex) when (trailer is not null && session.ErrLine is null)
+        {
+            // The connection broke after our whole stream was sent, before any answer: the receiver
+            // may or may not have committed it (not "cannot reach", not "nothing was committed").
+            throw new TransferFailedException(
+                $"the connection to the receiver broke after the whole stream was sent, before the receiver answered ({ex.Message}); the backup is not recorded as done and the next run sends again (a copy the receiver may have committed stays stored, unused as a parent)", ex);
+        }
+
         if (trailer is null)
         {
             throw new TransferFailedException("the stream ended without a trailer (a stage stopped early); nothing was committed");

@@ -190,7 +190,7 @@ internal sealed class FaultWorld : IAsyncDisposable
 
     /// <summary>The producer's ssh client carrying a <c>receive-stream</c> to this world's sshd.</summary>
     public IReadOnlyList<int> ProducerSshPids() => ProcessTable.Find(argv =>
-        argv[0] == "ssh" && argv.Contains(World.Sshd.Target) && argv[^1].StartsWith("receive-stream ", StringComparison.Ordinal));
+        argv[0] == "ssh" && argv.Contains(World.Sshd.Target) && (argv[^1] == "session" || argv[^1].StartsWith("receive-stream ", StringComparison.Ordinal)));
 
     /// <summary>Waits (at most 60 s) until no receiver process of this world runs any more.</summary>
     public async Task WaitForReceiversToExitAsync()
