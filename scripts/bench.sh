@@ -173,7 +173,9 @@ CONF
   chmod 0600 "$W/conf/$1.conf"
 }
 write_conf data @src bench/data
-# The same ssh options the producer passes (src/BtrfsSend.Core/Transport/SshArgv.cs), for the shell rows.
+# The same ssh options the producer passes (src/BtrfsSend.Core/Transport/SshArgv.cs), for the shell rows,
+# except the cipher preference: the shell rows keep ssh's default cipher, as the scripts run it (ours
+# offers AES-GCM first on CPUs with AES instructions; BENCH_SSH_CIPHER sets one cipher for every row).
 SSH=(ssh -o BatchMode=yes -o ClearAllForwardings=yes -o RequestTTY=no -o ServerAliveInterval=5 -o ServerAliveCountMax=3
      -p "$PORT" -o IdentitiesOnly=yes -o HostKeyAlias=bench-sshd -o StrictHostKeyChecking=yes
      -o UserKnownHostsFile="$W/ssh/known_hosts" -o GlobalKnownHostsFile=/dev/null)
@@ -373,6 +375,7 @@ out=$W/section.md
   echo "CPU s = user+sys from \`/usr/bin/time\` (wait4 rusage, so it includes the children: btrfs send, gpg, ssh client);" \
        "$SINK_NOTE, measured by a \`/usr/bin/time\` wrapper around it (for ours a root-owned wrapper between sudo and the receiver; the receiver itself is unmodified)." \
        "Peak RSS = ru_maxrss, the largest process of the tree (for ours the .NET process; btrfs and ssh stay at a few MiB)."
+  echo "ssh ciphers: the shell rows use ssh's default (chacha20-poly1305 first), as the scripts run it; ours offers AES-GCM first on a CPU with AES instructions (its default, SSH_CIPHER in the man page)$( [ -n "${BENCH_SSH_CIPHER:-}" ] && echo "; this run forced $BENCH_SSH_CIPHER on every row")."
   echo "The shell rows' sink is a second key in the ingest user's authorized_keys whose forced command is \`cat > file\` (what \`ssh ... 'cat > file'\` runs), over the same sshd with the producer's ssh options."
   echo
   echo "| row | MiB/s | wall s | CPU s near | peak RSS MiB near | CPU s far | peak RSS MiB far | ours/shell |"

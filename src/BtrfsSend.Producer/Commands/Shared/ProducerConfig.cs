@@ -89,6 +89,7 @@ internal static class ProducerConfig
         Port = options.SshPort == 22 ? null : options.SshPort,
         IdentityFilePath = options.SshIdentityFilePath,
         Cipher = options.SshCipher,
+        DefaultCiphers = SshArgv.DefaultCiphersForThisCpu,
         ExtraOptions = options.SshOptions,
     }, tools)
     {
