@@ -281,6 +281,18 @@ best_of restore_ours clear_restore "$PRODUCER" restore --config "$W/conf/data.co
 [ "$(btrfs subvolume show "$W/restore/$I3" | awk '$1=="Received"{print $3}')" = "$(btrfs subvolume show "$W/prod/@backup-snapshots/$I3" | awk '$1=="UUID:"{print $2}')" ] || die "restored $I3 has the wrong received_uuid"
 diff -rq "$W/prod/@backup-snapshots/$I3" "$W/restore/$I3" >/dev/null || die "restored $I3 differs from its source"
 clear_restore
+if [ "$PROFILE" = 1 ]; then
+  log "restore: one more run of ours under perf record (.NET threads and btrfs receive)"
+  maps_before=$(ls /tmp/perf-*.map 2>/dev/null || true)
+  DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 perf record -q -F 499 -o "$W/usage/perf.data" -- "$PRODUCER" restore --config "$W/conf/data.conf" --set bench/data --snapshot "$I3" \
+    --from "$W/backup/btrfs-send-backups" --passphrase-file "$W/conf/passphrase" --to "$W/restore" 2> "$W/usage/perf.err" > /dev/null \
+    || { cat "$W/usage/perf.err" >&2; die "the profiled restore failed"; }
+  perf report -i "$W/usage/perf.data" --stdio --sort comm,dso 2>/dev/null | grep -E '^ +[0-9]' | head -n 12 > "$W/usage/perf-restore-comm.txt" || true
+  perf report -i "$W/usage/perf.data" --stdio --sort sym 2>/dev/null | grep -E '^ +[0-9]' | head -n 20 | cut -c1-150 > "$W/usage/perf-restore-sym.txt" || true
+  for m in $(ls /tmp/perf-*.map 2>/dev/null || true); do grep -qxF "$m" <<< "$maps_before" || rm -f "$m"; done
+  rm -f "$W/usage/perf.data"
+  clear_restore
+fi
 
 # ---------- peak RSS at a larger stream ----------
 BIG_WALL=— BIG_CPU=— BIG_RSS=0 BIG_RRSS=0 BIG_STORED=0
@@ -445,6 +457,16 @@ out=$W/section.md
   grep -E '^[0-9]{4}-' "$W/usage/best-full_ours.err" | sed -E 's/, sha256 [0-9a-f]+//' | cut -c1-200 | head -n 30
   echo '```'
   echo
+  if [ "$PROFILE" = 1 ] && [ -s "$W/usage/perf-restore-comm.txt" ]; then
+    echo "Profile of one more restore of ours (\`perf record -F 499\`: the .NET threads and \`btrfs receive\`). Share of samples by thread name and object, then top symbols:"
+    echo
+    echo '```text'
+    cat "$W/usage/perf-restore-comm.txt"
+    echo
+    cat "$W/usage/perf-restore-sym.txt"
+    echo '```'
+    echo
+  fi
   echo "Restore log of ours (best run):"
   echo
   echo '```text'
