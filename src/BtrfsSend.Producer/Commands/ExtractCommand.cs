@@ -30,12 +30,10 @@ internal static class ExtractCommand
                 }
             }
         });
-        var snapshot = new Option<string>("--snapshot")
-        {
-            Description = "The snapshot to extract from (its whole chain is received into the scratch)",
-            Validators = { r => SourceOptions.CheckName(r, SnapshotName.Check) },
-        };
-        var latest = new Option<bool>("--latest") { Description = "Extract from the newest stored snapshot" };
+        var choice = new SnapshotOptions(
+            snapshotHelp: "The snapshot to extract from (its whole chain is received into the scratch)",
+            allowRollbackHelp: "With --latest: use the newest stored snapshot even when it is older than the newest acknowledged upload in LEDGER_FILE",
+            latestHelp: "Extract from the newest stored snapshot");
         var to = new Option<string>("--to")
         {
             Description = "Where the copy goes: a path that does not exist yet, in an existing directory (any filesystem); not inside --scratch",
@@ -45,22 +43,12 @@ internal static class ExtractCommand
             Description = "A directory on a btrfs filesystem to receive the chain into (in a fresh subdirectory, deleted afterwards). Default: the directory of --to, when it is on btrfs",
         };
         var force = new Option<bool>("--force") { Description = "Replace an existing --to (the new copy is renamed over it atomically, then the old one is removed)" };
-        var allowRollback = new Option<bool>("--allow-rollback")
-        {
-            Description = "With --latest: use the newest stored snapshot even when it is older than the newest acknowledged upload in LEDGER_FILE",
-        };
         var command = new Command("extract", "Restore one file, directory subtree or symbolic link from one snapshot: receive its chain (every check of restore, btrfs receive --chroot) into a scratch directory on btrfs, copy PATH out with cp -a (mode, owner, timestamps, xattrs, ACLs), delete the scratch subvolumes");
         command.Arguments.Add(path);
-        inputs.AddTo(command);
-        command.Options.Add(snapshot);
-        command.Options.Add(latest);
-        command.Options.Add(to);
-        command.Options.Add(scratch);
-        command.Options.Add(force);
-        command.Options.Add(allowRollback);
+        inputs.AddTo(command, choice.Snapshot, choice.Latest, to, scratch, force, choice.AllowRollback);
         command.Validators.Add(r =>
         {
-            if ((r.GetValue(snapshot) is not null) == r.GetValue(latest))
+            if ((r.GetValue(choice.Snapshot) is not null) == r.GetValue(choice.Latest))
             {
                 r.AddError("give --snapshot NAME or --latest (exactly one): which snapshot to extract from");
             }
@@ -70,7 +58,7 @@ internal static class ExtractCommand
                 r.AddError("--to DEST is required (where the extracted copy goes)");
             }
 
-            if (r.GetValue(allowRollback) && !r.GetValue(latest))
+            if (r.GetValue(choice.AllowRollback) && !r.GetValue(choice.Latest))
             {
                 r.AddError("--allow-rollback only goes with --latest");
             }
@@ -79,12 +67,11 @@ internal static class ExtractCommand
         {
             var tools = new ToolRunner();
             var resolved = inputs.Resolve(parse, tools, log);
-            var name = parse.GetValue(snapshot) is { } text ? SnapshotName.Parse(text) : null;
             var extractor = new PathExtractor(resolved.Source, resolved.Keys, tools, log)
             {
-                RollbackLedgerFilePath = parse.GetValue(allowRollback) ? null : resolved.LedgerFilePath,
+                RollbackLedgerFilePath = choice.RollbackLedgerOf(parse, resolved),
             };
-            return await extractor.RunAsync(resolved.Set, name, SnapshotPath.Parse(parse.GetValue(path)!), parse.GetValue(to)!, parse.GetValue(scratch), parse.GetValue(force), Console.Out, cancellationToken);
+            return await extractor.RunAsync(resolved.Set, choice.NameOf(parse), SnapshotPath.Parse(parse.GetValue(path)!), parse.GetValue(to)!, parse.GetValue(scratch), parse.GetValue(force), Console.Out, cancellationToken);
         });
         return command;
     }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using BtrfsSend.Core.Ledger;
-using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Producer.Commands.Shared;
 using BtrfsSend.Producer.Restore;
@@ -17,24 +16,18 @@ internal static class RestoreCommand
     public static Command Create(ILogger log)
     {
         var inputs = new SourceOptions();
-        var snapshot = new Option<string>("--snapshot")
-        {
-            Description = "The snapshot to restore (its whole chain is received). Default: the newest stored",
-            Validators = { r => SourceOptions.CheckName(r, SnapshotName.Check) },
-        };
-        var latest = new Option<bool>("--latest") { Description = "Restore the newest stored snapshot (the default)" };
+        var choice = new SnapshotOptions(
+            snapshotHelp: "The snapshot to restore (its whole chain is received). Default: the newest stored",
+            allowRollbackHelp: "Restore the newest stored snapshot even when it is older than the newest acknowledged upload in LEDGER_FILE (a deleted or rolled-back store)",
+            latestHelp: "Restore the newest stored snapshot (the default)");
         var to = new Option<string>("--to") { Description = "Directory on a btrfs filesystem to receive into; links it already holds are skipped" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the chain with sizes and the equivalent plain gpg | btrfs receive commands; change nothing" };
         var list = new Option<bool>("--list") { Description = "Show the restorable snapshots and their chain lengths" };
-        var allowRollback = new Option<bool>("--allow-rollback")
-        {
-            Description = "Restore the newest stored snapshot even when it is older than the newest acknowledged upload in LEDGER_FILE (a deleted or rolled-back store)",
-        };
         var command = new Command("restore", "Replay a snapshot's chain (full + incrementals) into btrfs receive, checking every link: size and SHA-256, OpenPGP integrity, send-stream structure");
-        inputs.AddTo(command, snapshot, latest, to, dryRun, list, allowRollback);
+        inputs.AddTo(command, choice.Snapshot, choice.Latest, to, dryRun, list, choice.AllowRollback);
         command.Validators.Add(r =>
         {
-            if (r.GetValue(snapshot) is not null && r.GetValue(latest))
+            if (r.GetValue(choice.Snapshot) is not null && r.GetValue(choice.Latest))
             {
                 r.AddError("give --snapshot NAME or --latest, not both");
             }
@@ -56,8 +49,8 @@ internal static class RestoreCommand
                 return 0;
             }
 
-            var name = parse.GetValue(snapshot) is { } text ? SnapshotName.Parse(text) : null;
-            if (name is null && !parse.GetValue(allowRollback) && resolved.LedgerFilePath is { } ledgerPath && new UploadLedger(ledgerPath).Exists)
+            var name = choice.NameOf(parse);
+            if (name is null && choice.RollbackLedgerOf(parse, resolved) is { } ledgerPath && new UploadLedger(ledgerPath).Exists)
             {
                 RollbackGuard.Check(set, await source.ListAsync(cancellationToken), new UploadLedger(ledgerPath).Read(), ledgerPath, source.Description);
             }

@@ -25,11 +25,9 @@ internal static class VerifyCommand
     public static Command Create(ILogger log)
     {
         var inputs = new SourceOptions();
-        var snapshot = new Option<string>("--snapshot")
-        {
-            Description = "Verify (or restore-test) this snapshot's chain. Default: the newest stored snapshot's chain",
-            Validators = { r => SourceOptions.CheckName(r, SnapshotName.Check) },
-        };
+        var choice = new SnapshotOptions(
+            snapshotHelp: "Verify (or restore-test) this snapshot's chain. Default: the newest stored snapshot's chain",
+            allowRollbackHelp: "With --restore-test: test the newest stored snapshot even when it is older than the newest acknowledged upload in LEDGER_FILE (a deleted or rolled-back store)");
         var all = new Option<bool>("--all") { Description = "Verify every stored stream, and report every broken chain" };
         var restoreTest = new Option<bool>("--restore-test")
         {
@@ -40,15 +38,11 @@ internal static class VerifyCommand
         {
             Description = $"With --restore-test: the canary's path inside the snapshot. Default: CANARY_FILE from --config, else {RestoreDrill.DefaultCanaryFile}",
         };
-        var allowRollback = new Option<bool>("--allow-rollback")
-        {
-            Description = "With --restore-test: test the newest stored snapshot even when it is older than the newest acknowledged upload in LEDGER_FILE (a deleted or rolled-back store)",
-        };
         var command = new Command("verify", "Decrypt and validate stored streams without receiving them (OpenPGP integrity, send-stream structure and CRC32C of every command), and check every incremental against its parent by the streams' own UUIDs; one OK/FAIL line per stream and per mismatched link, non-zero exit if any fails.\n\n" + RestoreTestExitCodes);
-        inputs.AddTo(command, snapshot, all, restoreTest, scratch, canaryFile, allowRollback);
+        inputs.AddTo(command, choice.Snapshot, all, restoreTest, scratch, canaryFile, choice.AllowRollback);
         command.Validators.Add(r =>
         {
-            if (r.GetValue(snapshot) is not null && r.GetValue(all))
+            if (r.GetValue(choice.Snapshot) is not null && r.GetValue(all))
             {
                 r.AddError("give --snapshot NAME or --all, not both");
             }
@@ -57,7 +51,7 @@ internal static class VerifyCommand
         {
             if (parse.GetValue(restoreTest))
             {
-                return await RestoreTestAsync(parse, inputs, snapshot, all, scratch, canaryFile, allowRollback, log, cancellationToken);
+                return await RestoreTestAsync(parse, inputs, choice, all, scratch, canaryFile, log, cancellationToken);
             }
 
             if (parse.GetValue(scratch) is not null || parse.GetValue(canaryFile) is not null)
@@ -65,14 +59,13 @@ internal static class VerifyCommand
                 throw new ConfigException("--scratch and --canary-file only go with --restore-test");
             }
 
-            if (parse.GetValue(allowRollback))
+            if (parse.GetValue(choice.AllowRollback))
             {
                 throw new ConfigException("--allow-rollback only goes with --restore-test (or restore --latest)");
             }
 
             var (set, source, keys, _) = inputs.Resolve(parse, new ToolRunner(), log);
-            var name = parse.GetValue(snapshot) is { } text ? SnapshotName.Parse(text) : null;
-            return await new ChainVerifier(source, keys, log).RunAsync(set, name, parse.GetValue(all), Console.Out, cancellationToken);
+            return await new ChainVerifier(source, keys, log).RunAsync(set, choice.NameOf(parse), parse.GetValue(all), Console.Out, cancellationToken);
         });
         return command;
     }
@@ -80,11 +73,10 @@ internal static class VerifyCommand
     private static async Task<int> RestoreTestAsync(
         ParseResult parse,
         SourceOptions inputs,
-        Option<string> snapshot,
+        SnapshotOptions choice,
         Option<bool> all,
         Option<string> scratch,
         Option<string> canaryFile,
-        Option<bool> allowRollback,
         ILogger log,
         CancellationToken cancellationToken)
     {
@@ -122,12 +114,11 @@ internal static class VerifyCommand
 
         var tools = new ToolRunner();
         var canary = parse.GetValue(canaryFile) ?? resolved.CanaryFilePath ?? RestoreDrill.DefaultCanaryFile;
-        var name = parse.GetValue(snapshot) is { } text ? SnapshotName.Parse(text) : null;
         var drill = new RestoreDrill(resolved.Source, resolved.Keys, tools, canary, log)
         {
-            RollbackLedgerFilePath = parse.GetValue(allowRollback) ? null : resolved.LedgerFilePath,
+            RollbackLedgerFilePath = choice.RollbackLedgerOf(parse, resolved),
         };
-        return await drill.RunAsync(resolved.Set, name, parse.GetValue(scratch)!, Console.Out, cancellationToken);
+        return await drill.RunAsync(resolved.Set, choice.NameOf(parse), parse.GetValue(scratch)!, Console.Out, cancellationToken);
     }
 
     private static string? CanaryPathProblem(string path)

@@ -12,76 +12,18 @@ namespace BtrfsSend.IntegrationTests.Faults;
 [Trait("Category", FaultCollection.Category)]
 public sealed class ClockJumpFaultTests(ClockWorldFixture fixture) : IClassFixture<ClockWorldFixture>
 {
+    // KEEP_WITHIN=1d counted from the jumped clock would keep only the newest chain; counted from
+    // the newest backup it keeps both chains, all received minutes ago. check, as cron runs it on the
+    // server with the jumped clock, finds the newest "2 days old".
     [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg", ClockWorld.FakeTime)]
-    public async Task A_server_clock_two_days_ahead_refuses_uploads_as_clock_skew_and_prune_still_keeps_what_KEEP_WITHIN_kept()
-    {
-        var world = await fixture.WorldAsync();
-        var set = await world.NewSetAsync("ahead");
-        var before = world.Capture(set);
-        world.SetReceiverClock("+2d");
-        try
-        {
-            var run = await world.RunAsync(set);
-            Assert.True(run.ExitCode == 5, $"exit {run.ExitCode}: {run.Stderr}");
-            Assert.Contains("clock-skew", run.Stderr, StringComparison.Ordinal);
-            Assert.Contains("h behind the receiver's clock", run.Stderr, StringComparison.Ordinal);
-            AssertUnchanged(before, world.Capture(set));
-
-            // check, as cron runs it on the server with the jumped clock: the newest is "2 days old".
-            var check = await world.ReceiverAsync("+2d", world.World.ReceiverConfigFilePath, "check", "--set", set.Name);
-            Assert.True(check.ExitCode == 2, $"check exit {check.ExitCode}: {check.StandardOutput}");
-            Assert.Contains($"{set.Name}: newest stream", check.StandardOutput, StringComparison.Ordinal);
-
-            // KEEP_WITHIN=1d counted from the jumped clock would keep only the newest chain; counted
-            // from the newest backup it keeps both chains, all received minutes ago.
-            var prune = await world.ReceiverAsync("+2d", world.WithinConfigFilePath, "prune", "--set", set.Name);
-            Assert.True(prune.ExitCode == 0, $"prune exit {prune.ExitCode}: {prune.StandardError}");
-            AssertUnchanged(before, world.Capture(set));
-        }
-        finally
-        {
-            world.SetReceiverClock(null);
-        }
-
-        var next = await world.RunAsync(set);
-        Assert.True(next.ExitCode == 0, "the run with the clock set right failed: " + next.Stderr);
-        await world.AssertNoDataLostAsync(set, before);
-    }
+    public Task A_server_clock_two_days_ahead_refuses_uploads_as_clock_skew_and_prune_still_keeps_what_KEEP_WITHIN_kept()
+        => AssertServerClockJumpRefusedAsync("ahead", "+2d", "h behind the receiver's clock",
+            checkExitCode: 2, checkTexts: ["prod-srv/clock-ahead: newest stream"], pruneTexts: []);
 
     [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg", ClockWorld.FakeTime)]
-    public async Task A_server_clock_two_days_behind_refuses_uploads_as_clock_skew_check_warns_of_backups_from_the_future_and_prune_deletes_nothing()
-    {
-        var world = await fixture.WorldAsync();
-        var set = await world.NewSetAsync("behind");
-        var before = world.Capture(set);
-        world.SetReceiverClock("-2d");
-        try
-        {
-            var run = await world.RunAsync(set);
-            Assert.True(run.ExitCode == 5, $"exit {run.ExitCode}: {run.Stderr}");
-            Assert.Contains("clock-skew", run.Stderr, StringComparison.Ordinal);
-            Assert.Contains("h ahead of the receiver's clock", run.Stderr, StringComparison.Ordinal);
-            AssertUnchanged(before, world.Capture(set));
-
-            var check = await world.ReceiverAsync("-2d", world.World.ReceiverConfigFilePath, "check", "--set", set.Name);
-            Assert.True(check.ExitCode == 1, $"check exit {check.ExitCode} (WARNING expected): {check.StandardOutput}");
-            Assert.Contains("after the server's clock now", check.StandardOutput, StringComparison.Ordinal);
-            Assert.Contains("check NTP", check.StandardOutput, StringComparison.Ordinal);
-
-            var prune = await world.ReceiverAsync("-2d", world.WithinConfigFilePath, "prune", "--set", set.Name);
-            Assert.True(prune.ExitCode == 0, $"prune exit {prune.ExitCode}: {prune.StandardError}");
-            Assert.Contains("after the server's clock now", prune.StandardError, StringComparison.Ordinal);
-            AssertUnchanged(before, world.Capture(set));
-        }
-        finally
-        {
-            world.SetReceiverClock(null);
-        }
-
-        var next = await world.RunAsync(set);
-        Assert.True(next.ExitCode == 0, "the run with the clock set right failed: " + next.Stderr);
-        await world.AssertNoDataLostAsync(set, before);
-    }
+    public Task A_server_clock_two_days_behind_refuses_uploads_as_clock_skew_check_warns_of_backups_from_the_future_and_prune_deletes_nothing()
+        => AssertServerClockJumpRefusedAsync("behind", "-2d", "h ahead of the receiver's clock",
+            checkExitCode: 1, checkTexts: ["after the server's clock now", "check NTP"], pruneTexts: ["after the server's clock now"]);
 
     [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg", ClockWorld.FakeTime)]
     public async Task A_backup_stamped_while_the_server_clock_was_12_hours_ahead_never_gets_the_next_backup_pruned_once_the_clock_is_back()
@@ -139,12 +81,64 @@ public sealed class ClockJumpFaultTests(ClockWorldFixture fixture) : IClassFixtu
         AssertUnchanged(before, world.Capture(set));
 
         // prod-srv's clock went forward two days: the receiver refuses the name, nothing is kept.
-        var ahead = await world.RunAsync(set, producerOffset: "+2d");
-        Assert.True(ahead.ExitCode == 5, $"exit {ahead.ExitCode}: {ahead.Stderr}");
-        Assert.Contains("clock-skew", ahead.Stderr, StringComparison.Ordinal);
-        Assert.Contains("h ahead of the receiver's clock", ahead.Stderr, StringComparison.Ordinal);
-        AssertUnchanged(before, world.Capture(set));
+        AssertRefusedAsClockSkew(await world.RunAsync(set, producerOffset: "+2d"), "h ahead of the receiver's clock", before, world.Capture(set));
 
+        await AssertNextRunLosesNothingAsync(world, set, before);
+    }
+
+    /// <summary>
+    /// The receiver's clock jumps by <paramref name="offset"/> over a new set NAME: the upload is
+    /// refused as clock skew (<paramref name="skewText"/>) and changes nothing; check, under the
+    /// jumped clock, exits <paramref name="checkExitCode"/> saying <paramref name="checkTexts"/>;
+    /// prune under KEEP_WITHIN=1d succeeds (its log saying <paramref name="pruneTexts"/>) and
+    /// deletes nothing; with the clock set right the next run succeeds and nothing is lost.
+    /// </summary>
+    private async Task AssertServerClockJumpRefusedAsync(string name, string offset, string skewText, int checkExitCode, string[] checkTexts, string[] pruneTexts)
+    {
+        var world = await fixture.WorldAsync();
+        var set = await world.NewSetAsync(name);
+        var before = world.Capture(set);
+        world.SetReceiverClock(offset);
+        try
+        {
+            AssertRefusedAsClockSkew(await world.RunAsync(set), skewText, before, world.Capture(set));
+
+            var check = await world.ReceiverAsync(offset, world.World.ReceiverConfigFilePath, "check", "--set", set.Name);
+            Assert.True(check.ExitCode == checkExitCode, $"check exit {check.ExitCode} ({checkExitCode} expected): {check.StandardOutput}");
+            foreach (var text in checkTexts)
+            {
+                Assert.Contains(text, check.StandardOutput, StringComparison.Ordinal);
+            }
+
+            var prune = await world.ReceiverAsync(offset, world.WithinConfigFilePath, "prune", "--set", set.Name);
+            Assert.True(prune.ExitCode == 0, $"prune exit {prune.ExitCode}: {prune.StandardError}");
+            foreach (var text in pruneTexts)
+            {
+                Assert.Contains(text, prune.StandardError, StringComparison.Ordinal);
+            }
+
+            AssertUnchanged(before, world.Capture(set));
+        }
+        finally
+        {
+            world.SetReceiverClock(null);
+        }
+
+        await AssertNextRunLosesNothingAsync(world, set, before);
+    }
+
+    /// <summary>The run exited 5 (clock-skew, saying <paramref name="skewText"/>) and changed nothing.</summary>
+    private static void AssertRefusedAsClockSkew((int ExitCode, string Stderr) run, string skewText, StoreState before, StoreState now)
+    {
+        Assert.True(run.ExitCode == 5, $"exit {run.ExitCode}: {run.Stderr}");
+        Assert.Contains("clock-skew", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains(skewText, run.Stderr, StringComparison.Ordinal);
+        AssertUnchanged(before, now);
+    }
+
+    /// <summary>With the clocks right, the next run of <paramref name="set"/> succeeds and nothing of <paramref name="before"/> is lost.</summary>
+    private static async Task AssertNextRunLosesNothingAsync(ClockWorld world, ClockSet set, StoreState before)
+    {
         var next = await world.RunAsync(set);
         Assert.True(next.ExitCode == 0, "the run with the clock set right failed: " + next.Stderr);
         await world.AssertNoDataLostAsync(set, before);

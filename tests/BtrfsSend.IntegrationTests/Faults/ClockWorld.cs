@@ -1,10 +1,5 @@
-using System.Security.Cryptography;
 using System.Text;
-using BtrfsSend.Core.Chains;
-using BtrfsSend.Core.Manifests;
-using BtrfsSend.Core.Naming;
 using BtrfsSend.IntegrationTests.Producer;
-using BtrfsSend.IntegrationTests.Restore;
 using BtrfsSend.TestSupport;
 using CliWrap;
 using CliWrap.Buffered;
@@ -150,7 +145,7 @@ internal sealed class ClockWorld : IAsyncDisposable
     {
         var files = Directory.GetFiles(SetDirPath(set))
             .Where(f => Path.GetFileName(f) != ".lock")
-            .ToDictionary(f => Path.GetFileName(f), Sha256Of, StringComparer.Ordinal);
+            .ToDictionary(f => Path.GetFileName(f), FaultWorld.Sha256Of, StringComparer.Ordinal);
         var states = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
             [set.Name] = File.Exists(set.StateFilePath) ? File.ReadAllText(set.StateFilePath) : null,
@@ -160,49 +155,21 @@ internal sealed class ClockWorld : IAsyncDisposable
     }
 
     /// <summary>
-    /// "0 data lost" for one set: every stored file of <paramref name="before"/> is still there,
-    /// unchanged, except the streams named in <paramref name="prunedByPolicy"/>; every manifest
-    /// parses and its stream has the recorded size and SHA-256; no stored chain is broken; and
-    /// the real <c>restore --latest</c> over ssh gives a received subvolume equal, file by file, to
-    /// the snapshot the producer's state file names. Failures are <see cref="DataLostException"/>s.
+    /// "0 data lost" for one set, by the fault world's checks: every stored file of
+    /// <paramref name="before"/> is still there, unchanged, except the streams named in
+    /// <paramref name="prunedByPolicy"/>; every manifest parses and its stream has the recorded size
+    /// and SHA-256; no stored chain is broken; and the real <c>restore --latest</c> over ssh gives a
+    /// received subvolume equal, file by file, to the snapshot the producer's state file names.
+    /// Failures are <see cref="DataLostException"/>s.
     /// </summary>
     public async Task AssertNoDataLostAsync(ClockSet set, StoreState before, params string[] prunedByPolicy)
     {
         try
         {
             var now = Capture(set);
-            foreach (var (file, sha) in before.StoreFiles.Where(f => !f.Key.StartsWith(".tmp-", StringComparison.Ordinal)))
-            {
-                if (prunedByPolicy.Any(p => file.StartsWith(p + ".", StringComparison.Ordinal)))
-                {
-                    continue;
-                }
-
-                Assert.True(now.StoreFiles.TryGetValue(file, out var shaNow), $"earlier backup file {set.Name}/{file} is gone");
-                Assert.True(sha == shaNow, $"earlier backup file {set.Name}/{file} changed");
-            }
-
-            var links = new List<ChainLink>();
-            foreach (var manifestPath in Directory.GetFiles(SetDirPath(set), "*.manifest"))
-            {
-                var parsed = ManifestReader.Parse(File.ReadAllBytes(manifestPath), manifestPath);
-                Assert.True(parsed.IsValid, $"{manifestPath}: {string.Join("; ", parsed.Errors)}");
-                var manifest = parsed.Manifest!;
-                Assert.True(now.StoreFiles.TryGetValue(manifest.StreamFile, out var sha), $"{manifestPath} names {manifest.StreamFile}, which is missing");
-                Assert.True(new FileInfo(Path.Combine(SetDirPath(set), manifest.StreamFile)).Length == manifest.StreamBytes, $"{manifest.StreamFile} does not have its manifest's size");
-                Assert.True(sha == manifest.StreamSha256, $"{manifest.StreamFile} does not have its manifest's SHA-256");
-                links.Add(new ChainLink(manifest.Snapshot.Value, manifest.Kind == StreamKind.Incremental, manifest.Parent?.Value));
-            }
-
-            var broken = new ChainResolver(links).BrokenChains();
-            Assert.True(broken.Count == 0, $"broken chains in {set.Name}: {string.Join("; ", broken.Select(b => b.Message))}");
-
-            var latest = File.ReadAllText(set.StateFilePath).Trim();
-            var into = World.Prod.PathOf($"restore-{++_restores}");
-            Directory.CreateDirectory(into);
-            var restore = await World.Producer(["restore", "--config", set.ConfigFilePath, "--set", set.Name, "--latest", "--to", into]).ExecuteBufferedAsync();
-            Assert.True(restore.ExitCode == 0, $"restore --latest of {set.Name} exited {restore.ExitCode}: {restore.StandardError}");
-            await RestoreWorld.AssertReceivedCopyOfAsync(Path.Combine(set.SnapshotDirPath, latest), Path.Combine(into, latest));
+            FaultWorld.AssertEarlierFilesKept(before, now, file => prunedByPolicy.Any(p => file.StartsWith(p + ".", StringComparison.Ordinal)));
+            FaultWorld.AssertSetIsWhole(SetDirPath(set), now, SetDirPath(set));
+            await FaultWorld.AssertRestoreLatestAsync(World, set.ConfigFilePath, set.Name, set.StateFilePath, set.SnapshotDirPath, World.Prod.PathOf($"restore-{++_restores}"));
         }
         catch (Exception ex) when (ex is not DataLostException)
         {
@@ -214,11 +181,5 @@ internal sealed class ClockWorld : IAsyncDisposable
     {
         await World.DisposeAsync();
         _clockDir.Dispose();
-    }
-
-    private static string Sha256Of(string path)
-    {
-        using var file = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(file));
     }
 }

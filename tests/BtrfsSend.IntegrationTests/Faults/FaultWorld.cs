@@ -255,16 +255,11 @@ internal sealed class FaultWorld : IAsyncDisposable
         try
         {
             var now = Capture();
-            foreach (var (file, sha) in before.StoreFiles.Where(f => !IsTemp(f.Key)))
-            {
-                Assert.True(now.StoreFiles.TryGetValue(file, out var shaNow), $"earlier backup file {file} is gone");
-                Assert.True(sha == shaNow, $"earlier backup file {file} changed: SHA-256 {sha} before, {shaNow} now");
-            }
-
-            AssertSetIsWhole(Set, now);
+            AssertEarlierFilesKept(before, now);
+            AssertSetIsWhole(SetDirPath(Set), now, World.StoreDirPath);
             if (HasHomeSet)
             {
-                AssertSetIsWhole(HomeSet, now);
+                AssertSetIsWhole(SetDirPath(HomeSet), now, World.StoreDirPath);
             }
 
             if (!_verifiedByCli)
@@ -273,12 +268,71 @@ internal sealed class FaultWorld : IAsyncDisposable
                 _verifiedByCli = true;
             }
 
-            await RestoreLatestAsync();
+            await AssertRestoreLatestAsync(World, World.ConfigFilePath, Set, World.StateFilePath, World.SnapshotDirPath, Target.PathOf("restore"));
         }
         catch (Exception ex) when (ex is not DataLostException)
         {
             throw new DataLostException(ex.Message, ex);
         }
+    }
+
+    /// <summary>
+    /// Every file of <paramref name="before"/> but temp files (and those <paramref name="isPrunedByPolicy"/>
+    /// says the policy may delete) is in <paramref name="now"/>, with the same SHA-256.
+    /// </summary>
+    public static void AssertEarlierFilesKept(StoreState before, StoreState now, Func<string, bool>? isPrunedByPolicy = null)
+    {
+        foreach (var (file, sha) in before.StoreFiles.Where(f => !IsTemp(f.Key) && isPrunedByPolicy?.Invoke(f.Key) != true))
+        {
+            Assert.True(now.StoreFiles.TryGetValue(file, out var shaNow), $"earlier backup file {file} is gone");
+            Assert.True(sha == shaNow, $"earlier backup file {file} changed: SHA-256 {sha} before, {shaNow} now");
+        }
+    }
+
+    /// <summary>
+    /// Every manifest in <paramref name="setDirPath"/> is valid and matches its stream (size, and the
+    /// SHA-256 in <paramref name="now"/>, whose keys are relative to <paramref name="capturedDirPath"/>);
+    /// no stored snapshot has a broken chain.
+    /// </summary>
+    public static void AssertSetIsWhole(string setDirPath, StoreState now, string capturedDirPath)
+    {
+        var links = new List<ChainLink>();
+        foreach (var manifestPath in Directory.GetFiles(setDirPath, "*.manifest"))
+        {
+            var parsed = ManifestReader.Parse(File.ReadAllBytes(manifestPath), manifestPath);
+            Assert.True(parsed.IsValid, $"{manifestPath}: {string.Join("; ", parsed.Errors)}");
+            var manifest = parsed.Manifest!;
+            var stream = Path.Combine(setDirPath, manifest.StreamFile);
+            Assert.True(File.Exists(stream), $"{manifestPath} names {manifest.StreamFile}, which is missing");
+            Assert.True(new FileInfo(stream).Length == manifest.StreamBytes, $"{stream} is {new FileInfo(stream).Length} bytes, its manifest says {manifest.StreamBytes}");
+            var sha = now.StoreFiles[Path.GetRelativePath(capturedDirPath, stream)];
+            Assert.True(sha == manifest.StreamSha256, $"{stream} has SHA-256 {sha}, its manifest says {manifest.StreamSha256}");
+            Assert.Equal(StreamEncryption.OpenPgpSymmetric, manifest.Encryption);
+            links.Add(new ChainLink(manifest.Snapshot.Value, manifest.Kind == StreamKind.Incremental, manifest.Parent?.Value));
+        }
+
+        Assert.NotEmpty(links);
+        var broken = new ChainResolver(links).BrokenChains();
+        Assert.True(broken.Count == 0, $"broken chains in {setDirPath}: {string.Join("; ", broken.Select(b => b.Message))}");
+    }
+
+    /// <summary>
+    /// The real <c>restore --latest</c> of <paramref name="set"/> over ssh into <paramref name="intoDirPath"/>
+    /// gives a received subvolume equal, file by file, to the local snapshot <paramref name="stateFilePath"/> names.
+    /// </summary>
+    public static async Task AssertRestoreLatestAsync(BackupWorld world, string configFilePath, string set, string stateFilePath, string snapshotDirPath, string intoDirPath)
+    {
+        var latest = File.ReadAllText(stateFilePath).Trim();
+        Directory.CreateDirectory(intoDirPath);
+        var restore = await world.Producer(["restore", "--config", configFilePath, "--set", set, "--latest", "--to", intoDirPath]).ExecuteBufferedAsync();
+        Assert.True(restore.ExitCode == 0, $"restore --latest of {set} exited {restore.ExitCode}: {restore.StandardError}");
+        await RestoreWorld.AssertReceivedCopyOfAsync(Path.Combine(snapshotDirPath, latest), Path.Combine(intoDirPath, latest));
+    }
+
+    public static string Sha256Of(string path)
+    {
+        using var file = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(file));
     }
 
     /// <summary>The receiver's own <c>btrfs-backup-receive</c> with <paramref name="args"/> and the world's receiver config, as root on backup-srv.</summary>
@@ -327,50 +381,10 @@ internal sealed class FaultWorld : IAsyncDisposable
         Assert.True(lines.All(l => l.StartsWith("OK ", StringComparison.Ordinal)), $"verify --all of {set}: {verify.StandardOutput}");
     }
 
-    private async Task RestoreLatestAsync()
-    {
-        var latest = File.ReadAllText(World.StateFilePath).Trim();
-        var into = Target.PathOf("restore");
-        Directory.CreateDirectory(into);
-        var restore = await World.Producer(["restore", "--config", World.ConfigFilePath, "--set", Set, "--latest", "--to", into]).ExecuteBufferedAsync();
-        Assert.True(restore.ExitCode == 0, $"restore --latest exited {restore.ExitCode}: {restore.StandardError}");
-        await RestoreWorld.AssertReceivedCopyOfAsync(Path.Combine(World.SnapshotDirPath, latest), Path.Combine(into, latest));
-    }
-
-    /// <summary>Every manifest of <paramref name="set"/> is valid and matches its stream; no stored snapshot has a broken chain.</summary>
-    private void AssertSetIsWhole(string set, StoreState now)
-    {
-        var dir = SetDirPath(set);
-        var links = new List<ChainLink>();
-        foreach (var manifestPath in Directory.GetFiles(dir, "*.manifest"))
-        {
-            var parsed = ManifestReader.Parse(File.ReadAllBytes(manifestPath), manifestPath);
-            Assert.True(parsed.IsValid, $"{manifestPath}: {string.Join("; ", parsed.Errors)}");
-            var manifest = parsed.Manifest!;
-            var stream = Path.Combine(dir, manifest.StreamFile);
-            Assert.True(File.Exists(stream), $"{manifestPath} names {manifest.StreamFile}, which is missing");
-            Assert.True(new FileInfo(stream).Length == manifest.StreamBytes, $"{stream} is {new FileInfo(stream).Length} bytes, its manifest says {manifest.StreamBytes}");
-            var sha = now.StoreFiles[Path.GetRelativePath(World.StoreDirPath, stream)];
-            Assert.True(sha == manifest.StreamSha256, $"{stream} has SHA-256 {sha}, its manifest says {manifest.StreamSha256}");
-            Assert.Equal(StreamEncryption.OpenPgpSymmetric, manifest.Encryption);
-            links.Add(new ChainLink(manifest.Snapshot.Value, manifest.Kind == StreamKind.Incremental, manifest.Parent?.Value));
-        }
-
-        Assert.NotEmpty(links);
-        var broken = new ChainResolver(links).BrokenChains();
-        Assert.True(broken.Count == 0, $"broken chains in {set}: {string.Join("; ", broken.Select(b => b.Message))}");
-    }
-
     private static bool IsTemp(string relativePath) => Path.GetFileName(relativePath).StartsWith(".tmp-", StringComparison.Ordinal);
 
     private static List<string> Lines(IReadOnlyDictionary<string, string> files)
         => files.Select(f => $"{f.Key} {f.Value}").Order(StringComparer.Ordinal).ToList();
 
     private static string? ReadOrNull(string path) => File.Exists(path) ? File.ReadAllText(path) : null;
-
-    private static string Sha256Of(string path)
-    {
-        using var file = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(file));
-    }
 }

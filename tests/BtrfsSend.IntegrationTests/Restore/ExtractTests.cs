@@ -1,7 +1,5 @@
 using System.Globalization;
-using System.Text;
 using BtrfsSend.TestSupport;
-using CliWrap;
 
 namespace BtrfsSend.IntegrationTests.Restore;
 
@@ -213,29 +211,9 @@ public sealed class ExtractTests(RestoreWorldFixture fixture)
         var world = await fixture.WorldAsync();
         using var dir = new TempDir("xsignal");
         await using var dest = await BtrfsLoopFixture.CreateAsync("xdest");
-        // A zstd on PATH that lets link 1 through and parks link 2, so the signal lands mid-receive.
-        var bin = dir.Sub("bin");
-        Directory.CreateDirectory(bin);
-        var first = dir.Sub("zstd-1");
-        var second = dir.Sub("zstd-2");
-        await File.WriteAllTextAsync(Path.Combine(bin, "zstd"), $"#!/bin/sh\nif [ -e {first} ]; then touch {second}; sleep 30; fi\ntouch {first}\nexec /usr/bin/zstd \"$@\"\n");
-        File.SetUnixFileMode(Path.Combine(bin, "zstd"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        var running = Cli.Wrap(ProgramBinaries.Producer)
-            .WithArguments(["extract", "--set", RestoreWorld.ZstdSet, "--from", world.ZstdSetDirPath, "--snapshot", world.ZstdSnapshots[1], "var/zstd-1.txt",
-                "--to", dest.PathOf("zstd-1.txt"), "--passphrase-file", world.Gpg.PassphraseFilePath])
-            .WithEnvironmentVariables(e => e.Set("PATH", $"{bin}:{Environment.GetEnvironmentVariable("PATH")}"))
-            .WithValidation(CommandResultValidation.None)
-            .WithStandardOutputPipe(PipeTarget.ToStringBuilder(stdout))
-            .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr))
-            .ExecuteAsync();
-        for (var i = 0; i < 1200 && !File.Exists(second) && !running.Task.IsCompleted; i++)
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.True(File.Exists(second), "extract never reached link 2: " + stdout + stderr);
+        var (running, stdout, stderr) = await RestoreWorld.StartParkedAtSecondZstdLinkAsync(dir,
+            "extract", "--set", RestoreWorld.ZstdSet, "--from", world.ZstdSetDirPath, "--snapshot", world.ZstdSnapshots[1], "var/zstd-1.txt",
+            "--to", dest.PathOf("zstd-1.txt"), "--passphrase-file", world.Gpg.PassphraseFilePath);
         var area = Assert.Single(Directory.GetDirectories(dest.MountDirPath));
         Assert.StartsWith("btrfs-send-extract-", Path.GetFileName(area), StringComparison.Ordinal);
         Assert.Contains(world.ZstdSnapshots[0], Directory.GetDirectories(area).Select(Path.GetFileName));

@@ -1,8 +1,6 @@
 using System.Globalization;
-using System.Text;
 using BtrfsSend.Core.Manifests;
 using BtrfsSend.TestSupport;
-using CliWrap;
 
 namespace BtrfsSend.IntegrationTests.Restore;
 
@@ -187,28 +185,8 @@ public sealed class RestoreTestDrillTests(RestoreWorldFixture fixture)
         using var dir = new TempDir("rdrillterm");
         var copy = world.CopySet(dir, world.ZstdSetDirPath);
         await using var scratch = await BtrfsLoopFixture.CreateAsync("rscratch");
-        // A zstd on PATH that lets link 1 through and parks link 2, so the signal lands mid-restore.
-        var bin = dir.Sub("bin");
-        Directory.CreateDirectory(bin);
-        var first = dir.Sub("zstd-1");
-        var second = dir.Sub("zstd-2");
-        await File.WriteAllTextAsync(Path.Combine(bin, "zstd"), $"#!/bin/sh\nif [ -e {first} ]; then touch {second}; sleep 30; fi\ntouch {first}\nexec /usr/bin/zstd \"$@\"\n");
-        File.SetUnixFileMode(Path.Combine(bin, "zstd"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        var running = Cli.Wrap(ProgramBinaries.Producer)
-            .WithArguments(["verify", "--restore-test", "--set", RestoreWorld.ZstdSet, "--from", copy, "--scratch", scratch.MountDirPath, "--passphrase-file", world.Gpg.PassphraseFilePath])
-            .WithEnvironmentVariables(e => e.Set("PATH", $"{bin}:{Environment.GetEnvironmentVariable("PATH")}"))
-            .WithValidation(CommandResultValidation.None)
-            .WithStandardOutputPipe(PipeTarget.ToStringBuilder(stdout))
-            .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr))
-            .ExecuteAsync();
-        for (var i = 0; i < 1200 && !File.Exists(second) && !running.Task.IsCompleted; i++)
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.True(File.Exists(second), "the drill never reached link 2: " + stdout + stderr);
+        var (running, stdout, stderr) = await RestoreWorld.StartParkedAtSecondZstdLinkAsync(dir,
+            "verify", "--restore-test", "--set", RestoreWorld.ZstdSet, "--from", copy, "--scratch", scratch.MountDirPath, "--passphrase-file", world.Gpg.PassphraseFilePath);
         var subdir = Assert.Single(Directory.GetDirectories(scratch.MountDirPath));
         Assert.Contains(world.ZstdSnapshots[0], Directory.GetDirectories(subdir).Select(Path.GetFileName));
         await Run.OutAsync("kill", "-TERM", running.ProcessId.ToString(CultureInfo.InvariantCulture));

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text;
 using BtrfsSend.Core.Manifests;
 using BtrfsSend.Core.Naming;
 using BtrfsSend.IntegrationTests.Support;
@@ -99,6 +100,38 @@ internal sealed class RestoreWorld : ServerPair
     /// <summary><c>restore</c> from a directory with the passphrase file, plus <paramref name="args"/>.</summary>
     public Task<(int ExitCode, string Stdout, string Stderr)> RestoreFromAsync(string fromDirPath, string toDirPath, params string[] args)
         => ProducerAsync(["restore", "--set", Set, "--from", fromDirPath, "--to", toDirPath, "--passphrase-file", Gpg.PassphraseFilePath, .. args]);
+
+    /// <summary>
+    /// Starts the producer with <paramref name="args"/> (a command reading <see cref="ZstdSet"/>)
+    /// under a zstd on PATH, written into <paramref name="dir"/>, that lets link 1 through and parks
+    /// link 2, and waits (at most 60 s) until link 2 is parked: a signal sent then lands mid-receive,
+    /// with link 1 already received.
+    /// </summary>
+    public static async Task<(CommandTask<CommandResult> Running, StringBuilder Stdout, StringBuilder Stderr)> StartParkedAtSecondZstdLinkAsync(TempDir dir, params string[] args)
+    {
+        var bin = dir.Sub("bin");
+        Directory.CreateDirectory(bin);
+        var first = dir.Sub("zstd-1");
+        var second = dir.Sub("zstd-2");
+        await File.WriteAllTextAsync(Path.Combine(bin, "zstd"), $"#!/bin/sh\nif [ -e {first} ]; then touch {second}; sleep 30; fi\ntouch {first}\nexec /usr/bin/zstd \"$@\"\n");
+        File.SetUnixFileMode(Path.Combine(bin, "zstd"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        var running = Cli.Wrap(ProgramBinaries.Producer)
+            .WithArguments(args)
+            .WithEnvironmentVariables(e => e.Set("PATH", $"{bin}:{Environment.GetEnvironmentVariable("PATH")}"))
+            .WithValidation(CommandResultValidation.None)
+            .WithStandardOutputPipe(PipeTarget.ToStringBuilder(stdout))
+            .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr))
+            .ExecuteAsync();
+        for (var i = 0; i < 1200 && !File.Exists(second) && !running.Task.IsCompleted; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(File.Exists(second), $"{args[0]} never reached link 2: {stdout}{stderr}");
+        return (running, stdout, stderr);
+    }
 
     /// <summary>A copy of the set's directory (files as the receiver stored them) in <paramref name="into"/>.</summary>
     public string CopySet(TempDir into, string? setDirPath = null)

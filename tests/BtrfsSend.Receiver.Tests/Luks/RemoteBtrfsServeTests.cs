@@ -192,6 +192,18 @@ public sealed class RemoteBtrfsServeTests(SendStreams streams) : IClassFixture<S
     }
 
     [RealFact("btrfs", "mkfs.btrfs")]
+    public async Task List_and_prune_received_are_refused_while_the_volume_is_not_open_and_leave_its_lock_free()
+    {
+        var list = await V.ServeAsync("list-received prod/root");
+        var prune = await V.ServeAsync("prune-received prod/root");
+
+        Assert.StartsWith($"ERR {ErrorCodes.IoError} the LUKS volume is not open", list.StdoutText, StringComparison.Ordinal);
+        Assert.StartsWith($"ERR {ErrorCodes.IoError} the LUKS volume is not open", prune.StdoutText, StringComparison.Ordinal);
+        // open-luks takes the volume's lock: refused as busy if a refusal above had kept it.
+        await V.OpenAsync();
+    }
+
+    [RealFact("btrfs", "mkfs.btrfs")]
     public async Task Prune_received_applies_the_server_policy_and_keeps_the_newest()
     {
         await V.OpenAsync();

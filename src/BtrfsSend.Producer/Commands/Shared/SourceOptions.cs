@@ -10,7 +10,7 @@ using Serilog;
 namespace BtrfsSend.Producer.Commands.Shared;
 
 /// <summary>
-/// The options restore and verify share: <c>--set</c>, <c>--from PATH</c>, <c>--from s3://BUCKET/PREFIX</c>
+/// The options restore, verify and extract share: <c>--set</c>, <c>--from PATH</c>, <c>--from s3://BUCKET/PREFIX</c>
 /// (with <c>--s3-endpoint</c>, <c>--s3-region</c>, <c>--s3-credentials-file</c> or the S3_* keys of
 /// <c>--config</c>) or <c>--config FILE</c> (over ssh through the receiver's get),
 /// <c>--passphrase-file</c>, <c>--key-file</c>, <c>--verify-key</c>, <c>--allow-unbound</c>, <c>--bwlimit</c>.

@@ -7,15 +7,14 @@ internal sealed class ListReceivedVerb(ServeContext context)
 {
     public async Task<int> ServeAsync(ListReceivedRequest request, CancellationToken cancellationToken)
     {
-        var session = LuksAccess.OpenSession(context);
-        context.RequireAllowed(request.Set);
-        using var volumeLock = LuksAccess.LockVolume(session);
-        LuksAccess.RequireMounted(session);
-        SetDirectory.RequireNoSymlink(session.ReceivedRootDirPath, request.Set);
-        foreach (var (name, subvolume) in await LuksAccess.ReceivedStoreOf(context, session).ListCompleteAsync(request.Set, cancellationToken))
+        var (store, volumeLock) = LuksAccess.OpenReceivedSet(context, request.Set);
+        using (volumeLock)
         {
-            var at = subvolume.ReceivedAt ?? DateTimeOffset.UnixEpoch;
-            await context.WriteLineAsync(new ListEntryLine(name, false, null, 0, at.UtcDateTime).Render());
+            foreach (var (name, subvolume) in await store.ListCompleteAsync(request.Set, cancellationToken))
+            {
+                var at = subvolume.ReceivedAt ?? DateTimeOffset.UnixEpoch;
+                await context.WriteLineAsync(new ListEntryLine(name, false, null, 0, at.UtcDateTime).Render());
+            }
         }
 
         return 0;

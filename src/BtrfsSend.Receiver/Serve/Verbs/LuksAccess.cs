@@ -1,3 +1,4 @@
+using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Processes;
 using BtrfsSend.Core.Protocol;
 using BtrfsSend.Core.Storage;
@@ -39,6 +40,31 @@ internal static class LuksAccess
         if (!Directory.Exists(session.ReceivedRootDirPath))
         {
             throw new ServeRefusal(ErrorCodes.IoError, $"RECEIVED_ROOT {session.ReceivedRootDirPath} does not exist on the opened volume; the admin must create it (install -d -m 0750)");
+        }
+    }
+
+    /// <summary>
+    /// What list-received and prune-received check before they touch one set's received
+    /// subvolumes: remote-btrfs is configured, the client may use <paramref name="set"/>, the
+    /// volume's lock is taken, the volume is open and the set's directory under RECEIVED_ROOT is no
+    /// symbolic link. The caller holds the returned lock for the whole verb; a refusal after the lock
+    /// was taken releases it here.
+    /// </summary>
+    public static (ReceivedStore Store, DirectoryLock VolumeLock) OpenReceivedSet(ServeContext context, BackupSet set)
+    {
+        var session = OpenSession(context);
+        context.RequireAllowed(set);
+        var volumeLock = LockVolume(session);
+        try
+        {
+            RequireMounted(session);
+            SetDirectory.RequireNoSymlink(session.ReceivedRootDirPath, set);
+            return (ReceivedStoreOf(context, session), volumeLock);
+        }
+        catch
+        {
+            volumeLock.Dispose();
+            throw;
         }
     }
 

@@ -10,12 +10,12 @@ internal sealed class PruneReceivedVerb(ServeContext context)
 {
     public async Task<int> ServeAsync(PruneReceivedRequest request, CancellationToken cancellationToken)
     {
-        var session = LuksAccess.OpenSession(context);
-        context.RequireAllowed(request.Set);
-        using var volumeLock = LuksAccess.LockVolume(session);
-        LuksAccess.RequireMounted(session);
-        SetDirectory.RequireNoSymlink(session.ReceivedRootDirPath, request.Set);
-        await LuksAccess.ReceivedStoreOf(context, session).PruneAsync(request.Set, context.Options.Keep, context.Clock.GetUtcNow(), cancellationToken);
+        var (store, volumeLock) = LuksAccess.OpenReceivedSet(context, request.Set);
+        using (volumeLock)
+        {
+            await store.PruneAsync(request.Set, context.Options.Keep, context.Clock.GetUtcNow(), cancellationToken);
+        }
+
         return 0;
     }
 }
