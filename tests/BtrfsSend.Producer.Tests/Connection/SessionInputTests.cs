@@ -17,12 +17,10 @@ public sealed class SessionInputTests
         await pipe.DisposeAsync();
 
         var ex = await Assert.ThrowsAsync<SessionClosedException>(async () => await input.WriteAsync(new byte[10]));
-        var flush = await Assert.ThrowsAsync<SessionClosedException>(() => input.FlushAsync());
 
         Assert.IsAssignableFrom<IOException>(ex);
         Assert.IsType<ObjectDisposedException>(ex.InnerException);
         Assert.Equal("the session with the receiver at backup@backup-srv is closed (its stdin was closed)", ex.Message);
-        Assert.IsAssignableFrom<IOException>(flush);
         Assert.Throws<SessionClosedException>(() => input.Write(new byte[1], 0, 1));
     }
 
