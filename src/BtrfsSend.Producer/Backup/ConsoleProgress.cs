@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace BtrfsSend.Producer.Backup;
@@ -6,53 +5,85 @@ namespace BtrfsSend.Producer.Backup;
 /// <summary>
 /// rsync --info=progress2-like progress on stderr when it is a terminal; silent otherwise (cron).
 /// With an expected size it adds an ETA at the current average rate; when that size is only an
-/// estimate (an incremental's, from the previous stream of the set) the line says so.
+/// estimate (a run's, from the previous stream of its kind: <see cref="PreviousStreamSize"/>) the line
+/// says so, and a run without an estimate says that it has none.
 /// </summary>
-/// <param name="expectedBytes">The bytes this transfer will report in the end, or null when unknown (no ETA).</param>
-/// <param name="isEstimate">True when <paramref name="expectedBytes"/> is the previous stream's size, not this one's.</param>
-internal sealed class ConsoleProgress(long? expectedBytes = null, bool isEstimate = false) : IProgress<long>, IDisposable
+internal sealed class ConsoleProgress : IProgress<long>, IDisposable
 {
     /// <summary>What an estimated ETA says about itself.</summary>
     internal const string EstimateNote = "estimated from the previous stream";
 
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private readonly bool _enabled = !Console.IsErrorRedirected;
-    private long _lastPrintMs = -1000;
+    /// <summary>What a run's line says when no earlier stream gives an estimate.</summary>
+    internal const string NoEstimateNote = "ETA: no estimate (no previous stream of this kind)";
+
+    private readonly long? _expectedBytes;
+    private readonly bool _isEstimate;
+    private readonly TextWriter? _output;
+    private readonly TimeProvider _clock;
+    private readonly long _started;
+    private TimeSpan _lastPrint = TimeSpan.FromSeconds(-1);
     private long _bytes;
 
+    /// <param name="expectedBytes">The bytes this transfer will report in the end, or null when unknown.</param>
+    /// <param name="isEstimate">True when <paramref name="expectedBytes"/> is the previous stream's size, not this one's (or none was found).</param>
+    public ConsoleProgress(long? expectedBytes = null, bool isEstimate = false)
+        : this(expectedBytes, isEstimate, Console.IsErrorRedirected ? null : Console.Error, TimeProvider.System)
+    {
+    }
+
+    /// <param name="output">Where the line goes, or null for no progress at all (stderr is no terminal).</param>
+    /// <param name="clock">Elapsed time, through <see cref="TimeProvider.GetTimestamp"/>.</param>
+    internal ConsoleProgress(long? expectedBytes, bool isEstimate, TextWriter? output, TimeProvider clock)
+    {
+        _expectedBytes = expectedBytes;
+        _isEstimate = isEstimate;
+        _output = output;
+        _clock = clock;
+        _started = clock.GetTimestamp();
+    }
+
+    /// <summary>At most two lines a second: the first report, then one 500 ms after the last line.</summary>
     public void Report(long value)
     {
         _bytes = value;
-        if (!_enabled || _clock.ElapsedMilliseconds - _lastPrintMs < 500)
+        var elapsed = _clock.GetElapsedTime(_started);
+        if (_output is null || elapsed - _lastPrint < TimeSpan.FromMilliseconds(500))
         {
             return;
         }
 
-        _lastPrintMs = _clock.ElapsedMilliseconds;
-        Console.Error.Write("\r" + Format(_bytes, _clock.Elapsed, expectedBytes, isEstimate) + "   ");
+        _lastPrint = elapsed;
+        _output.Write("\r" + Format(_bytes, elapsed, _expectedBytes, _isEstimate) + "   ");
     }
 
+    /// <summary>The last line, without an ETA, once something was counted.</summary>
     public void Dispose()
     {
-        if (_enabled && _bytes > 0)
+        if (_output is not null && _bytes > 0)
         {
-            Console.Error.WriteLine("\r" + Format(_bytes, _clock.Elapsed) + "   ");
+            _output.WriteLine("\r" + Format(_bytes, _clock.GetElapsedTime(_started)) + "   ");
         }
     }
 
     /// <summary>
     /// <c>  1.00 GiB     50.0 MiB/s  0:00:20</c>, then (with <paramref name="expectedBytes"/>, while
     /// bytes are moving) <c>  ETA 0:00:10</c> — or, past an estimate, that the estimate was low —
-    /// and for an estimate <c>(estimated from the previous stream)</c>.
+    /// and for an estimate <c>(estimated from the previous stream)</c>; an estimate that was not found
+    /// (<paramref name="isEstimate"/> without <paramref name="expectedBytes"/>) is <see cref="NoEstimateNote"/>.
     /// </summary>
     internal static string Format(long bytes, TimeSpan elapsed, long? expectedBytes = null, bool isEstimate = false)
     {
         var seconds = Math.Max(elapsed.TotalSeconds, 1e-3);
         var rate = bytes / 1048576.0 / seconds;
         var line = string.Create(CultureInfo.InvariantCulture, $"{HumanBytes(bytes),10}  {rate,7:F1} MiB/s  {Clock(elapsed)}");
-        if (expectedBytes is not { } expected || bytes <= 0)
+        if (bytes <= 0)
         {
             return line;
+        }
+
+        if (expectedBytes is not { } expected)
+        {
+            return isEstimate ? $"{line}  {NoEstimateNote}" : line;
         }
 
         var note = isEstimate ? $" ({EstimateNote})" : "";

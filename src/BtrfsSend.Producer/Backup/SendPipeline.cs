@@ -272,8 +272,8 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
             }
 
             // A receiver that refuses the request closes the session: our next write then fails
-            // (EPIPE, or a pipe the session already closed), and its ERR line is the real answer.
-            if (failure is IOException or ObjectDisposedException && session.ErrLine is not null && answered is not null)
+            // (the session's input reports that as an IOException), and its ERR line is the real answer.
+            if (failure is IOException && session.ErrLine is not null && answered is not null)
             {
                 throw answered;
             }
@@ -286,10 +286,11 @@ internal sealed class SendPipeline(ReceiverClient receiver, ILogger log)
         {
             lines = await session.ReadAnswerAsync(request, receiver, cancellationToken);
         }
-        catch (TransferFailedException ex) when (trailer is not null && session.ErrLine is null)
+        catch (TransferFailedException ex) when (trailer is not null && session.ErrLine is null && session.ConnectionEnded)
         {
             // The connection broke after our whole stream was sent, before any answer: the receiver
             // may or may not have committed it (not "cannot reach", not "nothing was committed").
+            // A broken answer (a DONE for another verb, an overlong line) is reported as it is.
             throw new TransferFailedException(
                 $"the connection to the receiver broke after the whole stream was sent, before the receiver answered ({ex.Message}); the backup is not recorded as done and the next run sends again (a copy the receiver may have committed stays stored, unused as a parent)", ex);
         }

@@ -23,6 +23,9 @@ internal sealed class ReceiverClient(SshArgv ssh, ToolRunner tools) : IAsyncDisp
     /// <summary>IDLE_TIMEOUT_SECONDS: how long a short answer (hello, list) or a pause in <c>get</c> data may take.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>What runs in place of <c>ssh ... -- session</c>: null in production; tests point it at a canned answer.</summary>
+    internal IReadOnlyList<string>? SessionArgv { get; init; }
+
     public async Task<HelloLine> HelloAsync(CancellationToken cancellationToken = default)
     {
         var result = await RunAsync(new HelloRequest(), cancellationToken);
@@ -99,7 +102,7 @@ internal sealed class ReceiverClient(SshArgv ssh, ToolRunner tools) : IAsyncDisp
 
     private async Task<(ReceiverSession? Session, HelloLine Hello)> OpenCoreAsync(ILogger log, CancellationToken cancellationToken)
     {
-        var session = await ReceiverSession.StartAsync(Ssh, IdleTimeout);
+        var session = await ReceiverSession.StartAsync(Ssh, IdleTimeout, SessionArgv);
         ToolResult answer;
         try
         {

@@ -53,14 +53,24 @@ internal sealed class ReceiverSession : IAsyncDisposable
     /// <summary>How long the session has waited since its last answer (the receiver gives up after its IDLE_TIMEOUT_SECONDS).</summary>
     public TimeSpan SinceLastAnswer => System.Diagnostics.Stopwatch.GetElapsedTime(_lastAnswer);
 
+    /// <summary>True once the receiver's stdout ended (EOF, possibly inside a line) while an answer was awaited: the connection, not the answer, failed.</summary>
+    public bool ConnectionEnded { get; private set; }
+
     /// <summary>The ERR line that ended the session, if one did.</summary>
     public string? ErrLine { get; private set; }
 
-    /// <summary>ssh's stdin, for an upload's BSF1 stream after <see cref="SendLineAsync"/>.</summary>
+    /// <summary>
+    /// ssh's stdin, for an upload's BSF1 stream after <see cref="SendLineAsync"/>. A write after the
+    /// session closed (the receiver refused and ended it, or the connection broke) throws
+    /// <see cref="SessionClosedException"/>, an <see cref="IOException"/>.
+    /// </summary>
     public Stream Input => _stdin ?? throw new InvalidOperationException("the session is not started");
 
-    /// <summary>Starts <c>ssh ... -- session</c>; its stdin and stdout stay open until <see cref="EndAsync"/>.</summary>
-    public static async Task<ReceiverSession> StartAsync(SshArgv ssh, TimeSpan idleTimeout)
+    /// <summary>
+    /// Starts <c>ssh ... -- session</c> (or <paramref name="argv"/>, a stand-in for it in tests); its stdin
+    /// and stdout stay open until <see cref="EndAsync"/>.
+    /// </summary>
+    public static async Task<ReceiverSession> StartAsync(SshArgv ssh, TimeSpan idleTimeout, IReadOnlyList<string>? argv = null)
     {
         var stdin = new TaskCompletionSource<Stream>(TaskCreationOptions.RunContinuationsAsynchronously);
         var stdout = new TaskCompletionSource<Stream>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -73,7 +83,7 @@ internal sealed class ReceiverSession : IAsyncDisposable
                     stdin.TrySetResult(stage.Output);
                     await close.Task.WaitAsync(stage.CancellationToken); // returning closes ssh's stdin: the receiver sees EOF and ends the session
                 }),
-                new ProcessStage(ssh.For(SessionRequest.VerbText)) { ChecksExitCode = false, IsKilledOnFailure = false },
+                new ProcessStage(argv ?? ssh.For(SessionRequest.VerbText)) { ChecksExitCode = false, IsKilledOnFailure = false },
                 new CodeStage("session answers", async stage =>
                 {
                     stdout.TrySetResult(stage.Input);
@@ -89,7 +99,7 @@ internal sealed class ReceiverSession : IAsyncDisposable
             throw new TransferFailedException($"cannot start ssh to the receiver at {ssh.Target}: {result.Failure?.Message ?? "ssh ended at once"}");
         }
 
-        session._stdin = await stdin.Task;
+        session._stdin = new SessionInput(await stdin.Task, ssh.Target);
         session._stdout = await stdout.Task;
         return session;
     }
@@ -106,10 +116,7 @@ internal sealed class ReceiverSession : IAsyncDisposable
             await SendLineAsync(request, cancellationToken);
             if (request is OpenLuksRequest)
             {
-                await using var framed = new Bsf1Writer(Input, frameLength: OpenLuksRequest.MaxKeyBytes, leaveOpen: true);
-                await framed.WriteAsync(payload, cancellationToken);
-                await framed.CompleteAsync(cancellationToken);
-                await Input.FlushAsync(cancellationToken);
+                await SendKeyAsync(payload, cancellationToken);
             }
 
             var lines = await ReadAnswerAsync(request, client, cancellationToken);
@@ -118,6 +125,22 @@ internal sealed class ReceiverSession : IAsyncDisposable
         finally
         {
             _turn.Release();
+        }
+    }
+
+    /// <summary>open-luks's key, framed as BSF1. A receiver that refused the request closed the session: its answer, read next, says why.</summary>
+    private async Task SendKeyAsync(ReadOnlyMemory<byte> key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var framed = new Bsf1Writer(Input, frameLength: OpenLuksRequest.MaxKeyBytes, leaveOpen: true);
+            await framed.WriteAsync(key, cancellationToken);
+            await framed.CompleteAsync(cancellationToken);
+            await Input.FlushAsync(cancellationToken);
+        }
+        catch (IOException)
+        {
+            // The session is closed (SessionClosedException): the receiver's ERR line, or its silence, is the answer.
         }
     }
 
@@ -134,7 +157,7 @@ internal sealed class ReceiverSession : IAsyncDisposable
             await Input.WriteAsync(Encoding.ASCII.GetBytes(request.ToCommandLine() + "\n"), cancellationToken);
             await Input.FlushAsync(cancellationToken);
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        catch (IOException)
         {
             // The receiver is gone: its answer (ERR, or nothing) and ssh's exit say why; reading it comes next.
         }
@@ -165,6 +188,7 @@ internal sealed class ReceiverSession : IAsyncDisposable
             if (line is null)
             {
                 _over = true;
+                ConnectionEnded = true;
                 var (exit, stderr) = await EndCoreAsync();
                 client.ThrowIfFailed(exit ?? -1, Joined(lines), stderr, request);
                 throw new TransferFailedException($"the receiver at {_ssh.Target} ended the session without finishing its answer to '{request.Verb}' (no DONE line); {(lines.Count == 0 ? "it said nothing" : $"the last line: '{Shown(lines[^1])}'")}");
@@ -277,7 +301,7 @@ internal sealed class ReceiverSession : IAsyncDisposable
                 await _stdin.FlushAsync();
             }
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        catch (IOException)
         {
             // The receiver is already gone.
         }
@@ -346,6 +370,7 @@ internal sealed class ReceiverSession : IAsyncDisposable
 
                     var cut = Encoding.Latin1.GetString(_buffer, _start, _end - _start);
                     _start = _end;
+                    ConnectionEnded = true;
                     throw new TransferFailedException($"the receiver at {_ssh.Target} ended the session inside a line of its answer to '{request.Verb}' ('{Shown(cut)}'); refusing to go on");
                 }
 

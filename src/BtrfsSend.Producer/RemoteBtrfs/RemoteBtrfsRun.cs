@@ -140,7 +140,9 @@ internal sealed class RemoteBtrfsRun(ProducerOptions options, ToolRunner tools, 
             // No manifest in this mode: the receiver accepts the declaration and records nothing; the canary is inside the received snapshot.
             var request = new ReceiveRequest(options.BackupSet, snapshot, parent) { Declared = new StreamDeclaration { SendProto = Protocol.Version, CanaryToken = canaryToken } };
             var sendArgv = BtrfsArgv.Send(snapshots.PathOf(snapshot), parent is null ? null : snapshots.PathOf(parent), Protocol);
-            result = await new SendPipeline(receiver, log) { BandwidthLimit = options.BandwidthLimit }.RunAsync(sendArgv, request, keys: null, cancellationToken: cancellationToken);
+            // list-received gives no sizes: the estimate is this configuration's record of its last stream of the kind.
+            using var progress = PreviousStreamSize.Progress(options.BackupSet, received, parent is not null, Core.Manifests.StreamCompression.None, LastStreamSizes.Of(state), log);
+            result = await new SendPipeline(receiver, log) { BandwidthLimit = options.BandwidthLimit }.RunAsync(sendArgv, request, keys: null, progress: progress, cancellationToken: cancellationToken);
         }
         catch
         {
@@ -150,6 +152,7 @@ internal sealed class RemoteBtrfsRun(ProducerOptions options, ToolRunner tools, 
         }
 
         state.Write(snapshot);
+        BackupRun.RecordSize(LastStreamSizes.Of(state), parent is not null, result.PlaintextBytes, log);
         ConsoleVerbosity.Summary(log).Information("backup OK: set {Set} {Kind} {Snapshot}{Parent} received by btrfs receive on the backup server, {Bytes} bytes in {Seconds:F1} s, sha256 {Sha}",
             options.BackupSet, parent is null ? "full" : "incremental", snapshot, parent is null ? "" : $" (parent {parent})",
             result.PlaintextBytes, result.Duration.TotalSeconds, result.StoredSha256);

@@ -42,8 +42,6 @@ internal sealed class ServeSession(
     /// <summary>What the verb handlers share; made once, so every request of the session reads the same input.</summary>
     private ServeContext Context => _context ??= new ServeContext(options, client, stdin, stdout, log, clock, LuksLeaseDirPath);
 
-    private string ClientLabel => client ?? "-";
-
     public async Task<int> RunAsync(string rawCommand, CancellationToken cancellationToken = default)
     {
         var shown = NameText.Printable(rawCommand);
@@ -55,8 +53,8 @@ internal sealed class ServeSession(
 
         if (parsed.Request is SessionRequest)
         {
-            log.Information("client {Client} request: {Command}", ClientLabel, shown);
-            return await new SessionLoop(Context.Stdin, log, ClientLabel).RunAsync(
+            log.Information("client {Client} request: {Command}", Context.ClientLabel, shown);
+            return await new SessionLoop(Context.Stdin, log, Context.ClientLabel).RunAsync(
                 (request, shownRequest, payload, token) =>
                 {
                     Context.Input = payload;
@@ -67,7 +65,7 @@ internal sealed class ServeSession(
                 cancellationToken);
         }
 
-        log.Information("client {Client} request: {Command}", ClientLabel, shown);
+        log.Information("client {Client} request: {Command}", Context.ClientLabel, shown);
         Context.Input = Context.Stdin;
         return await ServeAsync(parsed.Request, shown, cancellationToken);
     }
@@ -116,7 +114,7 @@ internal sealed class ServeSession(
         {
             // A bug: the producer still gets its one ERR line (instead of an empty answer), the
             // admin gets the whole exception in the log.
-            log.Fatal(ex, "internal error serving client {Client}, command {Command}", ClientLabel, shown);
+            log.Fatal(ex, "internal error serving client {Client}, command {Command}", Context.ClientLabel, shown);
             return await RefuseAsync(new ServeRefusal(ErrorCodes.Internal, "internal error in the receiver (details in its log); treat this request as failed"), shown);
         }
     }
@@ -139,7 +137,7 @@ internal sealed class ServeSession(
 
     private async Task<int> RefuseAsync(ServeRefusal refusal, string shownCommand)
     {
-        log.Warning("client {Client} refused ({Code}): {Message}; command: {Command}", ClientLabel, refusal.Code, refusal.Message, shownCommand);
+        log.Warning("client {Client} refused ({Code}): {Message}; command: {Command}", Context.ClientLabel, refusal.Code, refusal.Message, shownCommand);
         var told = ClientText.WithoutPaths(refusal.Message, options);
         log.ForContext(ServeLog.ToClientProperty, true).Error("refused ({Code}): {Message}", refusal.Code, told);
         try

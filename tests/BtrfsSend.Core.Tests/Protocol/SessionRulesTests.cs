@@ -1,4 +1,7 @@
 using BtrfsSend.Core.Protocol;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
 
 namespace BtrfsSend.Core.Tests.Protocol;
 
@@ -79,5 +82,39 @@ public sealed class SessionRulesTests
     public void A_done_line_renders_the_verb_of_its_request()
     {
         Assert.Equal("DONE list-received", SessionRules.RenderDone(CommandGrammar.Parse("list-received a").Request!));
+    }
+
+    [Theory]
+    [InlineData("end")]
+    [InlineData("check")]
+    [InlineData("prune")]
+    [InlineData("adopt a")]
+    [InlineData("close-stale")]
+    [InlineData("replicate")]
+    [InlineData("serve -- hello")]
+    [InlineData("DONE hello")]
+    [InlineData("OK aaaa 1")]
+    public void A_local_verb_or_an_answer_line_is_an_unknown_command_inside_a_session(string line)
+    {
+        var checkedLine = SessionRules.Check(CommandGrammar.Parse(line), requestNumber: 2, uploadsBefore: 0);
+
+        Assert.False(checkedLine.IsValid);
+        Assert.Equal(ErrorCodes.BadCommand, checkedLine.ErrorCode);
+        Assert.Contains("unknown command", checkedLine.Error, StringComparison.Ordinal);
+    }
+
+    [Property(MaxTest = 2000)]
+    public Property Any_request_line_in_a_session_is_served_or_refused_with_one_printable_reason_and_never_throws()
+    {
+        var verbs = Gen.Elements("hello", "list a", "receive-stream a root-20240102T030405Z full", "receive a root-20240102T030405Z", "open-luks",
+            "list-received a", "prune-received a", "close-luks", "get a root-20240102T030405Z", "session", "end", "check");
+        var line = Gen.OneOf(verbs, ArbMap.Default.GeneratorFor<string>(), verbs.SelectMany(v => ArbMap.Default.GeneratorFor<string>().Select(t => v + t)));
+        return Prop.ForAll(line.ToArbitrary(), Gen.Choose(1, 20).ToArbitrary(), Gen.Choose(0, 2).ToArbitrary(), (text, number, uploads) =>
+        {
+            var result = SessionRules.Check(CommandGrammar.Parse(text ?? ""), number, uploads);
+            return result.IsValid
+                ? SessionRules.IsServed(result.Request!) && number <= SessionRules.MaxRequests && (!SessionRules.IsUpload(result.Request!) || uploads == 0)
+                : result.Error!.Length is > 0 and <= 2000 && result.Error.All(c => c is >= ' ' and <= '~') && ErrorCodes.All.Contains(result.ErrorCode!);
+        });
     }
 }

@@ -142,10 +142,10 @@ public sealed class HostileClientTests(FaultWorldFixture fixture)
     }
 
     /// <summary>
-    /// BSF1 magic, then 1 MiB frames of zeros up to <c>limit</c> bytes, never a trailer: generated
+    /// <paramref name="prefix"/> (a session's request lines), BSF1 magic, then 1 MiB frames of zeros up to <c>limit</c> bytes, never a trailer: generated
     /// on the fly, nothing on disk. Stops quietly when the other end goes away (EPIPE).
     /// </summary>
-    private sealed class EndlessZeros(long limit)
+    internal sealed class EndlessZeros(long limit, byte[]? prefix = null)
     {
         public long Written { get; private set; }
 
@@ -158,6 +158,7 @@ public sealed class HostileClientTests(FaultWorldFixture fixture)
             frame[4] = 0x8C; // every frame begins like an OpenPGP message, so the first passes the receiver's check
             try
             {
+                await stdin.WriteAsync(prefix ?? [], cancellationToken);
                 await stdin.WriteAsync("BSF1"u8.ToArray(), cancellationToken);
                 while (Written < limit)
                 {

@@ -26,6 +26,13 @@ public sealed class RemoteBtrfsBackupTests
         Assert.Contains("full: no previous snapshot", runs[0].Stderr, StringComparison.Ordinal);
         Assert.Contains("incremental against", runs[1].Stderr, StringComparison.Ordinal);
         Assert.Contains("incremental against", runs[2].Stderr, StringComparison.Ordinal);
+        // The ETA's estimate: list-received lists no sizes, so it is the send-stream bytes recorded
+        // beside STATE_FILE for the previous stream of the same kind (none before the first of each).
+        Assert.Contains("no ETA estimate: no previous full stream", runs[0].Stderr, StringComparison.Ordinal);
+        Assert.Contains("no ETA estimate: no previous incremental stream", runs[1].Stderr, StringComparison.Ordinal);
+        var firstIncremental = System.Text.RegularExpressions.Regex.Match(runs[1].Stderr, @"on the backup server, (\d+) bytes in").Groups[1].Value;
+        Assert.NotEqual("", firstIncremental);
+        Assert.Contains($"ETA estimated from the previous incremental stream: {firstIncremental} send-stream bytes (from {world.StateFilePath}.sizes)", runs[2].Stderr, StringComparison.Ordinal);
         // KEEP_DAILY=1 on the server and three runs today: prune-received kept only the newest,
         // which is also the state file's snapshot, the next incremental's parent.
         var received = await world.ReceivedNamesAsync();

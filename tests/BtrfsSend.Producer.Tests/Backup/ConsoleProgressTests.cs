@@ -1,4 +1,5 @@
 using BtrfsSend.Producer.Backup;
+using BtrfsSend.TestSupport;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
@@ -48,6 +49,48 @@ public sealed class ConsoleProgressTests
     {
         Assert.DoesNotContain("ETA", ConsoleProgress.Format(0, TimeSpan.FromSeconds(3), expected), StringComparison.Ordinal);
         Assert.DoesNotContain("ETA", ConsoleProgress.Format(500, TimeSpan.FromSeconds(3), null), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_run_without_an_estimate_says_it_has_none_rather_than_showing_no_ETA()
+    {
+        var line = ConsoleProgress.Format(10L << 20, TimeSpan.FromSeconds(5), null, isEstimate: true);
+
+        Assert.Equal("  10.0 MiB      2.0 MiB/s  0:00:05  ETA: no estimate (no previous stream of this kind)", line);
+    }
+
+    [Fact]
+    public void The_progress_line_on_a_terminal_shows_the_estimated_ETA_at_the_clocks_rate_at_most_twice_a_second()
+    {
+        var clock = new ManualClock(new DateTimeOffset(2026, 12, 7, 2, 0, 0, TimeSpan.Zero));
+        var terminal = new StringWriter();
+        using (var progress = new ConsoleProgress(40L << 20, isEstimate: true, terminal, clock))
+        {
+            clock.Now += TimeSpan.FromSeconds(5);
+            progress.Report(10L << 20);
+            clock.Now += TimeSpan.FromMilliseconds(400);
+            progress.Report(11L << 20); // within 500 ms of the last line: not printed
+            clock.Now += TimeSpan.FromMilliseconds(600);
+            progress.Report(30L << 20);
+        }
+
+        var lines = terminal.ToString().Split('\r', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(
+        [
+            "  10.0 MiB      2.0 MiB/s  0:00:05  ETA 0:00:15 (estimated from the previous stream)   ",
+            "  30.0 MiB      5.0 MiB/s  0:00:06  ETA 0:00:02 (estimated from the previous stream)   ",
+            "  30.0 MiB      5.0 MiB/s  0:00:06   \n",
+        ], lines);
+    }
+
+    [Fact]
+    public void Progress_without_a_terminal_writes_nothing()
+    {
+        var clock = new ManualClock(DateTimeOffset.UnixEpoch);
+        using var progress = new ConsoleProgress(1000, isEstimate: true, output: null, clock);
+
+        clock.Now += TimeSpan.FromSeconds(1);
+        progress.Report(500); // must not throw or print anywhere
     }
 
     [Theory]
