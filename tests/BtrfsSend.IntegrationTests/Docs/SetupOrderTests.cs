@@ -6,8 +6,9 @@ namespace BtrfsSend.IntegrationTests.Docs;
 /// <summary>
 /// The README can be followed from top to bottom: backup-srv is set up before prod-srv talks to
 /// it, the backup disk is mounted before BACKUP_ROOT is made on it, files land where their own
-/// headers say, and every command shown for cron, NRPE or Icinga calls the programs where
-/// scripts/install.sh puts them.
+/// headers say, every command shown for cron, NRPE or Icinga calls the programs where
+/// scripts/install.sh puts them, and what the README walk cannot prove (the SDK, sizing
+/// MIN_FREE_SPACE, the canary's live write) is said where a sysadmin reads it.
 /// </summary>
 public sealed partial class SetupOrderTests
 {
@@ -101,6 +102,31 @@ public sealed partial class SetupOrderTests
 
         Assert.True(checkedLines >= 5, $"only {checkedLines} commands found: the scanner is broken");
         Assert.True(wrong.Count == 0, "not called by the installed path:\n" + string.Join("\n", wrong));
+    }
+
+    [Fact]
+    public void The_setup_says_what_a_first_deployment_needs_beyond_the_commands_the_walk_runs()
+    {
+        var install = Section("## Install");
+        var backup = Section("## Backup server setup (backup-srv)");
+        var prod = Section("## Production server setup (prod-srv)");
+
+        Assert.Contains("the .NET 10 SDK", install, StringComparison.Ordinal);
+        Assert.Contains("size MIN_FREE_SPACE for the", backup, StringComparison.Ordinal);
+        Assert.Contains("less than half of what is free on the empty disk", backup, StringComparison.Ordinal);
+        Assert.Contains("ssh -o StrictHostKeyChecking=accept-new ", prod, StringComparison.Ordinal);
+        Assert.Contains("scratch directory must be on btrfs", prod, StringComparison.Ordinal);
+        Assert.Contains("is written by every run into the **live** source", prod, StringComparison.Ordinal);
+        Assert.Contains("BACKUP_SET, SERVICES_TO_QUIESCE, CANARY_FILE", prod, StringComparison.Ordinal);
+    }
+
+    /// <summary>The README from <paramref name="heading"/> to the next <c>## </c> heading.</summary>
+    private static string Section(string heading)
+    {
+        var start = Readme.IndexOf("\n" + heading + "\n", StringComparison.Ordinal);
+        Assert.True(start >= 0, $"the README has no '{heading}'");
+        var end = Readme.IndexOf("\n## ", start + heading.Length + 2, StringComparison.Ordinal);
+        return end < 0 ? Readme[start..] : Readme[start..end];
     }
 
     // "sudo install -m 0644 examples/x/y /etc/z" (the target may be a directory ending in '/').

@@ -22,17 +22,31 @@ public sealed class CannedReceiver : IAsyncLifetime
 
     private string StallFilePath => _dir.Sub("stall");
 
+    private string StallAfterFilePath => _dir.Sub("stall-after");
+
     public string DirPath => _dir.DirPath;
 
     /// <summary>The next answers are exactly <paramref name="bytes"/> (no newline added).</summary>
     public void Answer(byte[] bytes)
     {
         File.Delete(StallFilePath);
+        File.Delete(StallAfterFilePath);
         File.WriteAllBytes(AnswerFilePath, bytes);
     }
 
     /// <summary>The next requests get no answer: the script reads its stdin and sleeps.</summary>
     public void Stall() => File.WriteAllText(StallFilePath, "");
+
+    /// <summary>
+    /// The next session gets exactly <paramref name="bytes"/>, then nothing more: the script reads
+    /// its stdin to the end and sleeps, keeping the connection open (a receiver that takes a whole
+    /// upload and never answers it).
+    /// </summary>
+    public void StallAfter(byte[] bytes)
+    {
+        Answer(bytes);
+        File.WriteAllText(StallAfterFilePath, "");
+    }
 
     /// <summary>The producer's client for this receiver, giving up after <paramref name="idleTimeout"/>.</summary>
     internal ReceiverClient Client(TimeSpan idleTimeout) => new(
@@ -66,6 +80,7 @@ public sealed class CannedReceiver : IAsyncLifetime
                 # A session's answers all at once; then stdin is read until the producer ends the session (at most 3 s).
                 [ -e {{StallFilePath}} ] && exec sleep 60
                 cat {{AnswerFilePath}}
+                [ -e {{StallAfterFilePath}} ] && { cat > /dev/null; exec sleep 60; }
                 timeout 3 cat > /dev/null
                 exit 0 ;;
             esac

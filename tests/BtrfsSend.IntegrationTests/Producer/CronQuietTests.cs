@@ -5,15 +5,15 @@ namespace BtrfsSend.IntegrationTests.Producer;
 
 /// <summary>
 /// Quiet on success under cron: the real programs started as cron starts them (no terminal, an
-/// environment of PATH=/usr/bin:/bin and HOME only) print exactly one line on success, nothing
-/// with --quiet, and every step again with -v.
+/// environment of PATH=/usr/bin:/bin and HOME only) print exactly one line on success (backup,
+/// prune, check, the restore drill), nothing with --quiet, and every step again with -v.
 /// </summary>
 public sealed class CronQuietTests
 {
     [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg")]
-    public async Task A_cron_run_of_backup_prune_and_check_prints_one_line_each_on_success()
+    public async Task A_cron_run_of_backup_prune_check_and_the_restore_drill_prints_one_line_each_on_success()
     {
-        await using var world = await BackupWorld.CreateAsync("SERVICES_TO_QUIESCE=(a b)");
+        await using var world = await BackupWorld.CreateAsync("SERVICES_TO_QUIESCE=(a b)\nCANARY_FILE=.btrfs-send-canary");
         world.InstallFakeSystemctl("a", "b");
         await WithoutRepeatedKeysAsync(world);
         await File.AppendAllTextAsync(world.ReceiverConfigFilePath, "KEEP_DAILY=7\n");
@@ -23,6 +23,8 @@ public sealed class CronQuietTests
         var incremental = await CronAsync(world, [.. world.Sshd.Launcher, ProgramBinaries.Producer, "--config", world.ConfigFilePath]);
         var prune = await CronAsync(world, [ProgramBinaries.Receiver, "prune", "--config", world.ReceiverConfigFilePath, "--set", "prod-srv/rootfs"]);
         var check = await CronAsync(world, [ProgramBinaries.Receiver, "check", "--config", world.ReceiverConfigFilePath]);
+        var scratch = await world.Prod.CreateSubvolumeAsync("@restore-drill");
+        var drill = await CronAsync(world, [.. world.Sshd.Launcher, ProgramBinaries.Producer, "verify", "--restore-test", "--config", world.ConfigFilePath, "--scratch", scratch]);
 
         Assert.True(full.ExitCode == 0, full.Output);
         Assert.Matches(@"^\S+ \[INF\] backup OK: set prod-srv/rootfs full prod-srv-rootfs-\S+, \d+ bytes \(send protocol 1\) sent", Assert.Single(full.Lines));
@@ -32,6 +34,8 @@ public sealed class CronQuietTests
         Assert.Matches(@"\[INF\] prune OK: 1 set\(s\), kept 2, deleted 0, freed 0 bytes$", Assert.Single(prune.Lines));
         Assert.True(check.ExitCode == 0, check.Output);
         Assert.StartsWith("BTRFS-BACKUP OK", Assert.Single(check.Lines), StringComparison.Ordinal);
+        Assert.True(drill.ExitCode == 0, drill.Output);
+        Assert.Matches(@"^OK: restore test of prod-srv/rootfs/prod-srv-rootfs-\S+ \(2 links, .*\) restored and canary matched in ", Assert.Single(drill.Lines));
         Assert.Equal(["a", "b"], world.RunningServices());
     }
 

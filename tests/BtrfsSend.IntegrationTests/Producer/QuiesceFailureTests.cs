@@ -48,6 +48,35 @@ public sealed class QuiesceFailureTests
     }
 
     [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg")]
+    public async Task When_only_systemctl_stop_cannot_reach_systemd_the_run_restarts_what_it_stopped_and_snapshots_nothing()
+    {
+        await using var world = await WorldWithUnitsAAndBAsync("");
+        world.Systemctl.BreakBus("stop");
+
+        var run = await world.RunProducerAsync();
+
+        Assert.True(run.ExitCode != 0, run.Stderr);
+        Assert.Contains("'systemctl stop -- a' exited with 1: Failed to connect to bus", run.Stderr, StringComparison.Ordinal);
+        AssertNothingTaken(world);
+        Assert.Equal(["a", "b"], world.RunningServices());
+    }
+
+    [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg")]
+    public async Task A_unit_still_running_after_a_successful_stop_stops_the_run_with_exit_9_and_nothing_is_taken()
+    {
+        await using var world = await WorldWithUnitsAAndBAsync("");
+        world.Systemctl.ComesBack("b");
+
+        var run = await world.RunProducerAsync();
+
+        Assert.True(run.ExitCode == 9, run.Stderr);
+        Assert.Contains("service b is running (active) in the quiesce window although it should be stopped; no snapshot was taken", run.Stderr, StringComparison.Ordinal);
+        AssertNothingTaken(world);
+        Assert.Equal(["stop a", "stop b", "start b", "start a"], world.StopsAndStarts());
+        Assert.Equal(["a", "b"], world.RunningServices());
+    }
+
+    [RealFact("mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg")]
     public async Task A_unit_listed_in_SERVICES_MAY_RUN_that_will_not_stop_is_backed_up_running_with_a_warning()
     {
         await using var world = await WorldWithUnitsAAndBAsync("SERVICES_MAY_RUN=(b)");

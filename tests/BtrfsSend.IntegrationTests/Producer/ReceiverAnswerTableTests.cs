@@ -256,6 +256,26 @@ public sealed class ReceiverAnswerTableTests(CannedReceiver canned) : IClassFixt
         AssertOneClearLine("a stall", ex, $"did not answer '{verb}' within 2 seconds after the whole stream was sent (IDLE_TIMEOUT_SECONDS); the upload was abandoned and is not recorded as done");
     }
 
+    [RealTheory("/usr/sbin/sshd", "ssh", "sudo")]
+    [InlineData(false, "receive")]
+    [InlineData(true, "receive-stream")]
+    public async Task A_receiver_that_reads_the_whole_upload_in_a_session_and_never_answers_is_given_up_on_after_the_idle_timeout(bool encrypted, string verb)
+    {
+        var receiver = await canned.StartedAsync();
+        receiver.StallAfter(Encoding.UTF8.GetBytes(HelloDone));
+        // Long enough that the upload still goes into the session (a session silent for half of it is not reused).
+        var idle = TimeSpan.FromSeconds(6);
+        await using var client = receiver.Client(idle);
+        await client.OpenSessionAsync(Logger.None);
+        var watch = Stopwatch.StartNew();
+
+        var ex = await Assert.ThrowsAsync<IdleTimeoutException>(() => UploadAsync(receiver, encrypted, client));
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(40), watch.Elapsed.ToString());
+        Assert.Equal(ExitCode.TransferFailed, ex.ExitCode);
+        AssertOneClearLine("a stall in a session", ex, $"did not answer '{verb}' within 6 seconds (IDLE_TIMEOUT_SECONDS); the request was abandoned");
+    }
+
     private static void AssertOneClearLine(string what, Exception ex, string expected)
     {
         Assert.True(ex.Message.Contains(expected, StringComparison.Ordinal), $"{what}: {ex.GetType().Name}: {ex.Message}");

@@ -189,6 +189,60 @@ public sealed class ServeSessionSessionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_client_that_stalls_mid_upload_inside_a_session_is_cut_off_with_its_temp_file_removed_and_the_set_lock_released()
+    {
+        _h.Options = _h.Options with { IdleTimeout = TimeSpan.FromMilliseconds(300) };
+        var framed = Framing.Frame(Framing.Encrypted(5000), frameLength: 1000);
+        var stdin = new TrickleStream(Input("hello\n", $"receive-stream s {Name(1)} full\n", framed[..3000]), maxRead: 700, stallAtEnd: true);
+
+        var result = await _h.ServeAsync("session", stdin).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(6, result.ExitCode);
+        Assert.Equal("DONE hello", result.StdoutLines[1]);
+        Assert.StartsWith($"ERR {ErrorCodes.IdleTimeout} the client sent nothing for 0 seconds", result.StdoutLines[2], StringComparison.Ordinal);
+        Assert.Equal(3, result.StdoutLines.Count);
+        Assert.Contains(result.Log, l => l.Contains("idle-timeout", StringComparison.Ordinal));
+        Assert.Empty(_h.Temps());
+        Assert.Empty(_h.Store.Read(Set("s")).Streams);
+        var next = await _h.ServeAsync("session", Input($"receive-stream s {Name(1)} full\n", Framing.Frame(Framing.Encrypted(10))));
+        Assert.True(next.ExitCode == 0, next.StdoutText);
+    }
+
+    [Theory]
+    [InlineData("an empty payload", "")]
+    [InlineData("a plain btrfs send stream", "btrfs-stream\0\u0001\0\0\0")]
+    public async Task A_payload_that_is_not_OpenPGP_encrypted_is_refused_inside_a_session_and_nothing_is_stored(string what, string payload)
+    {
+        var stdin = Input("hello\n", $"receive-stream s {Name(1)} full\n", Framing.Frame(Encoding.Latin1.GetBytes(payload)), "list s\n");
+
+        var result = await _h.ServeAsync("session", stdin);
+
+        Assert.True(result.ExitCode == 5, what);
+        Assert.StartsWith($"ERR {ErrorCodes.NotEncrypted} ", result.StdoutLines[^1], StringComparison.Ordinal);
+        Assert.Equal(3, result.StdoutLines.Count);
+        Assert.Empty(_h.Store.Read(Set("s")).Streams);
+        Assert.Empty(_h.Temps());
+    }
+
+    [Fact]
+    public async Task A_refusal_inside_a_session_names_no_server_path_and_the_log_keeps_it()
+    {
+        var missing = Path.Combine(_h.DirPath, "not-mounted");
+        _h.Options = _h.Options with { BackupRootDirPath = missing };
+
+        var result = await _h.ServeAsync("session", Input($"receive-stream s {Name(1)} full\n", Framing.Frame(Framing.Encrypted(10))));
+
+        Assert.Equal(10, result.ExitCode);
+        Assert.StartsWith($"ERR {ErrorCodes.IoError} BACKUP_ROOT does not exist", Assert.Single(result.StdoutLines), StringComparison.Ordinal);
+        Assert.DoesNotContain(_h.DirPath, result.StdoutText, StringComparison.Ordinal);
+        Assert.Contains(result.Log, l => l.Contains($"BACKUP_ROOT {missing} does not exist", StringComparison.Ordinal));
+        // The one-liner for the client's stderr (logged at Error, the full detail at Warning).
+        var toClient = Assert.Single(result.Log, l => l.StartsWith("Error refused", StringComparison.Ordinal));
+        Assert.DoesNotContain(_h.DirPath, toClient, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(missing));
+    }
+
+    [Fact]
     public async Task A_single_verb_hello_offers_sessions()
     {
         var result = await _h.ServeAsync("hello");
