@@ -69,5 +69,5 @@ log "s3cmd put"
 row() { read -r wall rss < "$W/t.$1"; printf '| %s | %s MiB | %s s | %.0f MiB/s | %.0f MiB |\n' "$2" "$MIB" "$wall" "$(echo "$MIB / $wall" | bc -l)" "$(echo "$rss / 1024" | bc -l)"; }
 echo "| tool | stream | wall | throughput | peak RSS |"
 echo "| --- | --- | --- | --- | --- |"
-row replicate "btrfs-backup-receive replicate (8 MiB parts, Content-MD5, SHA-256, HEAD check)"
+row replicate "btrfs-backup-receive replicate (8 MiB parts, 3 in flight, Content-MD5, SHA-256, HEAD check)"
 row s3cmd "s3cmd put (15 MiB parts)"
