@@ -45,22 +45,32 @@ internal sealed class HealthCheck(ReceiverOptions options, TimeProvider clock)
             findings.Add(new CheckFinding(CheckStatus.Unknown, null, ex.Message));
         }
 
-        var sets = settings.Sets ?? store.DiscoverSets();
-        if (sets.Count == 0)
+        var now = clock.GetUtcNow().UtcDateTime;
+        foreach (var set in settings.Sets ?? store.DiscoverSets())
         {
-            findings.Add(new CheckFinding(CheckStatus.Unknown, null, $"no backup sets found under {store.RootDirPath}"));
+            if (CheckSet(store, set, settings, now, findings) is { } health)
+            {
+                healths.Add(health);
+            }
         }
 
-        var now = clock.GetUtcNow().UtcDateTime;
-        foreach (var set in sets)
+        if (healths.Count == 0)
         {
-            healths.Add(CheckSet(store, set, settings, now, findings));
+            findings.Add(new CheckFinding(CheckStatus.Unknown, null, $"no backup sets found under {store.RootDirPath}"));
         }
 
         return new CheckReport(findings, healths, free, settings.MaxAge);
     }
 
-    private SetHealth CheckSet(StreamStore store, BackupSet set, Settings settings, DateTime now, List<CheckFinding> findings)
+    /// <summary>
+    /// One set's findings and health; null for a set directory found (not named) that holds nothing
+    /// stored — no manifest, no stream file, only the lock file and perhaps temp files: a first
+    /// upload that is running, was refused or failed. The receiver keeps such a directory (removing
+    /// it would race with the per-set lock, docs/architecture.md); it is not a backup set, so it is
+    /// neither CRITICAL "no committed stream" nor counted, only mentioned (OK) and its stale temp
+    /// files reported as anywhere else.
+    /// </summary>
+    private SetHealth? CheckSet(StreamStore store, BackupSet set, Settings settings, DateTime now, List<CheckFinding> findings)
     {
         SetContents contents;
         try
@@ -76,6 +86,13 @@ internal sealed class HealthCheck(ReceiverOptions options, TimeProvider clock)
         foreach (var problem in contents.Problems)
         {
             findings.Add(new CheckFinding(CheckStatus.Unknown, set.Value, $"cannot read state: {problem}"));
+        }
+
+        if (settings.Sets is null && HoldsNothingStored(contents))
+        {
+            findings.Add(new CheckFinding(CheckStatus.Ok, set.Value, "nothing stored yet (a first upload is running, was refused or failed); not counted as a set"));
+            FileFindings(store, set, contents, findings);
+            return null;
         }
 
         var newest = contents.Streams.MaxBy(s => s.Manifest.ReceivedAtUtc);
@@ -129,6 +146,10 @@ internal sealed class HealthCheck(ReceiverOptions options, TimeProvider clock)
             newest?.Manifest.ReceivedAtUtc, age, verified);
         return options.ObjectStore is { } s3 ? OffsiteHealth(store, set, contents, s3, now, findings, health) : health;
     }
+
+    /// <summary>No committed stream, no manifest (readable or not), no stream file without one: at most the lock file and temp files.</summary>
+    private static bool HoldsNothingStored(SetContents contents)
+        => contents.Streams.Count == 0 && contents.IsReadable && contents.NamesInUse.Count == 0 && contents.OrphanFilePaths.Count == 0;
 
     /// <summary>What the set's directory listing alone shows (no data read): resized, orphaned, stale temp and unencrypted files.</summary>
     private static void FileFindings(StreamStore store, BackupSet set, SetContents contents, List<CheckFinding> findings)

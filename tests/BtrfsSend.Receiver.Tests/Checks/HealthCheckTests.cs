@@ -197,6 +197,91 @@ public sealed class HealthCheckTests : IDisposable
     }
 
     [Fact]
+    public async Task A_set_directory_left_by_a_refused_first_upload_is_OK_and_not_counted_beside_a_committed_set()
+    {
+        FreshChain();
+        var refused = await _h.ServeAsync($"receive-stream prod/new {Name(1)} full", Framing.Frame("not encrypted"u8.ToArray()));
+        Assert.StartsWith("ERR not-encrypted ", refused.StdoutText);
+        Assert.Equal([StreamStore.LockFileName], Directory.GetFiles(_h.SetDirPath("prod/new")).Select(Path.GetFileName));
+
+        var report = Check();
+
+        Assert.Equal(CheckStatus.Ok, report.Status);
+        var finding = Assert.Single(report.Findings);
+        Assert.Equal((CheckStatus.Ok, "prod/new"), (finding.Status, finding.Set));
+        Assert.StartsWith("nothing stored yet", finding.Message, StringComparison.Ordinal);
+        var counted = Assert.Single(report.Sets);
+        Assert.Equal(("prod/rootfs", 2, 1024L), (counted.Set, counted.Streams, counted.Bytes));
+        Assert.StartsWith("BTRFS-BACKUP OK - 1 set(s), 2 stream(s), 1024 bytes; newest 1h ago | ", report.RenderNagios(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_set_directory_left_by_a_first_upload_cut_mid_stream_is_not_CRITICAL()
+    {
+        FreshChain();
+        var framed = Framing.Frame(Framing.Encrypted(10_000), frameLength: 4096);
+        var cut = await _h.ServeAsync($"receive-stream prod/new {Name(1)} full", framed[..(framed.Length / 2)]);
+        Assert.StartsWith("ERR ", cut.StdoutText);
+        Assert.Empty(_h.Temps());
+
+        var report = Check();
+
+        Assert.Equal(CheckStatus.Ok, report.Status);
+        Assert.DoesNotContain(report.Findings, f => f.Message == "no committed stream");
+    }
+
+    [Fact]
+    public async Task A_store_holding_only_a_refused_first_uploads_directory_is_UNKNOWN_not_OK()
+    {
+        await _h.ServeAsync($"receive-stream prod/new {Name(1)} full", Framing.Frame([0]));
+
+        var report = Check();
+
+        Assert.Equal(CheckStatus.Unknown, report.Status);
+        Assert.StartsWith("BTRFS-BACKUP UNKNOWN - no backup sets found under ", report.RenderNagios(), StringComparison.Ordinal);
+        Assert.Empty(report.Sets);
+    }
+
+    [Fact]
+    public void A_first_upload_killed_mid_stream_leaves_a_stale_temp_that_is_a_WARNING_not_CRITICAL()
+    {
+        FreshChain();
+        _h.LeaveTemp("prod/new");
+        _h.Store.TryLock(Set("prod/new"))!.Dispose(); // the upload had created the lock file
+
+        var report = Check();
+
+        Assert.Equal(CheckStatus.Warning, report.Status);
+        Assert.Contains(report.Findings, f => f.Set == "prod/new" && f.Status == CheckStatus.Warning && f.Message.Contains("stale temp file", StringComparison.Ordinal));
+        Assert.DoesNotContain(report.Findings, f => f.Status == CheckStatus.Critical);
+    }
+
+    [Fact]
+    public async Task A_named_set_that_only_a_refused_first_upload_created_is_still_CRITICAL()
+    {
+        FreshChain();
+        await _h.ServeAsync($"receive-stream prod/new {Name(1)} full", Framing.Frame([0]));
+
+        var report = Check(Default with { Sets = [Set("prod/new")] });
+
+        Assert.Equal(CheckStatus.Critical, report.Status);
+        Assert.Contains(report.Findings, f => f.Set == "prod/new" && f.Message == "no committed stream");
+    }
+
+    [Fact]
+    public void A_found_set_whose_only_file_is_a_broken_manifest_is_still_reported()
+    {
+        FreshChain();
+        Directory.CreateDirectory(_h.SetDirPath("prod/new"));
+        File.WriteAllText(Path.Combine(_h.SetDirPath("prod/new"), $"{Name(3)}.manifest"), "junk\n");
+
+        var report = Check();
+
+        Assert.Equal(CheckStatus.Unknown, report.Status);
+        Assert.Contains(report.Sets, s => s.Set == "prod/new");
+    }
+
+    [Fact]
     public void An_orphan_stream_file_is_a_WARNING_and_is_not_counted()
     {
         FreshChain();
