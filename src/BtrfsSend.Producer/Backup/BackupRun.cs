@@ -76,7 +76,7 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         var canaryToken = WriteCanary(options, source, snapshot, log);
         await SnapshotQuiescedAsync(quiescer, plan, snapshots, source, snapshot, cancellationToken);
         phases.Done("snapshot");
-        var result = await SendAsync(snapshots, snapshot, decision, protocol, keys, canaryToken, remote, cancellationToken);
+        var result = await SendAsync(state, snapshots, snapshot, decision, protocol, keys, canaryToken, remote, cancellationToken);
         phases.Done("send");
         Record(ledger, state, snapshot, decision, protocol, result);
         await new LocalPruner(snapshots, options.LocalKeep, log).PruneAsync(snapshot, clock.GetUtcNow());
@@ -162,7 +162,7 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
 
     /// <summary>Sends <paramref name="snapshot"/> through the send pipeline; deletes it when the send did not complete.</summary>
     private async Task<SendResult> SendAsync(
-        LocalSnapshots snapshots, SnapshotName snapshot, ParentDecision decision, SendProtocol protocol, EncryptionKeys keys, string? canaryToken, IReadOnlyList<ListEntryLine> remote, CancellationToken cancellationToken)
+        StateFile state, LocalSnapshots snapshots, SnapshotName snapshot, ParentDecision decision, SendProtocol protocol, EncryptionKeys keys, string? canaryToken, IReadOnlyList<ListEntryLine> remote, CancellationToken cancellationToken)
     {
         try
         {
@@ -187,7 +187,7 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
                 Declared = declared,
             };
             var sendArgv = BtrfsArgv.Send(snapshots.PathOf(snapshot), decision.Parent is { } parent ? snapshots.PathOf(parent) : null, protocol);
-            using var progress = PreviousStreamSize.Progress(options.BackupSet, remote, decision.IsIncremental, options.Compression, LastStreamSizes.Of(new StateFile(options.StateFilePath)), log);
+            using var progress = PreviousStreamSize.Progress(options.BackupSet, remote, decision.IsIncremental, options.Compression, LastStreamSizes.Of(state), log);
             var result = await new SendPipeline(receiver, log) { BandwidthLimit = options.BandwidthLimit }.RunAsync(sendArgv, request, keys, options.Compression, progress, cancellationToken, binding);
 
             // The session ends cleanly, or the answer was not as it seemed: then nothing is recorded.
