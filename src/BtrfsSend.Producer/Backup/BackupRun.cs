@@ -220,25 +220,12 @@ internal sealed class BackupRun(ProducerOptions options, ToolRunner tools, Recei
         }
 
         state.Write(snapshot);
-        RecordSize(LastStreamSizes.Of(state), decision.IsIncremental, result.PlaintextBytes, log);
+        LastStreamSizes.Of(state).TryWrite(decision.IsIncremental, result.PlaintextBytes, log);
         ConsoleVerbosity.Summary(log).Information(
             "backup OK: set {Set} {Kind} {Snapshot}{Parent}, {Plain} bytes ({Proto}) sent as {Stored} encrypted bytes in {Seconds:F1} s ({Rate:F1} MiB/s), sha256 {Sha}",
             options.BackupSet, decision.IsIncremental ? "incremental" : "full", snapshot,
             decision.Parent is null ? "" : $" (parent {decision.Parent})", result.PlaintextBytes, protocol.Describe(), result.StoredBytes,
             result.Duration.TotalSeconds, result.PlaintextBytes / 1048576.0 / Math.Max(result.Duration.TotalSeconds, 1e-3), result.StoredSha256);
-    }
-
-    /// <summary>Records the send-stream bytes for the next run's ETA; a failure only costs that estimate.</summary>
-    internal static void RecordSize(LastStreamSizes sizes, bool isIncremental, long sendStreamBytes, ILogger log)
-    {
-        try
-        {
-            sizes.Write(isIncremental, sendStreamBytes);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            log.Warning("could not record the stream's size in {Path} ({Message}); the next run's progress has no ETA estimate", sizes.FilePath, ex.Message);
-        }
     }
 
     /// <summary>Writes CANARY_FILE (when set) into the source for <paramref name="snapshot"/>; returns its token, or null.</summary>

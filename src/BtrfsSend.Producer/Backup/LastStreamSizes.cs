@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using BtrfsSend.Core.Protocol;
 using BtrfsSend.Core.Storage;
+using Serilog;
 
 namespace BtrfsSend.Producer.Backup;
 
@@ -32,6 +33,22 @@ internal sealed class LastStreamSizes(string filePath)
             .Where(all.ContainsKey)
             .Select(k => string.Create(CultureInfo.InvariantCulture, $"{k} {all[k]}\n")));
         DurableFiles.Replace(FilePath, Encoding.ASCII.GetBytes(text), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    /// <summary>
+    /// <see cref="Write"/> after an acknowledged upload: a failure only costs the next run's ETA
+    /// estimate, so it is a warning in <paramref name="log"/>, never an error.
+    /// </summary>
+    public void TryWrite(bool isIncremental, long sendStreamBytes, ILogger log)
+    {
+        try
+        {
+            Write(isIncremental, sendStreamBytes);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            log.Warning("could not record the stream's size in {Path} ({Message}); the next run's progress has no ETA estimate", FilePath, ex.Message);
+        }
     }
 
     private static string Kind(bool isIncremental) => isIncremental ? ListEntryLine.IncrementalText : ListEntryLine.FullText;

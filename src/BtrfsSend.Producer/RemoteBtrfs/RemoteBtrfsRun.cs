@@ -152,7 +152,7 @@ internal sealed class RemoteBtrfsRun(ProducerOptions options, ToolRunner tools, 
         }
 
         state.Write(snapshot);
-        BackupRun.RecordSize(LastStreamSizes.Of(state), parent is not null, result.PlaintextBytes, log);
+        LastStreamSizes.Of(state).TryWrite(parent is not null, result.PlaintextBytes, log);
         ConsoleVerbosity.Summary(log).Information("backup OK: set {Set} {Kind} {Snapshot}{Parent} received by btrfs receive on the backup server, {Bytes} bytes in {Seconds:F1} s, sha256 {Sha}",
             options.BackupSet, parent is null ? "full" : "incremental", snapshot, parent is null ? "" : $" (parent {parent})",
             result.PlaintextBytes, result.Duration.TotalSeconds, result.StoredSha256);

@@ -22,6 +22,34 @@ public sealed class LastStreamSizesTests
     }
 
     [Fact]
+    public void TryWrite_records_the_size_like_Write_and_logs_nothing()
+    {
+        using var dir = new TempDir("sizes");
+        var sizes = new LastStreamSizes(dir.Sub("last-sent.sizes"));
+        var log = new LogMessages();
+
+        sizes.TryWrite(isIncremental: true, 4242, log.Logger);
+
+        Assert.Equal(4242, sizes.Read(isIncremental: true));
+        Assert.Empty(log.Lines);
+    }
+
+    [Fact]
+    public void TryWrite_that_cannot_write_warns_that_the_next_run_has_no_estimate_and_does_not_throw()
+    {
+        using var dir = new TempDir("sizes");
+        var sizes = new LastStreamSizes(dir.Sub("missing-dir/last-sent.sizes"));
+        var log = new LogMessages();
+
+        sizes.TryWrite(isIncremental: false, 9, log.Logger);
+
+        var line = Assert.Single(log.Lines);
+        Assert.StartsWith($"could not record the stream's size in \"{sizes.FilePath}\" (", line, StringComparison.Ordinal);
+        Assert.EndsWith("); the next run's progress has no ETA estimate", line, StringComparison.Ordinal);
+        Assert.False(File.Exists(sizes.FilePath));
+    }
+
+    [Fact]
     public void The_file_sits_beside_STATE_FILE()
     {
         Assert.Equal("/var/lib/btrfs-send-backup/last-sent.sizes", LastStreamSizes.Of(new StateFile("/var/lib/btrfs-send-backup/last-sent")).FilePath);

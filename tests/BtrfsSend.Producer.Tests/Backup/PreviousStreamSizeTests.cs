@@ -3,7 +3,6 @@ using BtrfsSend.Core.Naming;
 using BtrfsSend.Core.Protocol;
 using BtrfsSend.Producer.Backup;
 using BtrfsSend.TestSupport;
-using Serilog;
 
 namespace BtrfsSend.Producer.Tests.Backup;
 
@@ -63,8 +62,8 @@ public sealed class PreviousStreamSizeTests
     {
         using var dir = new TempDir("sizes");
         var sizes = new LastStreamSizes(dir.Sub("state.sizes"));
-        var log = new Messages();
-        var logger = new LoggerConfiguration().WriteTo.Sink(log).CreateLogger();
+        var log = new LogMessages();
+        var logger = log.Logger;
         var set = BackupSet.Parse("prod-srv/rootfs");
 
         using (PreviousStreamSize.Progress(set, [], isIncremental: true, StreamCompression.Zstd, sizes, logger))
@@ -88,11 +87,4 @@ public sealed class PreviousStreamSizeTests
 
     private static ListEntryLine Entry(string snapshot, string? parent, long bytes)
         => new(SnapshotName.Parse(snapshot), parent is not null, parent is null ? null : SnapshotName.Parse(parent), bytes, At);
-
-    private sealed class Messages : Serilog.Core.ILogEventSink
-    {
-        public List<string> Lines { get; } = [];
-
-        public void Emit(Serilog.Events.LogEvent logEvent) => Lines.Add(logEvent.RenderMessage(System.Globalization.CultureInfo.InvariantCulture));
-    }
 }
