@@ -148,13 +148,8 @@ public sealed class RestoreTests(RestoreWorldFixture fixture)
         var copy = world.CopySet(dir);
         var file = Path.Combine(copy, world.Snapshots[2] + ".incr.btrfs.gpg");
         FlipMiddleByte(file);
-        var manifestPath = Path.Combine(copy, world.Snapshots[2] + ".manifest");
-        var manifest = ManifestReader.Parse(await File.ReadAllBytesAsync(manifestPath), manifestPath).Manifest!;
-        await using (var stream = File.OpenRead(file))
-        {
-            var forged = manifest with { StreamSha256 = Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(stream)) };
-            await File.WriteAllTextAsync(manifestPath, ManifestWriter.Render(forged));
-        }
+        var forgedSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(await File.ReadAllBytesAsync(file)));
+        await RestoreWorld.RewriteManifestAsync(copy, world.Snapshots[2], m => m with { StreamSha256 = forgedSha256 });
 
         await using var target = await BtrfsLoopFixture.CreateAsync("rtarget");
 

@@ -148,6 +148,14 @@ internal sealed class RestoreWorld : ServerPair
         return copy;
     }
 
+    /// <summary>Rewrites <paramref name="snapshot"/>'s manifest in <paramref name="setDirPath"/> (a copy of the set) as <paramref name="change"/> makes it.</summary>
+    public static async Task RewriteManifestAsync(string setDirPath, string snapshot, Func<Manifest, Manifest> change)
+    {
+        var manifestPath = Path.Combine(setDirPath, snapshot + ".manifest");
+        var manifest = ManifestReader.Parse(await File.ReadAllBytesAsync(manifestPath), manifestPath).Manifest!;
+        await File.WriteAllTextAsync(manifestPath, ManifestWriter.Render(change(manifest)));
+    }
+
     public string SourceSnapshotPath(string snapshot) => Path.Combine(SnapshotDirPath, snapshot);
 
     /// <summary>Asserts <paramref name="received"/> is a finished receive of <paramref name="snapshot"/>, equal in every file.</summary>

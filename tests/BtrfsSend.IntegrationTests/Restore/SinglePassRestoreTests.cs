@@ -48,10 +48,8 @@ public sealed class SinglePassRestoreTests(RestoreWorldFixture fixture)
         var world = await fixture.WorldAsync();
         using var dir = new TempDir("rsha");
         var copy = world.CopySet(dir);
-        var manifestPath = Path.Combine(copy, world.Snapshots[2] + ".manifest");
-        var manifest = ManifestReader.Parse(await File.ReadAllBytesAsync(manifestPath), manifestPath).Manifest!;
-        var last = manifest.StreamSha256[^1] == '0' ? '1' : '0';
-        await File.WriteAllTextAsync(manifestPath, ManifestWriter.Render(manifest with { StreamSha256 = manifest.StreamSha256[..^1] + last }));
+        await RestoreWorld.RewriteManifestAsync(copy, world.Snapshots[2],
+            m => m with { StreamSha256 = m.StreamSha256[..^1] + (m.StreamSha256[^1] == '0' ? '1' : '0') });
         await using var target = await BtrfsLoopFixture.CreateAsync("rshatarget");
 
         var restore = await world.RestoreFromAsync(copy, target.MountDirPath);
