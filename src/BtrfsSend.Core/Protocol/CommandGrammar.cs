@@ -91,16 +91,8 @@ public static class CommandGrammar
             return Arity(tokens, "get <set> <snapshot>");
         }
 
-        var set = BackupSet.Check(tokens[1]);
-        if (set.Value is null)
-        {
-            return BadSet(set.Error);
-        }
-
-        var snapshot = SnapshotName.Check(tokens[2]);
-        return snapshot.Value is null
-            ? BadSnapshot(snapshot.Error)
-            : CommandParseResult.Ok(new GetRequest(set.Value, snapshot.Value));
+        var (set, snapshot, failure) = CheckSetAndSnapshot(tokens);
+        return failure ?? CommandParseResult.Ok(new GetRequest(set!, snapshot!));
     }
 
     private static CommandParseResult ReceiveStream(string[] tokens)
@@ -130,27 +122,21 @@ public static class CommandGrammar
             return BadCommand(declared.Error!);
         }
 
-        var set = BackupSet.Check(tokens[1]);
-        if (set.Value is null)
+        var (set, snapshot, failure) = CheckSetAndSnapshot(tokens);
+        if (failure is not null)
         {
-            return BadSet(set.Error);
-        }
-
-        var snapshot = SnapshotName.Check(tokens[2]);
-        if (snapshot.Value is null)
-        {
-            return BadSnapshot(snapshot.Error);
+            return failure;
         }
 
         if (!isIncremental)
         {
-            return CommandParseResult.Ok(new ReceiveStreamRequest(set.Value, snapshot.Value, false, null) { Declared = declared.Value });
+            return CommandParseResult.Ok(new ReceiveStreamRequest(set!, snapshot!, false, null) { Declared = declared.Value });
         }
 
-        var parent = CheckParent(snapshot.Value, tokens[4]);
+        var parent = CheckParent(snapshot!, tokens[4]);
         return parent.Value is null
             ? parent.Failure!
-            : CommandParseResult.Ok(new ReceiveStreamRequest(set.Value, snapshot.Value, true, parent.Value) { Declared = declared.Value });
+            : CommandParseResult.Ok(new ReceiveStreamRequest(set!, snapshot!, true, parent.Value) { Declared = declared.Value });
     }
 
     private static CommandParseResult Receive(string[] tokens)
@@ -160,16 +146,10 @@ public static class CommandGrammar
             return Arity(tokens, "receive <set> <snapshot> [<parent>] [<declarations>]");
         }
 
-        var set = BackupSet.Check(tokens[1]);
-        if (set.Value is null)
+        var (set, snapshot, failure) = CheckSetAndSnapshot(tokens);
+        if (failure is not null)
         {
-            return BadSet(set.Error);
-        }
-
-        var snapshot = SnapshotName.Check(tokens[2]);
-        if (snapshot.Value is null)
-        {
-            return BadSnapshot(snapshot.Error);
+            return failure;
         }
 
         // Snapshot names never contain '=', so a 4th token without one is the parent.
@@ -182,13 +162,26 @@ public static class CommandGrammar
 
         if (!hasParent)
         {
-            return CommandParseResult.Ok(new ReceiveRequest(set.Value, snapshot.Value, null) { Declared = declared.Value });
+            return CommandParseResult.Ok(new ReceiveRequest(set!, snapshot!, null) { Declared = declared.Value });
         }
 
-        var parent = CheckParent(snapshot.Value, tokens[3]);
+        var parent = CheckParent(snapshot!, tokens[3]);
         return parent.Value is null
             ? parent.Failure!
-            : CommandParseResult.Ok(new ReceiveRequest(set.Value, snapshot.Value, parent.Value) { Declared = declared.Value });
+            : CommandParseResult.Ok(new ReceiveRequest(set!, snapshot!, parent.Value) { Declared = declared.Value });
+    }
+
+    /// <summary>The set (token 1) and the snapshot (token 2), or the failure naming the first that is not valid.</summary>
+    private static (BackupSet? Set, SnapshotName? Snapshot, CommandParseResult? Failure) CheckSetAndSnapshot(string[] tokens)
+    {
+        var set = BackupSet.Check(tokens[1]);
+        if (set.Value is null)
+        {
+            return (null, null, BadSet(set.Error));
+        }
+
+        var snapshot = SnapshotName.Check(tokens[2]);
+        return snapshot.Value is null ? (null, null, BadSnapshot(snapshot.Error)) : (set.Value, snapshot.Value, null);
     }
 
     private static (SnapshotName? Value, CommandParseResult? Failure) CheckParent(SnapshotName snapshot, string token)
