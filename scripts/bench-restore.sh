@@ -9,7 +9,8 @@
 #   BENCH_PRODUCERS space-separated btrfs-send-backup binaries to compare (default: this tree's
 #                   Release build); each gets a row, e.g. a copy of the previous commit's build first
 #
-# Prints one line per run (wall, user+sys CPU of the whole tree, peak RSS) and the best per row.
+# Prints one line per run (wall, user+sys CPU of the whole tree, peak RSS) and the best per row;
+# also gpg --decrypt > /dev/null against our verify (decryption and checks alone, no btrfs receive).
 set -Eeuo pipefail
 export LC_ALL=C
 SELF=$(readlink -f "$0")
@@ -109,11 +110,20 @@ rounds() {
       i=$((i + 1))
       run_row "ours #$i restore --from" "$p" restore --config "$W/conf/data.conf" --set bench/data --snapshot "$SNAP" \
         --from "$W/backup/btrfs-send-backups" --passphrase-file "$W/conf/passphrase" --to "$W/restore"
+      [ "$(btrfs subvolume show "$W/restore/$SNAP" | awk '$1=="Received"{print $3}')" = "$(btrfs subvolume show "$W/prod/@backup-snapshots/$SNAP" | awk '$1=="UUID:"{print $2}')" ] \
+        || die "restored $SNAP has the wrong received_uuid"
+      [ "$r" != 1 ] || diff -rq "$W/prod/@backup-snapshots/$SNAP" "$W/restore/$SNAP" >/dev/null || die "restored $SNAP differs from its source"
+    done
+    # Decryption alone (no btrfs receive, whose kernel time varies most): gpg to /dev/null against
+    # our verify (the same read, SHA-256, decryption, MDC and send-stream validation as restore).
+    run_row "gpg --decrypt > /dev/null" bash -c "$GPG --decrypt '$STORED' > /dev/null"
+    i=0
+    for p in "${PRODUCERS[@]}"; do
+      i=$((i + 1))
+      run_row "ours #$i verify --from" "$p" verify --config "$W/conf/data.conf" --set bench/data --snapshot "$SNAP" \
+        --from "$W/backup/btrfs-send-backups" --passphrase-file "$W/conf/passphrase"
     done
   done
-  [ "$(btrfs subvolume show "$W/restore/$SNAP" | awk '$1=="Received"{print $3}')" = "$(btrfs subvolume show "$W/prod/@backup-snapshots/$SNAP" | awk '$1=="UUID:"{print $2}')" ] \
-    || die "restored $SNAP has the wrong received_uuid"
-  diff -rq "$W/prod/@backup-snapshots/$SNAP" "$W/restore/$SNAP" >/dev/null || die "restored $SNAP differs from its source"
   i=0
   for p in "${PRODUCERS[@]}"; do i=$((i + 1)); log "ours #$i = $p"; done
   log "best of $REPS by wall (wall s, CPU s), $PLAIN_BYTES bytes of send stream:"
