@@ -42,7 +42,7 @@ internal sealed class ReadAhead : IDisposable
         if (!_isHolding)
         {
             Start();
-            _filled.Wait(cancellationToken);
+            WaitFilled(cancellationToken);
             _isHolding = true;
         }
 
@@ -54,7 +54,8 @@ internal sealed class ReadAhead : IDisposable
         if (!_isHolding)
         {
             Start();
-            await _filled.WaitAsync(cancellationToken);
+            using var stopOrCaller = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, cancellationToken);
+            await _filled.WaitAsync(stopOrCaller.Token);
             _isHolding = true;
         }
 
@@ -88,6 +89,19 @@ internal sealed class ReadAhead : IDisposable
             _thread = new Thread(Run) { IsBackground = true, Name = ThreadName };
             _thread.Start();
         }
+    }
+
+    /// <summary>Waits for the next slot; a stop (the stream disposed under a reader) ends the wait too.</summary>
+    private void WaitFilled(CancellationToken cancellationToken)
+    {
+        if (!cancellationToken.CanBeCanceled)
+        {
+            _filled.Wait(_stop.Token);
+            return;
+        }
+
+        using var stopOrCaller = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, cancellationToken);
+        _filled.Wait(stopOrCaller.Token);
     }
 
     /// <summary>Copies from the held slot; releases it when drained. An end or error slot stays held.</summary>

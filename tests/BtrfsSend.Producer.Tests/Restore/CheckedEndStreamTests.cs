@@ -117,6 +117,32 @@ public sealed class CheckedEndStreamTests
         Assert.Equal(after, inner.BytesRead);
     }
 
+    [Fact]
+    public async Task Disposing_the_stream_under_a_waiting_reader_ends_its_wait()
+    {
+        using var gate = new ManualResetEventSlim();
+        var check = new CheckedEndStream(new GatedStream(gate), long.MaxValue, null, "f");
+        var reader = Task.Run(() => check.Read(new byte[10]));
+        await Task.Delay(200);
+
+        var disposing = Task.Run(check.Dispose);
+        var ended = await Record.ExceptionAsync(() => reader.WaitAsync(TimeSpan.FromSeconds(5)));
+        gate.Set();
+        await disposing.WaitAsync(TimeSpan.FromSeconds(15));
+
+        Assert.IsAssignableFrom<OperationCanceledException>(ended);
+    }
+
+    /// <summary>Blocks every read until the gate opens, then ends.</summary>
+    private sealed class GatedStream(ManualResetEventSlim gate) : Core.Streams.ReadOnlyStream
+    {
+        public override int Read(Span<byte> buffer)
+        {
+            gate.Wait();
+            return 0;
+        }
+    }
+
     /// <summary>Zero bytes without end; counts what was read and remembers the reading thread.</summary>
     private sealed class EndlessStream : Core.Streams.ReadOnlyStream
     {
