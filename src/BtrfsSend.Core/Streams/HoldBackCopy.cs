@@ -56,4 +56,67 @@ public static class HoldBackCopy
         await destination.FlushAsync(cancellationToken);
         return written;
     }
+
+    /// <summary>
+    /// <see cref="CopyAsync"/> with each write overlapping the next read: while one buffer is
+    /// being written (a pipe to a slower consumer blocks there), the next is read. Same guarantee:
+    /// the last read is written only after EOF and <paramref name="beforeFinalWrite"/>, and
+    /// nothing more is written once the source or a write failed. Memory: three buffers.
+    /// </summary>
+    public static async Task<long> CopyOverlappedAsync(
+        Stream source,
+        Stream destination,
+        Func<CancellationToken, Task> beforeFinalWrite,
+        int bufferSize = DefaultBufferSize,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(beforeFinalWrite);
+        ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 1);
+
+        var held = new byte[bufferSize];
+        var next = new byte[bufferSize];
+        var spare = new byte[bufferSize];
+        var heldCount = 0;
+        long written = 0;
+        var writing = Task.CompletedTask;
+        try
+        {
+            int n;
+            while ((n = await source.ReadAsync(next, cancellationToken)) > 0)
+            {
+                if (heldCount > 0)
+                {
+                    // spare's write has finished before it is read into again.
+                    await writing;
+                    writing = destination.WriteAsync(held.AsMemory(0, heldCount), cancellationToken).AsTask();
+                    written += heldCount;
+                    (held, next, spare) = (next, spare, held);
+                }
+                else
+                {
+                    (held, next) = (next, held);
+                }
+
+                heldCount = n;
+            }
+        }
+        finally
+        {
+            // Never leave a write running on a buffer the caller may reuse, also on failure.
+            await writing.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        await writing;
+        await beforeFinalWrite(cancellationToken);
+        if (heldCount > 0)
+        {
+            await destination.WriteAsync(held.AsMemory(0, heldCount), cancellationToken);
+            written += heldCount;
+        }
+
+        await destination.FlushAsync(cancellationToken);
+        return written;
+    }
 }

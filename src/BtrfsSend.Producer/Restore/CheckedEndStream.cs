@@ -12,15 +12,28 @@ namespace BtrfsSend.Producer.Restore;
 /// bytes of one link, and turns the inner stream's EOF into <see cref="IntegrityException"/>
 /// unless the count and hash match what the manifest or the receiver's list declared. Reading
 /// it to EOF, or <see cref="EnsureEndAsync"/>, is the source's whole check.
+/// The inner stream is read, counted and hashed on a read-ahead thread (<see cref="ReadAhead"/>,
+/// <see cref="SlotCount"/> × <see cref="SlotSize"/> bytes ahead) while the caller decrypts; the
+/// caller still sees the bytes in order and the end (0, or the count or hash mismatch) only
+/// after every byte before it, exactly as if it read the inner stream itself.
 /// </summary>
 internal sealed class CheckedEndStream : ReadOnlyStream
 {
+    /// <summary>Buffers the read-ahead thread may fill before the caller takes them.</summary>
+    internal const int SlotCount = 4;
+
+    /// <summary>The read-ahead's read size (the decryptor reads in buffers of this size too).</summary>
+    internal const int SlotSize = 256 * 1024;
+
     private readonly Stream _inner;
     private readonly long _expectedBytes;
     private readonly string? _expectedSha256Hex;
     private readonly string _what;
     private readonly IProgress<long>? _progress;
     private readonly IncrementalHash? _hash;
+    private readonly ReadAhead _readAhead;
+    private long _pumpedBytes;
+    private IntegrityException? _pumpFailure;
     private IntegrityException? _failure;
 
     public CheckedEndStream(Stream inner, long expectedBytes, string? expectedSha256Hex, string what, IProgress<long>? progress = null)
@@ -32,6 +45,7 @@ internal sealed class CheckedEndStream : ReadOnlyStream
         _what = what;
         _progress = progress;
         _hash = expectedSha256Hex is null ? null : IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        _readAhead = new ReadAhead(ReadAndCheck, SlotCount, SlotSize, "stored read-ahead");
     }
 
     /// <summary>Stored bytes read so far.</summary>
@@ -85,7 +99,20 @@ internal sealed class CheckedEndStream : ReadOnlyStream
     public override int Read(Span<byte> buffer)
     {
         ThrowIfFailed();
-        return buffer.IsEmpty || IsVerified ? 0 : OnRead(buffer, _inner.Read(buffer));
+        if (buffer.IsEmpty || IsVerified)
+        {
+            return 0;
+        }
+
+        try
+        {
+            return Delivered(_readAhead.Read(buffer));
+        }
+        catch (IntegrityException ex) when (ReferenceEquals(ex, _pumpFailure))
+        {
+            _failure = ex;
+            throw;
+        }
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
@@ -99,38 +126,61 @@ internal sealed class CheckedEndStream : ReadOnlyStream
             return 0;
         }
 
-        var n = await _inner.ReadAsync(buffer, cancellationToken);
-        return OnRead(buffer.Span, n);
+        try
+        {
+            return Delivered(await _readAhead.ReadAsync(buffer, cancellationToken));
+        }
+        catch (IntegrityException ex) when (ReferenceEquals(ex, _pumpFailure))
+        {
+            _failure = ex;
+            throw;
+        }
     }
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && _readAhead.Stop())
         {
+            _readAhead.Dispose();
             _hash?.Dispose();
         }
 
         base.Dispose(disposing);
     }
 
-    private int OnRead(Span<byte> buffer, int n)
+    /// <summary>The caller's side: bytes handed over (0 only after the read-ahead's end checks passed).</summary>
+    private int Delivered(int n)
     {
+        if (n == 0)
+        {
+            IsVerified = true;
+            return 0;
+        }
+
+        BytesRead += n;
+        _progress?.Report(BytesRead);
+        return n;
+    }
+
+    /// <summary>The read-ahead thread's side: reads, counts and hashes; at the inner EOF checks count and hash.</summary>
+    private int ReadAndCheck(Span<byte> buffer)
+    {
+        var n = _inner.Read(buffer);
         if (n > 0)
         {
-            BytesRead += n;
+            _pumpedBytes += n;
             _hash?.AppendData(buffer[..n]);
-            if (BytesRead > _expectedBytes)
+            if (_pumpedBytes > _expectedBytes)
             {
                 throw Fail($"is longer than the {_expectedBytes} bytes recorded for it");
             }
 
-            _progress?.Report(BytesRead);
             return n;
         }
 
-        if (BytesRead != _expectedBytes)
+        if (_pumpedBytes != _expectedBytes)
         {
-            throw Fail(string.Create(CultureInfo.InvariantCulture, $"ended after {BytesRead} bytes, but {_expectedBytes} are recorded for it (truncated)"));
+            throw Fail(string.Create(CultureInfo.InvariantCulture, $"ended after {_pumpedBytes} bytes, but {_expectedBytes} are recorded for it (truncated)"));
         }
 
         if (_hash is not null)
@@ -142,7 +192,6 @@ internal sealed class CheckedEndStream : ReadOnlyStream
             }
         }
 
-        IsVerified = true;
         return 0;
     }
 
@@ -154,5 +203,5 @@ internal sealed class CheckedEndStream : ReadOnlyStream
         }
     }
 
-    private IntegrityException Fail(string problem) => _failure = new IntegrityException($"{_what} {problem}");
+    private IntegrityException Fail(string problem) => _pumpFailure = new IntegrityException($"{_what} {problem}");
 }

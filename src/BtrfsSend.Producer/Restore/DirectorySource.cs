@@ -16,7 +16,8 @@ namespace BtrfsSend.Producer.Restore;
 /// </summary>
 internal sealed class DirectorySource : IRestoreSource
 {
-    private const int BufferSize = 1024 * 1024;
+    /// <summary>No FileStream buffer: the read-ahead (<see cref="CheckedEndStream"/>) reads in large slots itself, and a buffer would add a copy.</summary>
+    private const int BufferSize = 0;
     private readonly SetContents _contents;
     private long _storedBytesRead;
 

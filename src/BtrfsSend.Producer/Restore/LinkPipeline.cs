@@ -239,7 +239,8 @@ internal sealed class LinkPipeline
         var result = await StreamPipeline.RunAsync(
             [
                 // The validator returns EOF only after END and the MDC; endCheck adds the source's own checks.
-                new CodeStage("held-back copy", stage => HoldBackCopy.CopyAsync(validated, stage.Output, endCheck, BufferSize, stage.CancellationToken)),
+                // Overlapped: the next buffer is decrypted and validated while btrfs receive drains the last one.
+                new CodeStage("held-back copy", stage => HoldBackCopy.CopyOverlappedAsync(validated, stage.Output, endCheck, BufferSize, stage.CancellationToken)),
                 new ProcessStage(BtrfsArgv.Receive(dirPath, stopAtEnd: true)) { MergesStdoutIntoStderr = true, StderrFilter = WithoutChrootNotice },
             ],
             cancellationToken);

@@ -83,30 +83,93 @@ public sealed class HoldBackCopyTests
             Gen.Choose(0, 20_000).ToArbitrary(),
             Gen.Choose(1, 5000).ToArbitrary(),
             Gen.Choose(1, 5000).ToArbitrary(),
-            (length, maxRead, bufferSize) =>
-            {
-                var data = Data(length);
-                var passed = new MemoryStream();
-                var written = HoldBackCopy.CopyAsync(new TrickleStream(data, maxRead), passed, _ => Task.CompletedTask, bufferSize).GetAwaiter().GetResult();
+            (length, maxRead, bufferSize) => HoldsBackTheLastRead(HoldBackCopy.CopyAsync, length, maxRead, bufferSize));
 
-                var failed = new MemoryStream();
-                var threw = false;
-                try
-                {
-                    HoldBackCopy.CopyAsync(new TrickleStream(data, maxRead), failed, _ => throw new InvalidDataException(), bufferSize).GetAwaiter().GetResult();
-                }
-                catch (InvalidDataException)
-                {
-                    threw = true;
-                }
+    [Property(MaxTest = 300)]
+    public Property The_overlapped_copy_holds_back_the_last_read_the_same_way_for_every_chunking() =>
+        Prop.ForAll(
+            Gen.Choose(0, 20_000).ToArbitrary(),
+            Gen.Choose(1, 5000).ToArbitrary(),
+            Gen.Choose(1, 5000).ToArbitrary(),
+            (length, maxRead, bufferSize) => HoldsBackTheLastRead(HoldBackCopy.CopyOverlappedAsync, length, maxRead, bufferSize));
 
-                var read = Math.Min(maxRead, bufferSize);
-                var last = length == 0 ? 0 : length % read == 0 ? read : length % read;
-                return written == length
-                       && passed.ToArray().SequenceEqual(data)
-                       && threw
-                       && failed.ToArray().SequenceEqual(data[..(length - last)]);
-            });
+    [Fact]
+    public async Task The_overlapped_copy_reads_the_next_buffer_while_a_write_is_still_in_progress()
+    {
+        var data = Data(4096);
+        var firstWriteStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var releaseWrites = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var destination = new GatedWriteStream(firstWriteStarted, releaseWrites.Task);
+        var source = new MemoryStream(data);
+
+        var copy = HoldBackCopy.CopyOverlappedAsync(source, destination, _ => Task.CompletedTask, bufferSize: 1024);
+        await firstWriteStarted.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (source.Position < 3072 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(5);
+        }
+
+        // The first buffer is still being written, yet the next one was read (and held) meanwhile.
+        Assert.Equal(3072, source.Position);
+        Assert.Equal(0, destination.Length);
+        releaseWrites.SetResult();
+        Assert.Equal(4096, await copy.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(data, destination.ToArray());
+    }
+
+    [Fact]
+    public async Task The_overlapped_copy_writes_nothing_more_after_a_failing_source_and_never_runs_the_check()
+    {
+        var checks = 0;
+        var destination = new MemoryStream();
+
+        await Assert.ThrowsAsync<IOException>(() => HoldBackCopy.CopyOverlappedAsync(new ConcatFailing(Data(3000)), destination, _ =>
+        {
+            checks++;
+            return Task.CompletedTask;
+        }, bufferSize: 1024));
+
+        Assert.Equal(0, checks);
+        Assert.Equal(Data(3000)[..2048], destination.ToArray());
+    }
+
+    private static bool HoldsBackTheLastRead(
+        Func<Stream, Stream, Func<CancellationToken, Task>, int, CancellationToken, Task<long>> copy, int length, int maxRead, int bufferSize)
+    {
+        var data = Data(length);
+        var passed = new MemoryStream();
+        var written = copy(new TrickleStream(data, maxRead), passed, _ => Task.CompletedTask, bufferSize, CancellationToken.None).GetAwaiter().GetResult();
+
+        var failed = new MemoryStream();
+        var threw = false;
+        try
+        {
+            copy(new TrickleStream(data, maxRead), failed, _ => throw new InvalidDataException(), bufferSize, CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (InvalidDataException)
+        {
+            threw = true;
+        }
+
+        var read = Math.Min(maxRead, bufferSize);
+        var last = length == 0 ? 0 : length % read == 0 ? read : length % read;
+        return written == length
+               && passed.ToArray().SequenceEqual(data)
+               && threw
+               && failed.ToArray().SequenceEqual(data[..(length - last)]);
+    }
+
+    /// <summary>A memory stream whose writes wait for a gate; the first one signals that it started.</summary>
+    private sealed class GatedWriteStream(TaskCompletionSource firstWriteStarted, Task gate) : MemoryStream
+    {
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            firstWriteStarted.TrySetResult();
+            await gate;
+            await base.WriteAsync(buffer, cancellationToken);
+        }
+    }
 
     /// <summary>Hands out its bytes, then fails the way a truncated pipe or a bad MDC does.</summary>
     private sealed class ConcatFailing(byte[] data) : Stream
