@@ -85,11 +85,11 @@ public sealed class IdleTimeoutStreamTests
         // The timer of a completed read is stopped: reading again after longer than the timeout
         // (the peer was idle between two reads, not during one) still waits for the data.
         var peer = new ChunkChannelStream();
-        await using var stream = new IdleTimeoutStream(peer, TimeSpan.FromMilliseconds(300), "the client");
+        await using var stream = new IdleTimeoutStream(peer, TimeSpan.FromSeconds(1), "the client");
         peer.Send(1);
         Assert.Equal(1, await stream.ReadAsync(new byte[4]));
 
-        await Task.Delay(TimeSpan.FromMilliseconds(600));
+        await Task.Delay(TimeSpan.FromSeconds(2));
         var next = stream.ReadAsync(new byte[4]).AsTask();
         peer.Send(2);
 
