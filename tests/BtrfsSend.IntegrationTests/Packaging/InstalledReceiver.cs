@@ -88,14 +88,17 @@ internal static class InstalledReceiver
         Assert.Equal(offsitePending, set.GetProperty("offsite_pending").GetInt32());
     }
 
-    /// <summary><c>prune --dry-run</c>: both kept for the configured KEEP_WITHIN=3d, nothing deleted.</summary>
+    /// <summary><c>prune --dry-run</c>: the configured policy (KEEP_WITHIN=3d) keeps both, nothing is deleted.</summary>
     private static async Task PruneDryRunAsync(BackupWorld world, IReadOnlyList<string> streams)
     {
         var before = Directory.GetFiles(world.SetDirPath).Order(StringComparer.Ordinal).ToList();
         var prune = await Receiver(world, "prune", "--set", Set, "--dry-run");
         var lines = prune.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(2, lines.Length);
-        Assert.All(lines, l => Assert.True(l.StartsWith("keep", StringComparison.Ordinal) && l.Contains("within 3d", StringComparison.Ordinal), prune.StandardOutput));
+        Assert.True(lines[0].StartsWith($"# set {Set}: policy ", StringComparison.Ordinal) && lines[0].Contains("KEEP_WITHIN=3d", StringComparison.Ordinal), lines[0]);
+        Assert.Equal($"# set {Set}: would keep 2, delete 0, free 0 bytes (dry run: nothing deleted)", lines[^1]);
+        var decisions = lines[1..^1];
+        Assert.Equal(2, decisions.Length);
+        Assert.All(decisions, l => Assert.True(l.StartsWith("keep", StringComparison.Ordinal) && l.Contains("within 3d", StringComparison.Ordinal), prune.StandardOutput));
         Assert.Equal(before, Directory.GetFiles(world.SetDirPath).Order(StringComparer.Ordinal));
         Assert.All(streams, s => Assert.Contains(Path.Combine(world.SetDirPath, s), before));
     }
