@@ -82,7 +82,7 @@ package() {
   install -m 0644 packaging/copyright "$doc/copyright"
   {
     printf 'btrfs-send (%s) unstable; urgency=medium\n\n' "$version"
-    printf '  * Release %s, built by scripts/package.sh from the builds of scripts/build.sh.\n\n' "$version"
+    printf '  * Release %s, built by scripts/package.sh.\n\n' "$version"
     printf ' -- btrfs-send developers <btrfs-send@users.noreply.github.com>  %s\n' "$(date -u -R -d "@$epoch")"
   } | gzip -9n > "$doc/changelog.Debian.gz"
   install -m 0644 "packaging/$name/lintian-overrides" "$root/usr/share/lintian/overrides/$name"
