@@ -235,7 +235,7 @@ out=$W/section.md
   echo
   echo "Run by \`scripts/bench-receiver.sh $(printf '"%s" ' "$@" | sed 's/ $//')\` on $(date -u +%F) (2 cores, $(uname -r), load average at the start $LOAD_START, at the end $LOAD_END; **the machine is shared with other jobs**, so wall times are noisy and CPU seconds are the steadier figure)."
   echo "Test bed as in scripts/bench.sh: loop-mounted btrfs for the store, private sshd on 127.0.0.1, the ingest user's forced command \`sudo -n btrfs-backup-receive serve --config ... --client bench -- \"\$SSH_ORIGINAL_COMMAND\"\`."
-  echo "Builds (published self-contained single-file, as scripts/build.sh makes them):"
+  echo "Builds (as scripts/build.sh publishes them: since the NativeAOT change a native receiver and a self-contained single-file producer):"
   echo
   for i in "${!LABELS[@]}"; do
     echo "- ${LABELS[$i]}: \`$("${DIRS[$i]}/btrfs-backup-receive" --version)\`; receiver $(stat -c %s "${DIRS[$i]}/btrfs-backup-receive") bytes, producer $(stat -c %s "${DIRS[$i]}/btrfs-send-backup") bytes"

@@ -37,7 +37,7 @@ if [ -z "${RECEIVER:-}" ]; then
 fi
 [ -x "$RECEIVER" ] || die "no receiver at $RECEIVER"
 RECEIVER=$(readlink -f "$RECEIVER")
-KIND=$(if file -b "$RECEIVER" 2>/dev/null | grep -q 'statically\|static-pie'; then echo native; elif [ -f "${RECEIVER}.dll" ]; then echo framework-dependent; else echo self-contained; fi)
+KIND=$(if readelf -S -W "$RECEIVER" 2>/dev/null | grep -q __managedcode; then echo native; elif [ -f "${RECEIVER}.dll" ]; then echo framework-dependent; else echo self-contained; fi)
 
 W=$(mktemp -d /tmp/btrfs-send-bench-store.XXXXXX)
 trap 'rm -rf "$W"' EXIT

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/package.sh — build the Debian packages btrfs-send-backup (prod-srv) and
-# btrfs-backup-receive (backup-srv) with dpkg-deb from the self-contained builds of
-# scripts/build.sh, into out/deb/ (amd64).
+# btrfs-backup-receive (backup-srv) with dpkg-deb from the builds of scripts/build.sh (the
+# receiver a native NativeAOT executable, the producer a self-contained single file; building
+# needs clang), into out/deb/ (amd64).
 #
 #   scripts/package.sh [--version DEBIAN-VERSION] [--no-build] [--out DIR]
 #
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
     --version) [ $# -ge 2 ] || { echo "package.sh: --version needs a value" >&2; exit 2; }; version=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --out) [ $# -ge 2 ] || { echo "package.sh: --out needs a directory" >&2; exit 2; }; outdir=$2; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "package.sh: unknown argument '$1' (allowed: --version V, --no-build, --out DIR)" >&2; exit 2 ;;
   esac
 done
@@ -81,7 +82,7 @@ package() {
   install -m 0644 packaging/copyright "$doc/copyright"
   {
     printf 'btrfs-send (%s) unstable; urgency=medium\n\n' "$version"
-    printf '  * Release %s, built by scripts/package.sh from the self-contained builds.\n\n' "$version"
+    printf '  * Release %s, built by scripts/package.sh.\n\n' "$version"
     printf ' -- btrfs-send developers <btrfs-send@users.noreply.github.com>  %s\n' "$(date -u -R -d "@$epoch")"
   } | gzip -9n > "$doc/changelog.Debian.gz"
   install -m 0644 "packaging/$name/lintian-overrides" "$root/usr/share/lintian/overrides/$name"

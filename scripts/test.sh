@@ -3,7 +3,8 @@
 #
 # Installs what the tests need if missing (as root: btrfs-progs, openssh, sudo, gnupg, xz, zstd,
 # nftables, iproute2 and strace for the fault suite, go-md2man and groff for the man-page tests,
-# lintian, man-db, bash-completion and systemd-analyze for the package test, and Ceph's monitor,
+# lintian, man-db, bash-completion and systemd-analyze for the package test, clang to link the
+# native receiver that the package test publishes (scripts/build.sh), and Ceph's monitor,
 # OSD and radosgw for the offsite tests' real S3 server: scripts/lib/s3-ceph.sh),
 # restores, checks formatting, builds with warnings as errors, runs ALL tests (including the
 # real btrfs / sshd / gpg ones) and ends with the line "N passed, N failed, N skipped".
@@ -31,7 +32,7 @@ log() { printf '[test.sh] %s\n' "$*" >&2; }
 
 # ---- prerequisites
 missing=()
-for c in mkfs.btrfs btrfs compsize getfattr setfacl setcap python3 /usr/sbin/sshd ssh ssh-keygen sudo visudo gpg gpgconf xz zstd losetup unshare nft ip ss nsenter strace go-md2man groff dpkg-deb lintian man systemd-analyze ceph-mon ceph-osd radosgw ceph uuidgen curl flock; do
+for c in mkfs.btrfs btrfs compsize getfattr setfacl setcap python3 /usr/sbin/sshd ssh ssh-keygen sudo visudo gpg gpgconf xz zstd losetup unshare nft ip ss nsenter strace go-md2man groff dpkg-deb lintian man systemd-analyze clang readelf ceph-mon ceph-osd radosgw ceph uuidgen curl flock; do
   command -v "$c" >/dev/null 2>&1 || [ -x "$c" ] || missing+=("$c")
 done
 [ -f /usr/share/bash-completion/bash_completion ] || missing+=(bash-completion)
@@ -39,7 +40,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     log "installing missing tools: ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq btrfs-progs openssh-server openssh-client sudo gnupg xz-utils zstd util-linux nftables iproute2 strace go-md2man groff-base acl attr btrfs-compsize libcap2-bin python3-minimal uuid-runtime curl lintian bash-completion man-db systemd faketime >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq btrfs-progs openssh-server openssh-client sudo gnupg xz-utils zstd util-linux nftables iproute2 strace go-md2man groff-base acl attr btrfs-compsize libcap2-bin python3-minimal uuid-runtime curl lintian bash-completion man-db systemd faketime clang binutils >/dev/null
     # The offsite tests' S3 server (~100 s; without recommends: no mgr, no dashboards).
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ceph-mon ceph-osd radosgw ceph-common >/dev/null
   else

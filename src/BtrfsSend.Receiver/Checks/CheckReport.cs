@@ -28,40 +28,14 @@ internal sealed record CheckReport(IReadOnlyList<CheckFinding> Findings, IReadOn
         return sb.ToString();
     }
 
-    public string RenderJson() => JsonSerializer.Serialize(new Dictionary<string, object?>
-    {
-        ["status"] = CheckFinding.Label(Status),
-        ["exit_code"] = (int)Status,
-        ["free_bytes"] = FreeBytes,
-        ["sets"] = Sets.Select(SetJson).ToList(),
-        ["findings"] = WorstFirst.Select(f => new Dictionary<string, object?>
-        {
-            ["status"] = CheckFinding.Label(f.Status),
-            ["set"] = f.Set,
-            ["message"] = f.Message,
-        }).ToList(),
-    }, new JsonSerializerOptions { WriteIndented = true });
-
-    private static Dictionary<string, object?> SetJson(SetHealth s)
-    {
-        var json = new Dictionary<string, object?>
-        {
-            ["set"] = s.Set,
-            ["streams"] = s.Streams,
-            ["bytes"] = s.Bytes,
-            ["newest_received_at"] = s.NewestReceivedAtUtc?.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
-            ["newest_age_seconds"] = s.NewestAgeSeconds,
-            ["verified"] = s.Verified,
-        };
-        if (s.NotOffsite is { } pending)
-        {
-            json["offsite_pending"] = pending;
-            json["offsite_oldest_pending_age_seconds"] = s.OldestNotOffsiteAgeSeconds;
-            json["offsite_bucket_locked"] = s.BucketLocked;
-        }
-
-        return json;
-    }
+    public string RenderJson() => JsonSerializer.Serialize(
+        new CheckJson(
+            CheckFinding.Label(Status),
+            (int)Status,
+            FreeBytes,
+            [.. Sets.Select(SetJson.Of)],
+            [.. WorstFirst.Select(f => new FindingJson(CheckFinding.Label(f.Status), f.Set, f.Message))]),
+        CheckJsonContext.Default.CheckJson);
 
     /// <summary>Prometheus text exposition format, for node_exporter's textfile collector.</summary>
     public string RenderPrometheus()

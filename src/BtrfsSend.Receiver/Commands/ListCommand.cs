@@ -25,7 +25,7 @@ internal static class ListCommand
 
             // One buffered writer instead of Console.Out (which flushes every line: one write(2) per stream).
             using var output = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 64 * 1024) { AutoFlush = false };
-            var rows = new List<Dictionary<string, object?>>();
+            var rows = new List<ListJsonRow>();
             foreach (var s in sets)
             {
                 var contents = store.Read(s);
@@ -39,17 +39,15 @@ internal static class ListCommand
                     var m = stream.Manifest;
                     if (parse.GetValue(json))
                     {
-                        rows.Add(new Dictionary<string, object?>
-                        {
-                            ["set"] = s.Value,
-                            ["snapshot"] = m.Snapshot.Value,
-                            ["kind"] = m.Kind == StreamKind.Full ? "full" : "incremental",
-                            ["parent"] = m.Parent?.Value,
-                            ["bytes"] = m.StreamBytes,
-                            ["sha256"] = m.StreamSha256,
-                            ["received_at"] = m.ReceivedAtUtc.ToString(ListEntryLine.ReceivedAtFormat, System.Globalization.CultureInfo.InvariantCulture),
-                            ["client"] = m.Client,
-                        });
+                        rows.Add(new ListJsonRow(
+                            s.Value,
+                            m.Snapshot.Value,
+                            m.Kind == StreamKind.Full ? "full" : "incremental",
+                            m.Parent?.Value,
+                            m.StreamBytes,
+                            m.StreamSha256,
+                            m.ReceivedAtUtc.ToString(ListEntryLine.ReceivedAtFormat, System.Globalization.CultureInfo.InvariantCulture),
+                            m.Client));
                     }
                     else
                     {
@@ -60,7 +58,7 @@ internal static class ListCommand
 
             if (parse.GetValue(json))
             {
-                output.WriteLine(JsonSerializer.Serialize(rows, JsonOptions.Indented));
+                output.WriteLine(JsonSerializer.Serialize(rows, ListJsonContext.Default.ListListJsonRow));
             }
 
             output.Flush();

@@ -5,12 +5,13 @@ namespace BtrfsSend.IntegrationTests.Packaging;
 
 /// <summary>
 /// scripts/package.sh end to end on this machine: build both .deb files, lintian, install with
-/// dpkg -i, use what was installed (program, man pages, units, completion, runtime directory),
+/// dpkg -i, use what was installed (program, man pages, units, completion, runtime directory;
+/// the native receiver serving real backups and replicating them: <see cref="InstalledReceiver"/>),
 /// upgrade to a rebuilt version with the sysadmin's edited configuration left alone, remove,
 /// purge, and nothing of the packages left behind.
 /// </summary>
 [Collection(PackageCollection.Name)]
-public sealed class PackageTests
+public sealed class PackageTests(CephS3Fixture ceph) : IClassFixture<CephS3Fixture>
 {
     private const string Producer = "btrfs-send-backup";
     private const string Receiver = "btrfs-backup-receive";
@@ -26,7 +27,8 @@ public sealed class PackageTests
         "btrfs-backup-close-stale.service", "btrfs-backup-close-stale.timer",
     ];
 
-    [RealFact("dpkg", "dpkg-deb", "dpkg-query", "lintian", "man", "systemd-analyze", "bash", "go-md2man")]
+    [RealFact("dpkg", "dpkg-deb", "dpkg-query", "lintian", "man", "systemd-analyze", "bash", "go-md2man", "clang", "readelf",
+        "mkfs.btrfs", "btrfs", "/usr/sbin/sshd", "ssh", "sudo", "gpg", "radosgw")]
     public async Task Both_packages_build_install_work_upgrade_keeping_the_edited_config_and_purge_without_a_trace()
     {
         using var temp = new TempDir("deb");
@@ -45,6 +47,7 @@ public sealed class PackageTests
 
             await DpkgAsync(["-i", .. first]);
             await TheInstalledPackagesWorkAsync("0.0.1-1");
+            await InstalledReceiver.DoesRealWorkAsync(ceph);
 
             // The sysadmin edits both configuration files; the upgrade must not touch them.
             File.AppendAllText(ProducerConf, "\n# edited by the sysadmin\nFULL_INTERVAL_DAYS=14\n");

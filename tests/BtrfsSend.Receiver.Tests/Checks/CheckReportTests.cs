@@ -39,6 +39,71 @@ public sealed class CheckReportTests
     }
 
     [Fact]
+    public void Json_output_with_offsite_numbers_is_exactly_the_documented_bytes()
+    {
+        // Pinned byte for byte (indentation, property order, escaping of ' < & and non-ASCII,
+        // null versus absent): monitoring parses this, and the serializer behind it changed once.
+        var report = new CheckReport(
+            [new CheckFinding(CheckStatus.Warning, "prod/home", "set 'prod/home' <S3> & caf\u00e9: 2 stream(s) not offsite")],
+            [
+                new SetHealth("prod/home", 3, 3000, new DateTime(2024, 3, 10, 11, 0, 0, DateTimeKind.Utc), 3600.5, 1) { NotOffsite = 2, OldestNotOffsiteAgeSeconds = 7200, BucketLocked = true },
+                new SetHealth("prod/db", 1, 10, new DateTime(2024, 3, 10, 12, 0, 0, DateTimeKind.Utc), 0, 0) { NotOffsite = 0 },
+                new SetHealth("prod/rootfs", 0, 0, null, null, 0),
+            ],
+            FreeBytes: null,
+            MaxAge: TimeSpan.FromHours(26));
+
+        Assert.Equal(
+            """
+            {
+              "status": "WARNING",
+              "exit_code": 1,
+              "free_bytes": null,
+              "sets": [
+                {
+                  "set": "prod/home",
+                  "streams": 3,
+                  "bytes": 3000,
+                  "newest_received_at": "2024-03-10T11:00:00Z",
+                  "newest_age_seconds": 3600.5,
+                  "verified": 1,
+                  "offsite_pending": 2,
+                  "offsite_oldest_pending_age_seconds": 7200,
+                  "offsite_bucket_locked": true
+                },
+                {
+                  "set": "prod/db",
+                  "streams": 1,
+                  "bytes": 10,
+                  "newest_received_at": "2024-03-10T12:00:00Z",
+                  "newest_age_seconds": 0,
+                  "verified": 0,
+                  "offsite_pending": 0,
+                  "offsite_oldest_pending_age_seconds": null,
+                  "offsite_bucket_locked": null
+                },
+                {
+                  "set": "prod/rootfs",
+                  "streams": 0,
+                  "bytes": 0,
+                  "newest_received_at": null,
+                  "newest_age_seconds": null,
+                  "verified": 0
+                }
+              ],
+              "findings": [
+                {
+                  "status": "WARNING",
+                  "set": "prod/home",
+                  "message": "set \u0027prod/home\u0027 \u003CS3\u003E \u0026 caf\u00E9: 2 stream(s) not offsite"
+                }
+              ]
+            }
+            """.ReplaceLineEndings("\n"),
+            report.RenderJson());
+    }
+
+    [Fact]
     public void Prometheus_textfile_matches_its_snapshot()
         => Snapshooter.Xunit.Snapshot.Match(Report.RenderPrometheus(), new SnapshotNameExtension("prometheus"));
 

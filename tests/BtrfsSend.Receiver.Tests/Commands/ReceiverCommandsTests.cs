@@ -151,6 +151,55 @@ public sealed class ReceiverCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task List_json_is_exactly_the_documented_bytes()
+    {
+        // Pinned byte for byte (indentation, property order, null parent, one trailing newline):
+        // scripts parse this, and the serializer behind it changed once.
+        _h.StoreDirect("prod/rootfs", "root-20240308T000000Z", new DateTime(2024, 3, 8, 0, 0, 5, DateTimeKind.Utc), payload: new byte[10]);
+        _h.StoreDirect("prod/rootfs", "root-20240309T000000Z", new DateTime(2024, 3, 9, 0, 0, 7, DateTimeKind.Utc), parent: "root-20240308T000000Z", payload: "x"u8.ToArray());
+
+        var result = await RunAsync(Env(), "list", "--json");
+
+        Assert.True(result.ExitCode == 0, result.StandardErrorTail);
+        Assert.Equal(
+            """
+            [
+              {
+                "set": "prod/rootfs",
+                "snapshot": "root-20240308T000000Z",
+                "kind": "full",
+                "parent": null,
+                "bytes": 10,
+                "sha256": "01d448afd928065458cf670b60f5a594d735af0172c8d67f22a81680132681ca",
+                "received_at": "2024-03-08T00:00:05Z",
+                "client": "prod"
+              },
+              {
+                "set": "prod/rootfs",
+                "snapshot": "root-20240309T000000Z",
+                "kind": "incremental",
+                "parent": "root-20240308T000000Z",
+                "bytes": 1,
+                "sha256": "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881",
+                "received_at": "2024-03-09T00:00:07Z",
+                "client": "prod"
+              }
+            ]
+
+            """.ReplaceLineEndings("\n"),
+            result.StandardOutput);
+    }
+
+    [Fact]
+    public async Task List_json_of_an_empty_store_is_an_empty_array()
+    {
+        var result = await RunAsync(Env(), "list", "--json");
+
+        Assert.True(result.ExitCode == 0, result.StandardErrorTail);
+        Assert.Equal("[]\n", result.StandardOutput);
+    }
+
+    [Fact]
     public async Task List_text_prints_the_set_then_the_protocol_list_line()
     {
         var names = TwoChains();
