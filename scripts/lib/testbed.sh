@@ -57,8 +57,17 @@ testbed_teardown() {
   if [ -z "$(findmnt -rn -o TARGET | grep "^$W/")" ]; then rm -rf --one-file-system "$W"; fi
 }
 
-# testbed_build: Release build of the solution; sets PRODUCER and RECEIVER.
+# testbed_build [published]: Release build of the solution; sets PRODUCER and RECEIVER. With
+# "published", the programs as they ship instead (scripts/build.sh into out/: the native receiver,
+# the producer single-file with ReadyToRun code), which is what a benchmark must measure.
 testbed_build() {
+  if [ "${1:-}" = published ]; then
+    log "publishing as shipped (scripts/build.sh)"
+    "$ROOT/scripts/build.sh" >/dev/null
+    PRODUCER=$ROOT/out/btrfs-send-backup
+    RECEIVER=$ROOT/out/btrfs-backup-receive
+    return
+  fi
   log "building (Release)"
   dotnet build "$ROOT/BtrfsSend.sln" -c Release --nologo -v q >/dev/null
   PRODUCER=$ROOT/src/BtrfsSend.Producer/bin/Release/net10.0/btrfs-send-backup
