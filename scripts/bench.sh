@@ -50,8 +50,8 @@ testbed_init bench
 T0=${EPOCHREALTIME/./}
 log "BENCH_SIZE=$SIZE BENCH_BIG_SIZE=$BIG BENCH_REPEAT=$REPS; load average $LOAD_START"
 case "${BENCH_BUILD:-published}" in
-  published) testbed_build published ;;
-  dev) testbed_build ;;
+  published) testbed_build published; BUILD_DESC="published build: native receiver, single-file ReadyToRun producer, as scripts/build.sh makes them" ;;
+  dev) testbed_build; BUILD_DESC="dev build: JIT, dotnet build" ;;
   *) die "BENCH_BUILD='$BENCH_BUILD' (allowed: published, dev)" ;;
 esac
 VERSION=$("$PRODUCER" --version)
@@ -378,7 +378,7 @@ out=$W/section.md
 {
   echo "## Pipeline: ours vs the shell pipeline"
   echo
-  echo "Run by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d) with BENCH_SIZE=$SIZE BENCH_BIG_SIZE=$BIG, btrfs-send-backup $VERSION (${BENCH_BUILD:-published} build: $([ "${BENCH_BUILD:-published}" = published ] \&\& echo "native receiver, single-file ReadyToRun producer, as scripts/build.sh makes them" || echo "JIT, dotnet build")), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'))," \
+  echo "Run by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d) with BENCH_SIZE=$SIZE BENCH_BIG_SIZE=$BIG, btrfs-send-backup $VERSION ($BUILD_DESC), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'))," \
        "$(uname -r), $(gpg --version | head -n1), $(ssh -V 2>&1 | cut -d, -f1), ssh cipher ${BENCH_SSH_CIPHER:-default}." \
        "Everything on one machine: loop-mounted btrfs images (sparse files under /tmp), sshd on 127.0.0.1, so ssh, sshd and both ends share the 2 cores." \
        "**The machine is shared with other jobs** (load average at the start $LOAD_START, at the end $LOAD_END): wall-clock figures are noisy (±30% or worse); CPU seconds are the steadier comparison."
