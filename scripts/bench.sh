@@ -492,7 +492,7 @@ out=$W/section.md
   echo "## Receiver start-up over ssh"
   echo
   echo "Method: best of 10 of \`ssh ... hello\` with the ingest key (sshd → forced command → \`sudo -n\` → usage wrapper → \`btrfs-backup-receive serve -- hello\` → answer) minus best of 10 of \`ssh ...\` with a key whose forced command is \`/bin/true\` (same sshd, same options);" \
-       "that difference is sshd exec → sudo → receiver ready → answer, i.e. an upper bound on exec → first byte read. Also the receiver process's own wall time for \`hello\` as its wrapper saw it, and \`serve -- hello\` run locally without ssh/sudo. Framework-dependent build (no NativeAOT)."
+       "that difference is sshd exec → sudo → receiver ready → answer, i.e. an upper bound on exec → first byte read. Also the receiver process's own wall time for \`hello\` as its wrapper saw it, and \`serve -- hello\` run locally without ssh/sudo. Build: $BUILD_DESC."
   echo
   echo "| what | best wall ms |"
   echo "|---|---:|"
