@@ -7,7 +7,9 @@
 #   BENCH_SIZE      source size (default 1G, bench.sh's mixed data); one full backup is made by ours
 #   BENCH_REPEAT    rounds (default 3)
 #   BENCH_PRODUCERS space-separated btrfs-send-backup binaries to compare (default: this tree's
-#                   Release build); each gets a row, e.g. a copy of the previous commit's build first
+#                   Release build); each gets a row, e.g. a copy of the previous commit's build first;
+#                   the last one makes the backup
+#   BENCH_RECEIVER  the receiver the backup goes through (default: this tree's Release build)
 #
 # Prints one line per run (wall, user+sys CPU of the whole tree, peak RSS) and the best per row;
 # also gpg --decrypt > /dev/null against our verify (decryption and checks alone, no btrfs receive).
@@ -34,8 +36,10 @@ if [ -z "${BENCH_PRODUCERS:-}" ]; then
   BENCH_PRODUCERS=$PRODUCER
 fi
 RECEIVER=${BENCH_RECEIVER:-$ROOT/src/BtrfsSend.Receiver/bin/Release/net10.0/btrfs-backup-receive}
+[ -x "$RECEIVER" ] || die "no receiver at $RECEIVER (build the tree first, or set BENCH_RECEIVER)"
 read -r -a PRODUCERS <<< "$BENCH_PRODUCERS"
 PRODUCER=${PRODUCERS[-1]}
+for p in "${PRODUCERS[@]}"; do [ -x "$p" ] || die "BENCH_PRODUCERS: $p is not an executable"; done
 
 GiB=$((1 << 30))
 testbed_mkfs prod $(( SIZE_B * 2 + GiB ))

@@ -24,10 +24,7 @@ public static class HoldBackCopy
         int bufferSize = DefaultBufferSize,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(source);
-        ArgumentNullException.ThrowIfNull(destination);
-        ArgumentNullException.ThrowIfNull(beforeFinalWrite);
-        ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 1);
+        CheckArguments(source, destination, beforeFinalWrite, bufferSize);
 
         var held = new byte[bufferSize];
         var next = new byte[bufferSize];
@@ -46,15 +43,7 @@ public static class HoldBackCopy
             heldCount = n;
         }
 
-        await beforeFinalWrite(cancellationToken);
-        if (heldCount > 0)
-        {
-            await destination.WriteAsync(held.AsMemory(0, heldCount), cancellationToken);
-            written += heldCount;
-        }
-
-        await destination.FlushAsync(cancellationToken);
-        return written;
+        return written + await FinishAsync(destination, held, heldCount, beforeFinalWrite, cancellationToken);
     }
 
     /// <summary>
@@ -70,10 +59,7 @@ public static class HoldBackCopy
         int bufferSize = DefaultBufferSize,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(source);
-        ArgumentNullException.ThrowIfNull(destination);
-        ArgumentNullException.ThrowIfNull(beforeFinalWrite);
-        ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 1);
+        CheckArguments(source, destination, beforeFinalWrite, bufferSize);
 
         var held = new byte[bufferSize];
         var next = new byte[bufferSize];
@@ -109,14 +95,27 @@ public static class HoldBackCopy
         }
 
         await writing;
+        return written + await FinishAsync(destination, held, heldCount, beforeFinalWrite, cancellationToken);
+    }
+
+    private static void CheckArguments(Stream source, Stream destination, Func<CancellationToken, Task> beforeFinalWrite, int bufferSize)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(beforeFinalWrite);
+        ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 1);
+    }
+
+    /// <summary>After EOF: the check, then the held bytes (if any), then a flush. Returns the bytes written here.</summary>
+    private static async Task<int> FinishAsync(Stream destination, byte[] held, int heldCount, Func<CancellationToken, Task> beforeFinalWrite, CancellationToken cancellationToken)
+    {
         await beforeFinalWrite(cancellationToken);
         if (heldCount > 0)
         {
             await destination.WriteAsync(held.AsMemory(0, heldCount), cancellationToken);
-            written += heldCount;
         }
 
         await destination.FlushAsync(cancellationToken);
-        return written;
+        return heldCount;
     }
 }
